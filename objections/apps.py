@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ObjectionsConfig(AppConfig):
+    name = "objections"
+    verbose_name = _("异议处理")

@@ -1,0 +1,184 @@
+"""The objection (异议) case: its legal lifecycle as a state machine (SPEC §5).
+
+Transitions here change only the objection's own fields; everything else (locks, the record's
+mark, deadlines, audit, notifications) is done by the services in ``objections.services``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
+from simple_history.models import HistoricalRecords
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", _("已提交")
+    NEEDS_SUPPLEMENT = "needs_supplement", _("待补正")
+    ACCEPTED = "accepted", _("已受理")
+    FORWARDED = "forwarded", _("已转信源单位核查")
+    RESOLVED = "resolved", _("已办结")
+    NOT_ACCEPTED = "not_accepted", _("不予受理")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+OPEN_STATUSES = (
+    Status.SUBMITTED,
+    Status.NEEDS_SUPPLEMENT,
+    Status.ACCEPTED,
+    Status.FORWARDED,
+)
+
+
+class Grounds(models.TextChoices):
+    ERROR = "error", _("信息错误")
+    OMISSION = "omission", _("信息遗漏")
+    DUPLICATE = "duplicate", _("重复公示")
+    SHOULD_NOT_PUBLISH = "should_not_publish", _("不应公示")
+    PUBLICITY_EXPIRED = "publicity_expired", _("超期公示")
+    INCONSISTENT_WITH_DECISION = "inconsistent_with_decision", _("与决定机关决定不一致")
+    OTHER = "other", _("其他")
+
+
+class Outcome(models.TextChoices):
+    CONFIRMED = "confirmed", _("维持原信息")
+    MODIFIED = "modified", _("更正信息")
+    DELETED = "deleted", _("删除信息")
+    UNDETERMINED = "undetermined", _("无法确认")
+
+
+class Objection(FSMModelMixin, models.Model):
+    reference = models.CharField(_("案件编号"), max_length=40, unique=True)
+    subject = models.ForeignKey(
+        "registry.Subject", on_delete=models.PROTECT, related_name="objections"
+    )
+    record = models.ForeignKey(
+        "registry.CreditRecord", on_delete=models.PROTECT, related_name="objections"
+    )
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="objections"
+    )
+    grounds = models.CharField(_("异议理由"), max_length=40, choices=Grounds.choices)
+    description = models.TextField(_("异议说明"))
+    commitment_accepted = models.BooleanField(_("已签署异议承诺"), default=False)
+    commitment_text = models.TextField(_("异议承诺内容"), blank=True)
+    status = FSMField(
+        _("状态"),
+        max_length=20,
+        choices=Status.choices,
+        default=Status.SUBMITTED,
+        protected=True,
+        db_index=True,
+    )
+    outcome = models.CharField(_("处理结果"), max_length=20, choices=Outcome.choices, blank=True)
+    decision_reason = models.TextField(_("处理意见"), blank=True)
+    supplement_request = models.TextField(_("补正要求"), blank=True)
+    result_record = models.ForeignKey(
+        "registry.CreditRecord",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("更正后的信息"),
+    )
+    policy_snapshot = models.JSONField(_("适用政策参数"), default=dict)
+    policy_version = models.PositiveIntegerField(null=True, blank=True)
+    filed_at = models.DateTimeField(_("提交时间"))
+    decided_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("异议申请")
+        verbose_name_plural = _("异议申请")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject", "record"],
+                condition=models.Q(
+                    status__in=["submitted", "needs_supplement", "accepted", "forwarded"]
+                ),
+                name="one_open_objection_per_subject_record",
+            )
+        ]
+        indexes = [models.Index(fields=["subject", "-filed_at"], name="objection_subject")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    # --- transitions: own fields only -------------------------------------------------------
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.NEEDS_SUPPLEMENT)
+    def request_supplement(self, *, reason: str) -> None:
+        self.supplement_request = reason
+
+    @transition(field=status, source=Status.NEEDS_SUPPLEMENT, target=Status.SUBMITTED)
+    def supplement(self) -> None:
+        pass
+
+    @transition(field=status, source=Status.NEEDS_SUPPLEMENT, target=Status.NOT_ACCEPTED)
+    def lapse(self, *, at) -> None:  # type: ignore[no-untyped-def]
+        self.decision_reason = str(_("补正期限届满未补正，不予受理。"))
+        self.decided_at = at
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.NOT_ACCEPTED)
+    def refuse(self, *, reason: str, at) -> None:  # type: ignore[no-untyped-def]
+        self.decision_reason = reason
+        self.decided_at = at
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.ACCEPTED)
+    def accept(self) -> None:
+        pass
+
+    @transition(field=status, source=Status.ACCEPTED, target=Status.FORWARDED)
+    def forward(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=[Status.ACCEPTED, Status.FORWARDED],
+        target=Status.RESOLVED,
+    )
+    def resolve(self, *, outcome: str, reason: str, at) -> None:  # type: ignore[no-untyped-def]
+        self.outcome = outcome
+        self.decision_reason = reason
+        self.decided_at = at
+
+    @transition(field=status, source=list(OPEN_STATUSES), target=Status.WITHDRAWN)
+    def withdraw(self, *, at) -> None:  # type: ignore[no-untyped-def]
+        self.decided_at = at
+
+
+def evidence_upload_to(instance: "Evidence", filename: str) -> str:
+    return f"evidence/objections/{instance.objection_id}/{instance.sha256[:16]}-{filename[-80:]}"
+
+
+class Evidence(models.Model):
+    class Stage(models.TextChoices):
+        FILING = "filing", _("申请时提交")
+        SUPPLEMENT = "supplement", _("补正材料")
+
+    objection = models.ForeignKey(Objection, on_delete=models.PROTECT, related_name="evidence")
+    file = models.FileField(upload_to=evidence_upload_to)
+    original_name = models.CharField(_("文件名"), max_length=255)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.FILING)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("证明材料")
+        verbose_name_plural = _("证明材料")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -1,0 +1,105 @@
+"""Process and task tables for every workflow's flow.
+
+viewflow lets a flow name its own ``process_class`` and ``task_class``. Ours carry the queue
+columns (case kind and id, step code, queue group, department, deadline) so a caseworker's queue is
+one indexed query on one table, sorted by deadline, at millions of rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from viewflow.workflow.models import AbstractProcess, AbstractTask
+
+from workflow_app.workdays.models import Deadline
+
+OPEN_TASK_STATUSES = ("NEW", "ASSIGNED")
+
+
+class CaseProcess(AbstractProcess):
+    case_kind = models.CharField(max_length=20)
+    case_id = models.BigIntegerField()
+    data = models.JSONField(default=dict, blank=True)
+
+    seed = GenericForeignKey("seed_content_type", "seed_object_id")
+    seed_content_type = models.ForeignKey(
+        ContentType, blank=True, null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    seed_object_id = models.PositiveIntegerField(null=True, blank=True)
+    artifact = GenericForeignKey("artifact_content_type", "artifact_object_id")
+    artifact_content_type = models.ForeignKey(
+        ContentType, blank=True, null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    artifact_object_id = models.PositiveIntegerField(null=True, blank=True)
+
+    parent_task = None  # subprocesses are not used
+
+    class Meta:
+        verbose_name = _("流程实例")
+        verbose_name_plural = _("流程实例")
+        constraints = [
+            models.UniqueConstraint(fields=["case_kind", "case_id"], name="one_process_per_case")
+        ]
+
+
+class CaseTask(AbstractTask):
+    process = models.ForeignKey(CaseProcess, on_delete=models.CASCADE, related_name="task_set")
+    data = models.JSONField(default=dict, blank=True)
+
+    seed = GenericForeignKey("seed_content_type", "seed_object_id")
+    seed_content_type = models.ForeignKey(
+        ContentType, blank=True, null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    seed_object_id = models.PositiveIntegerField(null=True, blank=True)
+    artifact = GenericForeignKey("artifact_content_type", "artifact_object_id")
+    artifact_content_type = models.ForeignKey(
+        ContentType, blank=True, null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    artifact_object_id = models.PositiveIntegerField(null=True, blank=True)
+
+    # Queue columns, set when the task is created.
+    case_kind = models.CharField(_("业务"), max_length=20, blank=True)
+    case_id = models.BigIntegerField(null=True, blank=True)
+    case_reference = models.CharField(_("案件编号"), max_length=40, blank=True)
+    step = models.CharField(_("环节"), max_length=40, blank=True)
+    queue = models.CharField(_("队列"), max_length=40, blank=True)
+    department = models.ForeignKey(
+        "registry.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    deadline = models.OneToOneField(
+        Deadline, null=True, blank=True, on_delete=models.SET_NULL, related_name="task"
+    )
+    due_at = models.DateTimeField(_("截止时间"), null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("任务")
+        verbose_name_plural = _("任务")
+        ordering = ["-created"]
+        indexes = [
+            models.Index(
+                fields=["queue", "due_at", "id"],
+                name="task_open_queue",
+                condition=models.Q(status__in=OPEN_TASK_STATUSES),
+            ),
+            models.Index(
+                fields=["owner", "due_at", "id"],
+                name="task_open_owner",
+                condition=models.Q(status__in=OPEN_TASK_STATUSES),
+            ),
+            models.Index(fields=["case_kind", "case_id"], name="task_case"),
+        ]
+
+    def reverse(self, view_name: str, *args: Any) -> str:
+        return self.flow_task.reverse(view_name, args=[self.process_id, self.pk, *args])

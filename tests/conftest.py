@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import DepartmentFactory, SubjectFactory, UserFactory
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip when a local service is missing on a developer machine; fail in CI."""
+    if REQUIRE_SERVICES:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def samr(db):
+    return DepartmentFactory(code="SAMR", name="市场监督管理局")
+
+
+@pytest.fixture
+def emb(db):
+    return DepartmentFactory(code="EMB", name="应急管理局")
+
+
+@pytest.fixture
+def company(db):
+    return SubjectFactory(name="深圳市坪山示例科技有限公司")
+
+
+@pytest.fixture
+def applicant(db, company):
+    return UserFactory(username="applicant", role="applicant", subject=company)
+
+
+@pytest.fixture
+def other_applicant(db):
+    return UserFactory(username="applicant2", applicant=True)
+
+
+@pytest.fixture
+def centre_user(db):
+    return UserFactory(username="centre", centre=True)
+
+
+@pytest.fixture
+def dept_samr(db, samr):
+    return UserFactory(username="dept_samr", role="department", department=samr)
+
+
+@pytest.fixture
+def dept_emb(db, emb):
+    return UserFactory(username="dept_emb", role="department", department=emb)
+
+
+@pytest.fixture
+def supervisor(db):
+    return UserFactory(username="supervisor", supervisor=True)
+
+
+def as_user(client: APIClient, user) -> APIClient:
+    client.force_authenticate(user=user)
+    return client

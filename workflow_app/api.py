@@ -1,0 +1,114 @@
+"""API conventions shared by every endpoint: JSON errors a person can act on, never a 500."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class ServiceError(Exception):
+    """A business rule refused the request. ``code`` is machine-readable, ``message`` is for a
+    person (already translated), ``status`` the HTTP status an API answers with."""
+
+    status_code = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "invalid",
+        errors: list[dict[str, Any]] | None = None,
+        status_code: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.errors = errors or []
+        if status_code is not None:
+            self.status_code = status_code
+
+
+class Conflict(ServiceError):
+    """Someone else moved the case or task first."""
+
+    status_code = 409
+
+    def __init__(self, message: str, *, code: str = "conflict") -> None:
+        super().__init__(message, code=code)
+
+
+class Forbidden(ServiceError):
+    status_code = 403
+
+    def __init__(self, message: str, *, code: str = "forbidden") -> None:
+        super().__init__(message, code=code)
+
+
+class NotFound(ServiceError):
+    status_code = 404
+
+    def __init__(self, message: str, *, code: str = "not_found") -> None:
+        super().__init__(message, code=code)
+
+
+def _flatten(detail: Any, prefix: str = "") -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = key if not prefix else f"{prefix}.{key}"
+            if key == "non_field_errors":
+                name = prefix
+            out.extend(_flatten(value, name))
+    elif isinstance(detail, list):
+        for index, value in enumerate(detail):
+            if isinstance(value, (dict, list)) and not all(isinstance(v, str) for v in value):
+                out.extend(_flatten(value, f"{prefix}[{index}]" if prefix else f"[{index}]"))
+            else:
+                out.extend(_flatten(value, prefix))
+    else:
+        out.append({"field": prefix, "message": str(detail)})
+    return out
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ServiceError):
+        body: dict[str, Any] = {"code": exc.code, "message": exc.message}
+        if exc.errors:
+            body["errors"] = exc.errors
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.messages)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(_("未找到该对象，或您无权查看。"))
+    if isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        logger.exception("Unhandled API error", exc_info=exc)
+        return Response(
+            {"code": "server_error", "message": _("服务器内部错误，请稍后重试；问题已记录。")},
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _flatten(exc.detail)
+        message = "; ".join(
+            f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors
+        )
+        response.data = {"code": "invalid", "message": message, "errors": errors}
+    elif isinstance(exc, exceptions.APIException):
+        detail = exc.detail
+        response.data = {
+            "code": getattr(detail, "code", exc.default_code),
+            "message": str(detail),
+        }
+    return response

@@ -1,0 +1,67 @@
+"""The tamper-evident transition log.
+
+One hash chain per case (``chain_key`` such as ``objection:42``): an entry's hash covers its
+content and the previous entry's hash in the same chain. ``AuditChain`` holds each chain's head
+(length and last hash) and is the row that is locked when an entry is appended, so transitions
+on different cases never wait on each other. A removed entry shows as a gap in ``seq`` or as a
+head that no longer matches the last entry.
+
+Entries reference cases and actors by plain ids (no foreign keys), so deleting a case or a user
+never deletes or alters its trail.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditChain(models.Model):
+    key = models.CharField(max_length=64, unique=True)
+    length = models.PositiveIntegerField(default=0)
+    head_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("审计链")
+        verbose_name_plural = _("审计链")
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.length})"
+
+
+class TransitionLog(models.Model):
+    class Event(models.TextChoices):
+        TRANSITION = "transition", _("状态变更")
+        ESCALATION = "escalation", _("逾期上报")
+        REMINDER = "reminder", _("到期提醒")
+        DEADLINE = "deadline", _("期限重算")
+        ASSIGNMENT = "assignment", _("任务分派")
+        NOTE = "note", _("备注")
+
+    chain_key = models.CharField(max_length=64)
+    seq = models.PositiveIntegerField()
+    case_kind = models.CharField(max_length=20)
+    case_id = models.BigIntegerField()
+    event = models.CharField(max_length=20, choices=Event.choices, default=Event.TRANSITION)
+    from_state = models.CharField(max_length=30, blank=True)
+    to_state = models.CharField(max_length=30, blank=True)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_label = models.CharField(max_length=150, blank=True)
+    at = models.DateTimeField()
+    reason = models.TextField(blank=True)
+    task = models.CharField(max_length=60, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("状态变更日志")
+        verbose_name_plural = _("状态变更日志")
+        ordering = ["chain_key", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["chain_key", "seq"], name="audit_chain_seq_unique")
+        ]
+        indexes = [models.Index(fields=["case_kind", "case_id"], name="audit_case")]
+
+    def __str__(self) -> str:
+        return f"{self.chain_key}#{self.seq} {self.from_state}→{self.to_state}"

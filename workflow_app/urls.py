@@ -1,0 +1,28 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+api_v1 = [
+    path("", include("workflow_app.accounts.api_urls")),
+    path("", include("workflow_app.registry.api_urls")),
+    path("", include("notifications.api_urls")),
+    path("", include("objections.api_urls")),
+    path("", include("processes.api_urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("workflow_app.accounts.urls")),
+    path("", include("workflow_app.registry.urls")),
+    path("", include("notifications.urls")),
+    path("", include("objections.urls")),
+    path("", include("processes.urls")),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,1 @@
+"""System check: warn administrators when the working-day calendar does not cover a year."""
