@@ -48,6 +48,28 @@ class Outcome(models.TextChoices):
     UNDETERMINED = "undetermined", _("无法确认")
 
 
+def _is_centre(instance: Objection, user) -> bool:  # type: ignore[no-untyped-def]
+    return getattr(user, "role", None) in ("centre", "supervisor")
+
+
+def _is_owner(instance: Objection, user) -> bool:  # type: ignore[no-untyped-def]
+    return user is not None and user.pk == instance.applicant_id
+
+
+def _is_record_department(instance: Objection, user) -> bool:  # type: ignore[no-untyped-def]
+    return (
+        getattr(user, "role", None) == "department"
+        and user.department_id is not None
+        and user.department_id == instance.record.department_id
+    )
+
+
+def _is_resolver(instance: Objection, user) -> bool:  # type: ignore[no-untyped-def]
+    if instance.status == Status.ACCEPTED:
+        return _is_centre(instance, user)
+    return _is_record_department(instance, user)
+
+
 class Objection(FSMModelMixin, models.Model):
     reference = models.CharField(_("案件编号"), max_length=40, unique=True)
     subject = models.ForeignKey(
@@ -74,6 +96,7 @@ class Objection(FSMModelMixin, models.Model):
     outcome = models.CharField(_("处理结果"), max_length=20, choices=Outcome.choices, blank=True)
     decision_reason = models.TextField(_("处理意见"), blank=True)
     supplement_request = models.TextField(_("补正要求"), blank=True)
+    supplement_response = models.TextField(_("补正说明"), blank=True)
     result_record = models.ForeignKey(
         "registry.CreditRecord",
         null=True,
@@ -112,29 +135,54 @@ class Objection(FSMModelMixin, models.Model):
 
     # --- transitions: own fields only -------------------------------------------------------
 
-    @transition(field=status, source=Status.SUBMITTED, target=Status.NEEDS_SUPPLEMENT)
+    @transition(
+        field=status,
+        source=Status.SUBMITTED,
+        target=Status.NEEDS_SUPPLEMENT,
+        permission=_is_centre,
+    )
     def request_supplement(self, *, reason: str) -> None:
         self.supplement_request = reason
 
-    @transition(field=status, source=Status.NEEDS_SUPPLEMENT, target=Status.SUBMITTED)
-    def supplement(self) -> None:
-        pass
+    @transition(
+        field=status,
+        source=Status.NEEDS_SUPPLEMENT,
+        target=Status.SUBMITTED,
+        permission=_is_owner,
+    )
+    def supplement(self, *, text: str) -> None:
+        self.supplement_response = text
 
     @transition(field=status, source=Status.NEEDS_SUPPLEMENT, target=Status.NOT_ACCEPTED)
     def lapse(self, *, at) -> None:  # type: ignore[no-untyped-def]
         self.decision_reason = str(_("补正期限届满未补正，不予受理。"))
         self.decided_at = at
 
-    @transition(field=status, source=Status.SUBMITTED, target=Status.NOT_ACCEPTED)
+    @transition(
+        field=status,
+        source=Status.SUBMITTED,
+        target=Status.NOT_ACCEPTED,
+        permission=_is_centre,
+    )
     def refuse(self, *, reason: str, at) -> None:  # type: ignore[no-untyped-def]
         self.decision_reason = reason
         self.decided_at = at
 
-    @transition(field=status, source=Status.SUBMITTED, target=Status.ACCEPTED)
+    @transition(
+        field=status,
+        source=Status.SUBMITTED,
+        target=Status.ACCEPTED,
+        permission=_is_centre,
+    )
     def accept(self) -> None:
         pass
 
-    @transition(field=status, source=Status.ACCEPTED, target=Status.FORWARDED)
+    @transition(
+        field=status,
+        source=Status.ACCEPTED,
+        target=Status.FORWARDED,
+        permission=_is_centre,
+    )
     def forward(self) -> None:
         pass
 
@@ -142,18 +190,24 @@ class Objection(FSMModelMixin, models.Model):
         field=status,
         source=[Status.ACCEPTED, Status.FORWARDED],
         target=Status.RESOLVED,
+        permission=_is_resolver,
     )
     def resolve(self, *, outcome: str, reason: str, at) -> None:  # type: ignore[no-untyped-def]
         self.outcome = outcome
         self.decision_reason = reason
         self.decided_at = at
 
-    @transition(field=status, source=list(OPEN_STATUSES), target=Status.WITHDRAWN)
+    @transition(
+        field=status,
+        source=list(OPEN_STATUSES),
+        target=Status.WITHDRAWN,
+        permission=_is_owner,
+    )
     def withdraw(self, *, at) -> None:  # type: ignore[no-untyped-def]
         self.decided_at = at
 
 
-def evidence_upload_to(instance: "Evidence", filename: str) -> str:
+def evidence_upload_to(instance: Evidence, filename: str) -> str:
     return f"evidence/objections/{instance.objection_id}/{instance.sha256[:16]}-{filename[-80:]}"
 
 

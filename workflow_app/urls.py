@@ -8,7 +8,6 @@ api_v1 = [
     path("", include("workflow_app.accounts.api_urls")),
     path("", include("workflow_app.registry.api_urls")),
     path("", include("notifications.api_urls")),
-    path("", include("objections.api_urls")),
     path("", include("processes.api_urls")),
 ]
 
@@ -21,7 +20,6 @@ urlpatterns = [
     path("", include("workflow_app.accounts.urls")),
     path("", include("workflow_app.registry.urls")),
     path("", include("notifications.urls")),
-    path("", include("objections.urls")),
     path("", include("processes.urls")),
 ]
 if settings.DEBUG:

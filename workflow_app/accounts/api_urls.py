@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import api
+
+urlpatterns = [
+    path("auth/token/", api.TokenObtainView.as_view(), name="api-auth-token"),
+    path("auth/me/", api.MeView.as_view(), name="api-auth-me"),
+]

@@ -70,7 +70,7 @@ class User(AbstractUser):
         """The task groups whose unclaimed tasks this user may claim."""
         if self.role == Role.CENTRE:
             return [QUEUE_CENTRE]
-        if self.role == Role.DEPARTMENT and self.department_id:
+        if self.role == Role.DEPARTMENT and self.department is not None:
             return [department_queue(self.department.code)]
         if self.role in (Role.SUPERVISOR, Role.ADMIN):
             return [QUEUE_SUPERVISORS]

@@ -1,3 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import api
+
+urlpatterns = [
+    path("records/", api.RecordImportView.as_view(), name="api-records-import"),
+    path(
+        "subjects/<str:identifier>/report/",
+        api.SubjectReportView.as_view(),
+        name="api-subject-report",
+    ),
+    path("verify/<str:code>/", api.VerifyView.as_view(), name="api-verify"),
+]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
+import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -103,8 +104,64 @@ def subject_key(kind: str, raw: str) -> tuple[str, str]:
     if kind == "natural_person":
         number = validate_resident_id(raw)
         return resident_id_key(number), mask_resident_id(number)
+    if kind != "legal_person":
+        raise ValidationError(
+            _("主体类型应为 legal_person（法人）或 natural_person（自然人）。"), code="kind"
+        )
     code = validate_uscc(raw)
     return code, code
+
+
+_KEY_RE = re.compile(r"[0-9a-f]{64}")
+_ID_SHAPE_RE = re.compile(r"\d{17}[\dX]")
+
+
+def is_lookup_key(value: str) -> bool:
+    """True for the keyed hash under which a natural person is stored (used in page links, so
+    that a resident ID never appears in a URL)."""
+    return bool(_KEY_RE.fullmatch((value or "").strip()))
+
+
+def lookup_candidates(raw: str) -> list[tuple[str, str]]:
+    """The (kind, lookup identifier) pairs ``raw`` may denote, most likely first.
+
+    Accepts a 统一社会信用代码, a resident ID, or a natural person's stored lookup key. Raises
+    ValidationError with the message that fits what the person most likely typed when ``raw``
+    is none of them. An 18-digit string can be both a valid code and a valid resident ID, so
+    both candidates are returned then.
+    """
+    value = (raw or "").strip()
+    if is_lookup_key(value):
+        return [("natural_person", value)]
+    value = normalise(value)
+    candidates: list[tuple[str, str]] = []
+    errors: dict[str, ValidationError] = {}
+    try:
+        candidates.append(("legal_person", validate_uscc(value)))
+    except ValidationError as exc:
+        errors["legal_person"] = exc
+    try:
+        candidates.append(("natural_person", resident_id_key(validate_resident_id(value))))
+    except ValidationError as exc:
+        errors["natural_person"] = exc
+    if candidates:
+        return candidates
+    if not value:
+        raise ValidationError(
+            _("请输入统一社会信用代码（18位）或居民身份证号码（18位）。"), code="required"
+        )
+    if _ID_SHAPE_RE.fullmatch(value):
+        raise errors["natural_person"]
+    raise errors["legal_person"]
+
+
+def mask_name(name: str) -> str:
+    """A natural person's name as shown to the public: the family name and one * per other
+    character (张三丰 → 张**)."""
+    name = (name or "").strip()
+    if len(name) <= 1:
+        return name
+    return name[0] + "*" * (len(name) - 1)
 
 
 def guess_kind(raw: str) -> str:

@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -192,12 +191,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "run-sweeps": {
-        "task": "notifications.tasks.run_sweeps_task",
+        "task": "processes.tasks.run_sweeps_task",
         "schedule": float(os.environ.get("SWEEP_INTERVAL_SECONDS", "60")),
-    },
-    "monthly-random-check": {
-        "task": "commitments.tasks.monthly_random_check",
-        "schedule": crontab(day_of_month="1", hour="6", minute="0"),
     },
 }
 

@@ -1,0 +1,26 @@
+from django.contrib import admin
+
+from .models import CaseProcess, CaseTask
+
+
+@admin.register(CaseTask)
+class CaseTaskAdmin(admin.ModelAdmin):
+    list_display = ("id", "case_reference", "step", "queue", "status", "owner", "due_at")
+    list_filter = ("status", "step", "queue")
+    search_fields = ("case_reference",)
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(CaseProcess)
+class CaseProcessAdmin(CaseTaskAdmin):
+    list_display = ("id", "case_kind", "case_id", "status", "created", "finished")
+    list_filter = ("status", "case_kind")
+    search_fields = ()

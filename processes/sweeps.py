@@ -1,0 +1,27 @@
+"""Every periodic sweep, in one place: the scheduler and ``run_sweeps`` call ``run_all``."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.utils import timezone
+
+from notifications import services as notification_services
+
+from . import services
+
+logger = logging.getLogger(__name__)
+
+
+def run_all(now: datetime.datetime | None = None) -> dict[str, int]:
+    now = now or timezone.now()
+    result = {
+        # lapses first: a passed supplement period ends the case instead of escalating it
+        "objection_lapses": services.objections_lapse_overdue(now),
+        "reminders": notification_services.sweep_reminders(now=now),
+        "escalations": notification_services.sweep_escalations(now=now),
+        "redelivered": notification_services.redeliver_pending(),
+    }
+    logger.info("sweeps: %s", result)
+    return result

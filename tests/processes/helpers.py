@@ -1,0 +1,59 @@
+"""Helpers for HTTP workflow tests: act as a user through the API."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from rest_framework.test import APIClient
+
+from processes.models import CaseTask
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PNG_BYTES = (
+    bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"\x00" * 32
+)
+
+
+def client_for(user: Any) -> APIClient:
+    c = APIClient()
+    c.force_authenticate(user=user)
+    return c
+
+
+def pdf_file(name: str = "evidence.pdf") -> io.BytesIO:
+    f = io.BytesIO(PDF_BYTES)
+    f.name = name
+    return f
+
+
+def file_objection(applicant: Any, record: Any, **extra: Any) -> dict[str, Any]:
+    body = {
+        "record": record.pk,
+        "grounds": "error",
+        "description": "罚款金额有误，应为3000元。",
+        "commitment_accepted": True,
+        **extra,
+    }
+    r = client_for(applicant).post("/api/v1/objections/", body, format="json")
+    assert r.status_code == 201, r.content
+    return r.json()
+
+
+def open_task(case_id: int, step: str) -> CaseTask:
+    return CaseTask.objects.get(
+        case_kind="objection", case_id=case_id, step=step, status__in=["NEW", "ASSIGNED"]
+    )
+
+
+def complete(user: Any, task: CaseTask | int, expect: int = 200, **data: Any) -> dict[str, Any]:
+    task_id = task if isinstance(task, int) else task.pk
+    r = client_for(user).post(f"/api/v1/tasks/{task_id}/complete/", data, format="json")
+    assert r.status_code == expect, r.content
+    return r.json()
+
+
+def detail(user: Any, case_id: int) -> dict[str, Any]:
+    r = client_for(user).get(f"/api/v1/objections/{case_id}/")
+    assert r.status_code == 200, r.content
+    return r.json()

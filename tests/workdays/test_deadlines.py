@@ -1,0 +1,166 @@
+"""The deadline engine: opening, closing, reading, and recomputing provisional deadlines."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from tests.workdays.conftest import local
+from workflow_app.workdays.deadlines import (
+    deadline_as_dict,
+    deadline_close,
+    deadline_open,
+    deadline_recompute_provisional,
+    deadline_set_assignee,
+    deadlines_close_for_case,
+    deadlines_for_case,
+)
+from workflow_app.workdays.models import CalendarDay, CalendarYear, Deadline
+from workflow_app.workdays.services import CalendarEntry, calendar_load
+
+pytestmark = pytest.mark.django_db
+
+
+def open_deadline(**kwargs) -> Deadline:
+    values = {
+        "case_kind": "objection",
+        "case_id": 7,
+        "case_reference": "YY-2026-0007",
+        "kind": "objection_verification",
+        "start_at": local(2025, 9, 30, 16, 0),
+        "amount": 10,
+        "queue": "dept:SAMR",
+    }
+    values.update(kwargs)
+    return deadline_open(**values)
+
+
+def test_opened_deadline_stores_due_date_reminder_and_explanation():
+    d = open_deadline()
+    d.refresh_from_db()
+
+    assert d.due_at == local(2025, 10, 21, 23, 59, 59)
+    assert d.provisional is False
+    assert d.status == "open"
+    # Two working days before 21 Oct: 20 (1), 17 (2).
+    assert d.remind_at == local(2025, 10, 17, 0, 0)
+    data = deadline_as_dict(d)
+    assert data["kind"] == "objection_verification"
+    assert data["amount"] == 10 and data["unit"] == "working_days"
+    assert datetime.fromisoformat(data["due_at"]) == local(2025, 10, 21, 23, 59, 59)
+    assert data["explanation"] == (
+        "自 2025-09-30 次日起算 10 个工作日，至 2025-10-21 23:59:59（中国法定节假日日历）"
+    )
+    assert data["basis"]["end_date"] == "2025-10-21"
+
+
+def test_reminder_never_starts_before_the_event():
+    # Due 14 Feb; two working days before is 12 Feb 00:00, before the event at 10:00.
+    d = open_deadline(start_at=local(2026, 2, 12, 10, 0), amount=2)
+    assert d.due_at == local(2026, 2, 14, 23, 59, 59)
+    assert d.remind_at == local(2026, 2, 12, 10, 0)
+
+
+def test_month_deadline_is_opened_with_calendar_months():
+    d = open_deadline(
+        kind="notification_verification", start_at=local(2025, 7, 1, 9), amount=3, unit="months"
+    )
+    # 1 Oct 2025 is a holiday → 9 Oct.
+    assert d.due_at == local(2025, 10, 9, 23, 59, 59)
+
+
+def test_closing_a_deadline_only_closes_an_open_one():
+    d = open_deadline()
+    deadline_close(deadline=d, status="met", at=local(2025, 10, 10, 9))
+    d.refresh_from_db()
+    assert d.status == "met" and d.closed_at == local(2025, 10, 10, 9)
+
+    deadline_close(deadline=d, status="cancelled")
+    d.refresh_from_db()
+    assert d.status == "met"
+
+
+def test_closing_the_deadlines_of_a_case_leaves_other_cases_alone():
+    intake = open_deadline(kind="objection_intake", amount=2)
+    check = open_deadline(kind="objection_platform_check", amount=2)
+    other = open_deadline(case_id=8)
+
+    assert (
+        deadlines_close_for_case(case_kind="objection", case_id=7, kinds=["objection_intake"]) == 1
+    )
+    assert deadlines_close_for_case(case_kind="objection", case_id=7, status="stopped") == 1
+
+    statuses = {d.pk: d.status for d in Deadline.objects.all()}
+    assert statuses == {intake.pk: "cancelled", check.pk: "stopped", other.pk: "open"}
+    assert [d.pk for d in deadlines_for_case("objection", 7)] == [intake.pk, check.pk]
+
+
+def test_assignee_is_recorded(centre_user):
+    d = open_deadline()
+    deadline_set_assignee(deadline=d, user=centre_user)
+    d.refresh_from_db()
+    assert d.assignee == centre_user
+
+
+# --- provisional deadlines and loading the year's calendar --------------------------------------
+
+CALENDAR_2027 = [
+    CalendarEntry(date=datetime(2027, 1, 1).date(), kind="holiday"),
+    *[CalendarEntry(date=datetime(2027, 2, day).date(), kind="holiday") for day in range(8, 13)],
+    CalendarEntry(date=datetime(2027, 2, 20).date(), kind="workday"),
+]
+
+
+def test_deadline_in_an_uncovered_year_is_provisional():
+    d = open_deadline(start_at=local(2027, 2, 4, 10), amount=5)
+    assert d.provisional is True
+    assert d.due_at == local(2027, 2, 11, 23, 59, 59)
+    assert "2027 年尚无官方日历" in deadline_as_dict(d)["explanation"]
+
+
+def test_loading_the_year_recomputes_open_provisional_deadlines(recomputed):
+    moved = open_deadline(start_at=local(2027, 2, 4, 10), amount=5)
+    crossing = open_deadline(case_id=9, start_at=local(2026, 12, 30, 10), amount=3)
+    unaffected = open_deadline(case_id=10, start_at=local(2027, 3, 1, 10), amount=2)
+    closed = open_deadline(case_id=11, start_at=local(2027, 2, 4, 10), amount=5)
+    deadline_close(deadline=closed, status="met")
+    assert crossing.due_at == local(2027, 1, 4, 23, 59, 59)
+
+    result = calendar_load(entries=CALENDAR_2027, source="国办发明电〔2026〕X号")
+
+    moved.refresh_from_db()
+    crossing.refresh_from_db()
+    unaffected.refresh_from_db()
+    closed.refresh_from_db()
+    # 5 Fri (1); 8–12 holiday; 15 (2), 16 (3), 17 (4), 18 (5).
+    assert moved.due_at == local(2027, 2, 18, 23, 59, 59)
+    assert moved.provisional is False
+    assert moved.basis["previous_due_at"]
+    assert datetime.fromisoformat(moved.basis["previous_due_at"]) == local(2027, 2, 11, 23, 59, 59)
+    assert "recomputed_at" in moved.basis
+    assert moved.remind_at == local(2027, 2, 16, 0, 0)
+    assert "原截止 2027-02-11 23:59:59" in deadline_as_dict(moved)["explanation"]
+    # 31 Dec (1); 1 Jan 2027 holiday; 4 Jan (2); 5 Jan (3).
+    assert crossing.due_at == local(2027, 1, 5, 23, 59, 59)
+    # Same date as before, but no longer provisional.
+    assert unaffected.due_at == local(2027, 3, 3, 23, 59, 59)
+    assert unaffected.provisional is False
+    # Closed deadlines are history: not touched.
+    assert closed.provisional is True and closed.due_at == local(2027, 2, 11, 23, 59, 59)
+
+    assert {d.pk for d in result.recomputed} == {moved.pk, crossing.pk, unaffected.pk}
+    assert len(recomputed) == 1
+    assert {d.pk for d in recomputed[0]} == {moved.pk, crossing.pk, unaffected.pk}
+    assert CalendarYear.objects.filter(year=2027).exists()
+    assert CalendarDay.objects.filter(date__year=2027).count() == 7
+
+
+def test_recompute_with_nothing_new_changes_nothing_and_calls_no_listener(recomputed):
+    d = open_deadline(start_at=local(2027, 2, 4, 10), amount=5)
+
+    assert deadline_recompute_provisional() == []
+
+    d.refresh_from_db()
+    assert d.provisional is True and "recomputed_at" not in d.basis
+    assert recomputed == []

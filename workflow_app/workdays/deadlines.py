@@ -1,0 +1,201 @@
+"""The generic deadline engine: every case type opens, closes and reads its deadlines here.
+
+A ``Deadline`` row records when it ends and how that was computed (``basis``), so a case can
+always show "from which event, how many units, which calendar". Sweeps (reminders, escalation)
+work set-based on this table alone.
+
+When the official calendar of a year is loaded, :func:`deadline_recompute_provisional`
+recomputes the open provisional deadlines and hands the changed ones to the listeners registered
+with :func:`on_recomputed` (the process layer moves its task due dates and writes the audit entry
+of each case).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .calendar import Computation, add_months, add_working_days, explain, working_days_before
+from .models import Deadline
+
+UNITS = ("working_days", "months")
+DEFAULT_REMINDER_DAYS = 2
+
+RecomputeListener = Callable[[list[Deadline]], Any]
+_listeners: list[RecomputeListener] = []
+
+
+def on_recomputed(callback: RecomputeListener) -> RecomputeListener:
+    """Register ``callback(deadlines)``, called (inside the recompute transaction) with the list
+    of deadlines whose due date or provisional flag changed. Usable as a decorator."""
+    if callback not in _listeners:
+        _listeners.append(callback)
+    return callback
+
+
+def _compute(start_at: datetime, amount: int, unit: str) -> Computation:
+    if unit == "working_days":
+        return add_working_days(start_at, amount)
+    if unit == "months":
+        return add_months(start_at, amount)
+    raise ValueError(f"unknown deadline unit {unit!r}; expected one of {UNITS}")
+
+
+def _remind_at(due_at: datetime, start_at: datetime, reminder_days: int) -> datetime:
+    remind = working_days_before(due_at, reminder_days)
+    return max(remind, start_at)
+
+
+# --------------------------------------------------------------------------------------------
+# Services
+# --------------------------------------------------------------------------------------------
+
+
+def deadline_open(
+    *,
+    case_kind: str,
+    case_id: int,
+    case_reference: str,
+    kind: str,
+    start_at: datetime,
+    amount: int,
+    unit: str = "working_days",
+    queue: str = "",
+    assignee: Any = None,
+    task_id: int | None = None,
+    reminder_days: int = DEFAULT_REMINDER_DAYS,
+) -> Deadline:
+    """Open a deadline of ``amount`` ``unit`` counted from the event at ``start_at``."""
+    if timezone.is_naive(start_at):
+        start_at = timezone.make_aware(start_at)
+    computation = _compute(start_at, amount, unit)
+    basis = dict(computation.basis, reminder_days=reminder_days)
+    with transaction.atomic():
+        return Deadline.objects.create(
+            case_kind=case_kind,
+            case_id=case_id,
+            case_reference=case_reference,
+            kind=kind,
+            task_id=task_id,
+            start_at=start_at,
+            unit=unit,
+            amount=amount,
+            due_at=computation.due_at,
+            provisional=computation.provisional,
+            basis=basis,
+            remind_at=_remind_at(computation.due_at, start_at, reminder_days),
+            queue=queue,
+            assignee=assignee,
+        )
+
+
+def deadline_close(
+    *, deadline: Deadline, status: str = Deadline.Status.MET, at: datetime | None = None
+) -> None:
+    """Close an open deadline (``met``, ``stopped``, ``cancelled`` or ``lapsed``); a deadline
+    that is already closed is left as it is."""
+    if status == Deadline.Status.OPEN or status not in Deadline.Status.values:
+        raise ValueError(f"cannot close a deadline with status {status!r}")
+    at = at or timezone.now()
+    with transaction.atomic():
+        changed = Deadline.objects.filter(pk=deadline.pk, status=Deadline.Status.OPEN).update(
+            status=status, closed_at=at
+        )
+    if changed:
+        deadline.status = status
+        deadline.closed_at = at
+
+
+def deadlines_close_for_case(
+    *,
+    case_kind: str,
+    case_id: int,
+    status: str = Deadline.Status.CANCELLED,
+    kinds: list[str] | None = None,
+) -> int:
+    """Close every open deadline of a case (optionally only some kinds); returns how many."""
+    if status == Deadline.Status.OPEN or status not in Deadline.Status.values:
+        raise ValueError(f"cannot close deadlines with status {status!r}")
+    qs = Deadline.objects.filter(case_kind=case_kind, case_id=case_id, status=Deadline.Status.OPEN)
+    if kinds is not None:
+        qs = qs.filter(kind__in=kinds)
+    with transaction.atomic():
+        return qs.update(status=status, closed_at=timezone.now())
+
+
+def deadline_set_assignee(*, deadline: Deadline, user: Any) -> None:
+    """Record who holds the task a deadline belongs to (whom reminders go to)."""
+    with transaction.atomic():
+        Deadline.objects.filter(pk=deadline.pk).update(assignee=user)
+    deadline.assignee = user
+
+
+def deadline_recompute_provisional(*, by: Any = None) -> list[Deadline]:
+    """Recompute every open provisional deadline with the calendar as it is now.
+
+    A deadline changes when its due date moves or it is no longer provisional; the changed ones
+    get ``basis.recomputed_at``/``basis.previous_due_at`` and are passed to every listener
+    registered with :func:`on_recomputed`. Returns the changed deadlines.
+    """
+    now = timezone.now()
+    changed: list[Deadline] = []
+    with transaction.atomic():
+        rows = list(
+            Deadline.objects.select_for_update()
+            .filter(status=Deadline.Status.OPEN, provisional=True)
+            .order_by("id")
+        )
+        for d in rows:
+            computation = _compute(d.start_at, d.amount, d.unit)
+            if computation.due_at == d.due_at and computation.provisional == d.provisional:
+                continue
+            reminder_days = int(d.basis.get("reminder_days", DEFAULT_REMINDER_DAYS))
+            basis = dict(computation.basis, reminder_days=reminder_days)
+            basis["recomputed_at"] = now.isoformat()
+            basis["previous_due_at"] = d.due_at.isoformat()
+            if getattr(by, "pk", None):
+                basis["recomputed_by"] = str(by)
+            d.due_at = computation.due_at
+            d.provisional = computation.provisional
+            d.basis = basis
+            d.remind_at = _remind_at(computation.due_at, d.start_at, reminder_days)
+            changed.append(d)
+        if changed:
+            Deadline.objects.bulk_update(
+                changed, ["due_at", "provisional", "basis", "remind_at"], batch_size=500
+            )
+            for listener in list(_listeners):
+                listener(changed)
+    return changed
+
+
+# --------------------------------------------------------------------------------------------
+# Selectors
+# --------------------------------------------------------------------------------------------
+
+
+def deadlines_for_case(case_kind: str, case_id: int) -> QuerySet[Deadline]:
+    """A case's deadlines, oldest first."""
+    return Deadline.objects.filter(case_kind=case_kind, case_id=case_id).order_by(
+        "created_at", "id"
+    )
+
+
+def deadline_as_dict(d: Deadline) -> dict[str, Any]:
+    """A deadline for APIs and pages, with its human explanation."""
+    return {
+        "kind": d.kind,
+        "start": timezone.localtime(d.start_at).isoformat(),
+        "amount": d.amount,
+        "unit": d.unit,
+        "due_at": timezone.localtime(d.due_at).isoformat(),
+        "provisional": d.provisional,
+        "status": d.status,
+        "explanation": explain(d.basis),
+        "basis": d.basis,
+    }
