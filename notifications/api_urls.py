@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import api
+
+urlpatterns = [
+    path("notifications/", api.NotificationList.as_view(), name="api-notifications"),
+    path("notifications/read-all/", api.NotificationReadAll.as_view(), name="api-notifications-read-all"),
+    path("notifications/<int:pk>/read/", api.NotificationRead.as_view(), name="api-notification-read"),
+]

@@ -15,7 +15,7 @@ from objections.models import Evidence, Objection
 from processes import services as app
 from processes.sweeps import run_all
 from tests.factories import CreditRecordFactory, UserFactory
-from tests.processes.helpers import PDF_BYTES, client_for, open_task
+from tests.processes.helpers import PDF_BYTES, client_for, deliver_outbox, open_task
 from workflow_app.api import Conflict, Forbidden, NotFound, ServiceError
 from workflow_app.audit.models import TransitionLog
 from workflow_app.workdays.models import Deadline
@@ -54,6 +54,7 @@ def test_submit_creates_case_deadline_audit_and_notifications(applicant, record,
     assert TransitionLog.objects.filter(
         case_kind="objection", case_id=o.pk, to_state="submitted"
     ).exists()
+    deliver_outbox()
     assert Notification.objects.filter(recipient=applicant, event="objection.submitted").exists()
     assert Notification.objects.filter(recipient=centre_user, event="objection.new_task").exists()
     assert o.policy_snapshot["params"]["objection_intake_days"] == 2
@@ -216,12 +217,14 @@ def test_reminder_then_escalation_once(applicant, record, centre_user, superviso
     # inside the window: one reminder to the centre group (nobody holds the task)
     assert run_all(now=_at(2026, 3, 3, 9))["reminders"] == 1
     assert run_all(now=_at(2026, 3, 3, 10))["reminders"] == 0
+    deliver_outbox()
     assert (
         Notification.objects.filter(recipient=centre_user, event="deadline.reminder").count() == 1
     )
     # past the deadline: escalated to supervisors once, recorded on the case
     assert run_all(now=_at(2026, 3, 5, 9))["escalations"] == 1
     assert run_all(now=_at(2026, 3, 6, 9))["escalations"] == 0
+    deliver_outbox()
     assert (
         Notification.objects.filter(recipient=supervisor, event="deadline.escalated").count() == 1
     )
@@ -275,6 +278,7 @@ def test_supplement_period_lapses_to_not_accepted(applicant, record, centre_user
     o.refresh_from_db()
     assert o.status == "not_accepted"
     assert run_all(now=_at(2026, 3, 11, 9))["objection_lapses"] == 0
+    deliver_outbox()
     assert Notification.objects.filter(recipient=applicant, event="objection.not_accepted").exists()
     from processes.models import CaseTask
 

@@ -57,3 +57,14 @@ def detail(user: Any, case_id: int) -> dict[str, Any]:
     r = client_for(user).get(f"/api/v1/objections/{case_id}/")
     assert r.status_code == 200, r.content
     return r.json()
+
+
+def deliver_outbox() -> int:
+    """Do what the worker does after commit: deliver every pending outbox row."""
+    from notifications.models import Delivery
+    from notifications.services import deliver
+
+    ids = list(Delivery.objects.filter(status="pending").values_list("id", flat=True))
+    for delivery_id in ids:
+        deliver(delivery_id)
+    return len(ids)

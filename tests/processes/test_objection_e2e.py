@@ -7,7 +7,14 @@ import pytest
 from notifications.models import Notification
 from processes.models import CaseTask
 from tests.factories import CreditRecordFactory
-from tests.processes.helpers import client_for, complete, detail, file_objection, open_task
+from tests.processes.helpers import (
+    client_for,
+    complete,
+    deliver_outbox,
+    detail,
+    file_objection,
+    open_task,
+)
 from workflow_app.registry.models import CreditRecord, DecisionDocument
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +91,7 @@ def test_department_outcomes(outcome, applicant, record, centre_user, dept_samr)
     doc = client_for(applicant).get(f"/api/v1/verify/{d['verification_code']}/").json()
     assert doc["in_force"] is True
     # the applicant was told at every step
+    deliver_outbox()
     events = set(Notification.objects.filter(recipient=applicant).values_list("event", flat=True))
     assert {
         "objection.submitted",

@@ -43,8 +43,8 @@ def test_opened_deadline_stores_due_date_reminder_and_explanation():
     assert d.due_at == local(2025, 10, 21, 23, 59, 59)
     assert d.provisional is False
     assert d.status == "open"
-    # Two working days before 21 Oct: 20 (1), 17 (2).
-    assert d.remind_at == local(2025, 10, 17, 0, 0)
+    # Reminders start when two working days remain (20 and 21 Oct): 20 Oct 00:00.
+    assert d.remind_at == local(2025, 10, 20, 0, 0)
     data = deadline_as_dict(d)
     assert data["kind"] == "objection_verification"
     assert data["amount"] == 10 and data["unit"] == "working_days"
@@ -56,9 +56,9 @@ def test_opened_deadline_stores_due_date_reminder_and_explanation():
 
 
 def test_reminder_never_starts_before_the_event():
-    # Due 14 Feb; two working days before is 12 Feb 00:00, before the event at 10:00.
-    d = open_deadline(start_at=local(2026, 2, 12, 10, 0), amount=2)
-    assert d.due_at == local(2026, 2, 14, 23, 59, 59)
+    # One working day: due 13 Feb; two days remaining would be 12 Feb 00:00, before the event.
+    d = open_deadline(start_at=local(2026, 2, 12, 10, 0), amount=1)
+    assert d.due_at == local(2026, 2, 13, 23, 59, 59)
     assert d.remind_at == local(2026, 2, 12, 10, 0)
 
 
@@ -139,7 +139,7 @@ def test_loading_the_year_recomputes_open_provisional_deadlines(recomputed):
     assert moved.basis["previous_due_at"]
     assert datetime.fromisoformat(moved.basis["previous_due_at"]) == local(2027, 2, 11, 23, 59, 59)
     assert "recomputed_at" in moved.basis
-    assert moved.remind_at == local(2027, 2, 16, 0, 0)
+    assert moved.remind_at == local(2027, 2, 17, 0, 0)
     assert "原截止 2027-02-11 23:59:59" in deadline_as_dict(moved)["explanation"]
     # 31 Dec (1); 1 Jan 2027 holiday; 4 Jan (2); 5 Jan (3).
     assert crossing.due_at == local(2027, 1, 5, 23, 59, 59)

@@ -47,7 +47,9 @@ def _compute(start_at: datetime, amount: int, unit: str) -> Computation:
 
 
 def _remind_at(due_at: datetime, start_at: datetime, reminder_days: int) -> datetime:
-    remind = working_days_before(due_at, reminder_days)
+    """Reminders start when ``reminder_days`` working days remain, the due day included: for a
+    deadline ending Wednesday 23:59:59 and 2 days, on Tuesday 00:00. Never before the start."""
+    remind = working_days_before(due_at, max(reminder_days - 1, 0))
     return max(remind, start_at)
 
 

@@ -1,0 +1,116 @@
+"""The transition log is tamper-evident: altered, relinked and removed entries are detected."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from tests.factories import UserFactory
+from workflow_app.audit.models import AuditChain, TransitionLog
+from workflow_app.audit.services import audit_append, timeline_for, verify_chains
+
+pytestmark = pytest.mark.django_db
+
+
+def _chain(case_id=1, n=3, actor=None):
+    states = ["", "submitted", "accepted", "forwarded", "resolved"]
+    for i in range(n):
+        audit_append(
+            case_kind="objection",
+            case_id=case_id,
+            from_state=states[i],
+            to_state=states[i + 1],
+            actor=actor,
+            reason=f"step {i}",
+        )
+
+
+def _verify_exit():
+    try:
+        call_command("verify_audit")
+    except SystemExit as exc:
+        return exc.code
+    return 0
+
+
+def test_append_builds_a_linked_chain():
+    user = UserFactory(username="centre", centre=True)
+    _chain(n=3, actor=user)
+    entries = list(TransitionLog.objects.order_by("seq"))
+    assert [e.seq for e in entries] == [1, 2, 3]
+    assert entries[0].prev_hash == "" and entries[1].prev_hash == entries[0].hash
+    assert entries[0].actor_label == "centre"
+    head = AuditChain.objects.get(key="objection:1")
+    assert (head.length, head.head_hash) == (3, entries[2].hash)
+    assert verify_chains() == []
+    assert _verify_exit() == 0
+
+
+def test_timeline_shape():
+    _chain(n=2)
+    tl = timeline_for("objection", 1)
+    assert [(e["from"], e["to"]) for e in tl] == [("", "submitted"), ("submitted", "accepted")]
+    assert tl[0]["actor"] == "system"
+
+
+def test_altered_entry_is_named(capsys):
+    _chain(n=3)
+    victim = TransitionLog.objects.get(seq=2)
+    TransitionLog.objects.filter(pk=victim.pk).update(reason="rewritten")
+    problems = verify_chains()
+    assert problems[0].entry_id == victim.pk and "altered" in problems[0].message
+    assert _verify_exit() == 1
+    err = capsys.readouterr().err
+    assert "objection:1#2" in err and f"entry id {victim.pk}" in err
+
+
+def test_removed_middle_entry_is_detected():
+    _chain(n=3)
+    TransitionLog.objects.filter(seq=2).delete()
+    problems = verify_chains()
+    assert problems and "removed" in problems[0].message
+    assert problems[0].seq == 3
+
+
+def test_removed_last_entry_is_detected():
+    _chain(n=3)
+    TransitionLog.objects.filter(seq=3).delete()
+    problems = verify_chains()
+    assert len(problems) == 1 and "head records #3" in problems[0].message
+    assert _verify_exit() == 1
+
+
+def test_rehashed_forgery_breaks_the_next_link():
+    """Someone rewrites entry 2 and recomputes its hash: entry 3 no longer links to it."""
+    from workflow_app.audit.services import _hash_of
+
+    _chain(n=3)
+    e2 = TransitionLog.objects.get(seq=2)
+    e2.reason = "forged"
+    e2.hash = _hash_of(e2)
+    e2.save()
+    problems = verify_chains()
+    assert problems[0].seq == 3 and "link" in problems[0].message
+
+
+def test_chains_are_independent():
+    _chain(case_id=1, n=2)
+    _chain(case_id=2, n=2)
+    TransitionLog.objects.filter(chain_key="objection:2", seq=1).update(reason="x")
+    assert verify_chains(chain_key="objection:1") == []
+    assert {p.chain_key for p in verify_chains()} == {"objection:2"}
+
+
+def test_deleting_a_case_keeps_its_trail(applicant, company, samr):
+    from tests.factories import CreditRecordFactory
+    from tests.processes.helpers import file_objection
+    from objections.models import Objection
+
+    record = CreditRecordFactory(subject=company, department=samr)
+    case = file_objection(applicant, record)["id"]
+    before = TransitionLog.objects.filter(case_kind="objection", case_id=case).count()
+    assert before >= 1
+    Objection.objects.filter(pk=case).delete()
+    assert not Objection.objects.filter(pk=case).exists()
+    assert TransitionLog.objects.filter(case_kind="objection", case_id=case).count() == before
+    assert verify_chains() == []

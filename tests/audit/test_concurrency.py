@@ -1,0 +1,44 @@
+"""Appends to different chains never wait on each other (PostgreSQL row locks)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection, connections, transaction
+
+from workflow_app.audit.services import audit_append, verify_chains
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def test_other_chain_is_not_blocked_while_one_is_locked():
+    if connection.vendor != "postgresql":
+        pytest.skip("row-lock behaviour is tested on PostgreSQL")
+    audit_append(case_kind="objection", case_id=1, to_state="submitted")
+    audit_append(case_kind="objection", case_id=2, to_state="submitted")
+    holding = threading.Event()
+    release = threading.Event()
+    result = {}
+
+    def hold_chain_one():
+        with transaction.atomic():
+            audit_append(case_kind="objection", case_id=1, from_state="submitted", to_state="accepted")
+            holding.set()
+            release.wait(timeout=10)
+        connections.close_all()
+
+    t = threading.Thread(target=hold_chain_one)
+    t.start()
+    holding.wait(timeout=10)
+    try:
+        with transaction.atomic():
+            with connection.cursor() as c:
+                c.execute("SET LOCAL lock_timeout = '2s'")
+            audit_append(case_kind="objection", case_id=2, from_state="submitted", to_state="accepted")
+            result["other_chain"] = "ok"
+    finally:
+        release.set()
+        t.join(timeout=10)
+    assert result == {"other_chain": "ok"}
+    assert verify_chains() == []

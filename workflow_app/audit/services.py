@@ -1,0 +1,240 @@
+"""Appending to and verifying the hash-chained transition log (SPEC §10).
+
+One chain per case: appending locks only that case's chain head, so transitions on different
+cases never wait on each other. An entry's hash covers every content field and the previous
+entry's hash; the head stores the chain's length and last hash, so removing the last entry is
+detected as well as altering or removing any other.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import AuditChain, TransitionLog
+
+GENESIS = ""
+
+
+def _iso(at: datetime.datetime) -> str:
+    return at.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def entry_hash(
+    *,
+    chain_key: str,
+    seq: int,
+    case_kind: str,
+    case_id: int,
+    event: str,
+    from_state: str,
+    to_state: str,
+    actor_id: int | None,
+    actor_label: str,
+    at: datetime.datetime,
+    reason: str,
+    task: str,
+    data: Any,
+    prev_hash: str,
+) -> str:
+    payload = {
+        "chain_key": chain_key,
+        "seq": seq,
+        "case_kind": case_kind,
+        "case_id": int(case_id),
+        "event": event,
+        "from": from_state,
+        "to": to_state,
+        "actor_id": actor_id,
+        "actor": actor_label,
+        "at": _iso(at),
+        "reason": reason,
+        "task": task,
+        "data": data,
+        "prev": prev_hash,
+    }
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _hash_of(entry: TransitionLog) -> str:
+    return entry_hash(
+        chain_key=entry.chain_key,
+        seq=entry.seq,
+        case_kind=entry.case_kind,
+        case_id=entry.case_id,
+        event=entry.event,
+        from_state=entry.from_state,
+        to_state=entry.to_state,
+        actor_id=entry.actor_id,
+        actor_label=entry.actor_label,
+        at=entry.at,
+        reason=entry.reason,
+        task=entry.task,
+        data=entry.data,
+        prev_hash=entry.prev_hash,
+    )
+
+
+def _lock_head(key: str) -> AuditChain:
+    head = AuditChain.objects.select_for_update().filter(key=key).first()
+    if head is not None:
+        return head
+    try:
+        with transaction.atomic():
+            AuditChain.objects.create(key=key)
+    except IntegrityError:
+        pass  # created concurrently; lock the winner's row below
+    return AuditChain.objects.select_for_update().get(key=key)
+
+
+def audit_append(
+    *,
+    case_kind: str,
+    case_id: int,
+    event: str = "transition",
+    from_state: str = "",
+    to_state: str = "",
+    actor: Any = None,
+    reason: str = "",
+    task: str = "",
+    data: dict[str, Any] | None = None,
+    at: datetime.datetime | None = None,
+) -> TransitionLog:
+    """Append an entry to the case's chain (inside the caller's transaction)."""
+    key = f"{case_kind}:{case_id}"
+    # JSON round trip so the stored value and the hashed value are the same
+    data = json.loads(json.dumps(data or {}, ensure_ascii=False, default=str))
+    at = at or timezone.now()
+    with transaction.atomic():
+        head = _lock_head(key)
+        seq = head.length + 1
+        actor_id = getattr(actor, "pk", None)
+        actor_label = getattr(actor, "username", "") if actor is not None else "system"
+        fields = {
+            "chain_key": key,
+            "seq": seq,
+            "case_kind": case_kind,
+            "case_id": int(case_id),
+            "event": event,
+            "from_state": str(from_state or ""),
+            "to_state": str(to_state or ""),
+            "actor_id": actor_id,
+            "actor_label": actor_label,
+            "at": at,
+            "reason": str(reason or ""),
+            "task": str(task or ""),
+            "data": data,
+            "prev_hash": head.head_hash,
+        }
+        digest = entry_hash(**fields)
+        entry = TransitionLog.objects.create(**fields, hash=digest)
+        head.length = seq
+        head.head_hash = digest
+        head.save(update_fields=["length", "head_hash"])
+        return entry
+
+
+@dataclass(frozen=True)
+class Problem:
+    chain_key: str
+    seq: int | None
+    entry_id: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.chain_key}#{self.seq}" if self.seq is not None else self.chain_key
+        ident = f" (entry id {self.entry_id})" if self.entry_id is not None else ""
+        return f"{where}{ident}: {self.message}"
+
+
+def _entries(chain_key: str | None) -> Iterator[TransitionLog]:
+    qs = TransitionLog.objects.order_by("chain_key", "seq")
+    if chain_key:
+        qs = qs.filter(chain_key=chain_key)
+    return qs.iterator(chunk_size=2000)
+
+
+def verify_chains(*, chain_key: str | None = None) -> list[Problem]:
+    """Check every chain (or one); return the problems in chain order, first break first."""
+    problems: list[Problem] = []
+    heads = {
+        h.key: h
+        for h in (
+            AuditChain.objects.filter(key=chain_key) if chain_key else AuditChain.objects.all()
+        )
+    }
+    seen: dict[str, tuple[int, str]] = {}
+    current: str | None = None
+    expected_seq = 1
+    prev = GENESIS
+    for entry in _entries(chain_key):
+        if entry.chain_key != current:
+            current = entry.chain_key
+            expected_seq, prev = 1, GENESIS
+            if current not in heads:
+                problems.append(Problem(current, entry.seq, entry.pk, "chain has no head record"))
+        if entry.seq != expected_seq:
+            problems.append(
+                Problem(
+                    current,
+                    entry.seq,
+                    entry.pk,
+                    f"entry #{expected_seq} is missing (found #{entry.seq} next): an entry was removed",
+                )
+            )
+        elif entry.prev_hash != prev:
+            problems.append(
+                Problem(current, entry.seq, entry.pk, "link to the previous entry is broken")
+            )
+        if _hash_of(entry) != entry.hash:
+            problems.append(
+                Problem(current, entry.seq, entry.pk, "content does not match its hash (altered)")
+            )
+        expected_seq = entry.seq + 1
+        prev = entry.hash
+        seen[current] = (entry.seq, entry.hash)
+    for key, head in heads.items():
+        last = seen.get(key)
+        if last is None:
+            if head.length:
+                problems.append(
+                    Problem(key, None, None, f"all {head.length} entries of the chain were removed")
+                )
+        elif last != (head.length, head.head_hash):
+            problems.append(
+                Problem(
+                    key,
+                    last[0],
+                    None,
+                    f"chain ends at #{last[0]} but its head records #{head.length}: "
+                    "the last entries were removed or altered",
+                )
+            )
+    problems.sort(key=lambda p: (p.chain_key, p.seq if p.seq is not None else 1 << 30))
+    return problems
+
+
+def timeline_for(case_kind: str, case_id: int) -> list[dict[str, Any]]:
+    """Every entry of a case, oldest first, in the API's shape."""
+    return [
+        {
+            "seq": e.seq,
+            "event": e.event,
+            "from": e.from_state,
+            "to": e.to_state,
+            "actor": e.actor_label,
+            "at": timezone.localtime(e.at).isoformat(),
+            "reason": e.reason,
+            "task": e.task,
+            "data": e.data,
+        }
+        for e in TransitionLog.objects.filter(chain_key=f"{case_kind}:{case_id}").order_by("seq")
+    ]
