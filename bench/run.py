@@ -147,10 +147,10 @@ def generate(records: int, objections: int, open_tasks: int) -> None:
                decided_at, updated_at, result_record_id)
             SELECT 'BENCH' || lpad(g::text, 8, '0'), r.subject_id, r.id, {applicant_id}, 'error', '基准异议',
                    true, '',
-                   CASE WHEN g <= {open_tasks} THEN (ARRAY['submitted','accepted','forwarded'])[1 + g % 3]
-                        ELSE (ARRAY['resolved','not_accepted','withdrawn','resolved'])[1 + g % 4] END,
-                   CASE WHEN g > {open_tasks} AND g % 4 IN (0, 3) THEN 'confirmed' ELSE '' END,
-                   '', '', '', %s::jsonb, NULL, now() - (g % 400) * interval '1 day',
+                   CASE WHEN g <= {open_tasks} THEN (ARRAY['submitted','accepted','forwarded'])[1 + g %% 3]
+                        ELSE (ARRAY['resolved','not_accepted','withdrawn','resolved'])[1 + g %% 4] END,
+                   CASE WHEN g > {open_tasks} AND g %% 4 IN (0, 3) THEN 'confirmed' ELSE '' END,
+                   '', '', '', %s::jsonb, NULL, now() - (g %% 400) * interval '1 day',
                    NULL, now(), NULL
             FROM generate_series(1, {objections}) g
             JOIN registry_creditrecord r ON r.id = {r_min} + (g * 5)
@@ -189,7 +189,7 @@ def generate(records: int, objections: int, open_tasks: int) -> None:
                    WHEN o.status = 'accepted' THEN 'objection_platform_check' ELSE 'objection_verification' END,
               CASE WHEN o.status = 'forwarded' THEN 'dept:' || d.code ELSE 'centre' END,
               CASE WHEN o.status = 'forwarded' THEN d.id END,
-              NULL, now() + ((o.id % 30) - 5) * interval '1 day', NULL
+              NULL, now() + ((o.id %% 30) - 5) * interval '1 day', NULL
             FROM objections_objection o
             JOIN processes_caseprocess p ON p.case_kind = 'objection' AND p.case_id = o.id
             JOIN registry_creditrecord r ON r.id = o.record_id

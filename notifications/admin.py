@@ -4,6 +4,9 @@ from .models import Delivery, Notification
 
 
 class ReadOnly(admin.ModelAdmin):
+    """Rows are written by the services only. Delete stays allowed: deleting a user in the admin
+    must be able to remove that user's inbox and outbox rows (they cascade)."""
+
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
 

@@ -1,39 +1,68 @@
-"""Notifications: outbox rows written with the change, delivered after commit, exactly once per
-(event, recipient, channel); and the reminder / escalation sweeps over the deadline table."""
+"""Notifications (SPEC §9): outbox rows written with the change they report, delivered by a worker
+after the commit, exactly once per (event, recipient, channel); and the reminder / escalation
+sweeps over the deadline table.
+
+Exactly once: ``deliver`` locks the outbox row, sends, and marks it sent in the same transaction,
+so a second run (a duplicate message, a retry, the redelivery sweep) finds it sent and does
+nothing. The in-app notification has its own unique (event_key, recipient) constraint as well.
+"""
 
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 import uuid
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from workflow_app.accounts.models import QUEUE_SUPERVISORS, User
+from workflow_app.accounts.models import QUEUE_SUPERVISORS, Role, User
 from workflow_app.accounts.selectors import users_for_queue
+from workflow_app.api import NotFound
 from workflow_app.audit.services import audit_append
 from workflow_app.workdays.models import Deadline
 
-from .events import render
+from .events import render, step_label
 from .models import Channel, Delivery, Notification
 from .sms import get_sms_backend
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-ALL_CHANNELS = (Channel.INAPP, Channel.EMAIL, Channel.SMS)
+ENQUEUE_CHUNK = 500
+
+
+class DeliveryRetry(Exception):
+    """A delivery attempt failed and was recorded; the task should retry it later."""
+
+
+# --- outbox ---------------------------------------------------------------------------------------
 
 
 def _enqueue(ids: list[int]) -> None:
-    from .tasks import deliver_task
+    """Hand ids to the workers. Runs after commit; if the broker is unreachable the rows stay
+    pending and the redelivery sweep queues them again."""
+    from .tasks import deliver_pending
 
-    for delivery_id in ids:
-        deliver_task.delay(delivery_id)
+    for start in range(0, len(ids), ENQUEUE_CHUNK):
+        chunk = ids[start : start + ENQUEUE_CHUNK]
+        try:
+            deliver_pending.delay(chunk)
+        except Exception:  # noqa: BLE001 - the sweep recovers; the caller's change is committed
+            logger.exception("could not queue deliveries %s; the sweep will retry", chunk)
+
+
+def _json_safe(context: dict[str, Any]) -> dict[str, Any]:
+    """Lazy translations, dates and decimals become text, so the outbox row stores plain JSON."""
+    return json.loads(json.dumps(context, ensure_ascii=False, default=str))
 
 
 def notify(
@@ -47,16 +76,22 @@ def notify(
     url: str = "",
     channels: tuple[str, ...] = ("inapp", "email", "sms"),
 ) -> int:
-    """Write outbox rows for every recipient and channel (in the caller's transaction) and queue
-    their delivery for after the commit. A stable ``key`` makes a repeated call a no-op."""
+    """Write outbox rows for every recipient and channel in the caller's transaction and queue
+    their delivery for after the commit (nothing is sent if the transaction rolls back).
+
+    E-mail only goes to users with an address, SMS only to users with a phone number. A stable
+    ``key`` (e.g. ``f"reminder:{deadline.id}"``) makes a repeated call a no-op. Returns the number
+    of rows queued."""
     event_key = key or f"{event}:{case_kind}:{case_id}:{uuid.uuid4().hex}"
-    ctx = {**context, "_url": url}
-    rows = []
+    ctx = _json_safe({**context, "_url": url})
+    rows: list[Delivery] = []
     for user in {u.pk: u for u in recipients}.values():
         for channel in channels:
+            if channel not in Channel.values:
+                raise ValueError(f"unknown notification channel {channel!r}")
             if channel == Channel.EMAIL and not user.email:
                 continue
-            if channel == Channel.SMS and not user.phone:
+            if channel == Channel.SMS and not getattr(user, "phone", ""):
                 continue
             rows.append(
                 Delivery(
@@ -75,25 +110,77 @@ def notify(
         Delivery.objects.bulk_create(rows, ignore_conflicts=True)
         ids = list(
             Delivery.objects.filter(
-                event_key=event_key, status=Delivery.Status.PENDING
+                event_key=event_key,
+                recipient__in=[r.recipient_id for r in rows],
+                status=Delivery.Status.PENDING,
             ).values_list("id", flat=True)
         )
-        transaction.on_commit(lambda: _enqueue(ids))
+        if ids:
+            transaction.on_commit(partial(_enqueue, ids), robust=True)
     return len(ids)
 
 
-def notify_queue(*, queue: str, **kwargs: Any) -> int:
+def notify_queue(
+    *,
+    queue: str,
+    event: str,
+    context: dict[str, Any],
+    case_kind: str = "",
+    case_id: int | None = None,
+    key: str | None = None,
+    url: str = "",
+    channels: tuple[str, ...] = ("inapp", "email", "sms"),
+) -> int:
+    """``notify`` the active users of a task group: ``"centre"``, ``"supervisors"`` (the
+    administrators when there is no supervisor) or ``"dept:CODE"``."""
     recipients = list(users_for_queue(queue))
     if not recipients and queue == QUEUE_SUPERVISORS:
-        recipients = list(User.objects.filter(role="admin", is_active=True))
-    return notify(recipients=recipients, **kwargs)
+        recipients = list(User.objects.filter(role=Role.ADMIN, is_active=True).order_by("id"))
+    return notify(
+        event=event,
+        recipients=recipients,
+        context=context,
+        case_kind=case_kind,
+        case_id=case_id,
+        key=key,
+        url=url,
+        channels=channels,
+    )
+
+
+def _send(d: Delivery, title: str, body: str) -> None:
+    user = d.recipient
+    link = d.context.get("_url", "")
+    if d.channel == Channel.INAPP:
+        Notification.objects.get_or_create(
+            event_key=d.event_key,
+            recipient=user,
+            defaults={
+                "event": d.event,
+                "title": title[:200],
+                "body": body,
+                "case_kind": d.case_kind,
+                "case_id": d.case_id,
+                "url": link[:300],
+            },
+        )
+    elif d.channel == Channel.EMAIL:
+        text = f"{body}\n\n{settings.SITE_URL}{link}" if link else body
+        send_mail(title, text, None, [user.email], fail_silently=False)
+    elif d.channel == Channel.SMS:
+        get_sms_backend().send(user.phone, f"{title}：{body}")  # type: ignore[attr-defined]
+    else:
+        raise ValueError(f"unknown channel {d.channel!r}")
 
 
 def deliver(delivery_id: int) -> str:
-    """Deliver one outbox row; running it again changes nothing."""
+    """Deliver one outbox row once; running it again changes nothing. Returns the row's status
+    (``sent``, ``failed`` after the last attempt, ``missing``). A failed attempt is recorded
+    (attempts, last error) and raises ``DeliveryRetry`` so the task retries later."""
+    error: Exception | None = None
     with transaction.atomic():
         d = (
-            Delivery.objects.select_for_update()
+            Delivery.objects.select_for_update(of=("self",))
             .select_related("recipient")
             .filter(pk=delivery_id)
             .first()
@@ -102,182 +189,192 @@ def deliver(delivery_id: int) -> str:
             return "missing"
         if d.status != Delivery.Status.PENDING:
             return d.status
-        user = d.recipient
-        title, body = render(d.event, d.context, user.language)
+        title, body = render(d.event, d.context, getattr(d.recipient, "language", "") or "")
+        d.attempts += 1
         try:
-            if d.channel == Channel.INAPP:
-                Notification.objects.get_or_create(
-                    event_key=d.event_key,
-                    recipient=user,
-                    defaults={
-                        "event": d.event,
-                        "title": title[:200],
-                        "body": body,
-                        "case_kind": d.case_kind,
-                        "case_id": d.case_id,
-                        "url": d.context.get("_url", ""),
-                    },
-                )
-            elif d.channel == Channel.EMAIL:
-                from django.conf import settings
-
-                link = d.context.get("_url", "")
-                text = f"{body}\n\n{settings.SITE_URL}{link}" if link else body
-                send_mail(title, text, None, [user.email], fail_silently=False)
-            elif d.channel == Channel.SMS:
-                get_sms_backend().send(user.phone, f"【信用业务】{title}：{body}")
-        except Exception as exc:
-            d.attempts += 1
-            d.last_error = repr(exc)[:2000]
+            with transaction.atomic():  # a failed in-app insert must not poison the outer block
+                _send(d, title, body)
+        except Exception as exc:  # noqa: BLE001 - recorded and retried
+            error = exc
+            d.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             if d.attempts >= MAX_ATTEMPTS:
                 d.status = Delivery.Status.FAILED
+                logger.error("delivery %s failed for good: %s", d.pk, d.last_error)
             d.save(update_fields=["attempts", "last_error", "status"])
-            if d.status == Delivery.Status.FAILED:
-                logger.error("delivery %s failed for good: %s", d.pk, exc)
-                return d.status
-            raise DeliveryRetry(str(exc)) from exc
-        d.status = Delivery.Status.SENT
-        d.attempts += 1
-        d.sent_at = timezone.now()
-        d.save(update_fields=["status", "attempts", "sent_at"])
-        return d.status
-
-
-class DeliveryRetry(Exception):
-    """A delivery failed and should be retried (the attempt is recorded)."""
+        else:
+            d.status = Delivery.Status.SENT
+            d.sent_at = timezone.now()
+            d.save(update_fields=["status", "attempts", "sent_at"])
+    if error is not None and d.status == Delivery.Status.PENDING:
+        raise DeliveryRetry(f"delivery {d.pk} attempt {d.attempts}: {error}") from error
+    return d.status
 
 
 def redeliver_pending(*, older_than_seconds: int = 60, limit: int = 1000) -> int:
-    """Sweep: re-queue outbox rows that were never delivered (a lost message, a dead worker)."""
+    """Sweep: queue again outbox rows still pending after ``older_than_seconds`` (a lost
+    message, a broker outage at commit time, a dead worker). ``deliver`` skips rows that are sent
+    meanwhile, so this never sends twice."""
     cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
     ids = list(
         Delivery.objects.filter(status=Delivery.Status.PENDING, created_at__lt=cutoff)
         .order_by("created_at")
         .values_list("id", flat=True)[:limit]
     )
-    _enqueue(ids)
+    if ids:
+        _enqueue(ids)
     return len(ids)
 
 
-def inbox_mark_read(*, notification: Notification, user: User) -> None:
-    if notification.recipient_id != user.pk:
-        from workflow_app.api import NotFound
+# --- inbox ----------------------------------------------------------------------------------------
 
-        raise NotFound(_("通知不存在。"))
-    if notification.read_at is None:
-        notification.read_at = timezone.now()
-        notification.save(update_fields=["read_at"])
+
+def inbox_mark_read(*, notification: Notification, user: User) -> Notification:
+    """Mark one of the user's notifications read (reading it again changes nothing)."""
+    if notification.recipient_id != user.pk:
+        raise NotFound(_("未找到该通知，或它不属于您。"))
+    with transaction.atomic():
+        now = timezone.now()
+        changed = Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=now
+        )
+    if changed:
+        notification.read_at = now
+    else:
+        notification.refresh_from_db(fields=["read_at"])
+    return notification
 
 
 def inbox_mark_all_read(*, user: User) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
-
-
-# --- sweeps -------------------------------------------------------------------------------------
-
-STEP_LABELS = {
-    "objection_intake": _("异议受理"),
-    "objection_platform_check": _("异议平台核查"),
-    "objection_verification": _("异议信源单位核查"),
-    "objection_supplement": _("异议补正"),
-}
-
-
-def _claim(qs: Any, field: str, now: datetime.datetime, limit: int) -> list[Deadline]:
-    """Claim due rows atomically so two workers never send the same reminder twice."""
+    """Mark every unread notification of the user read; returns how many were unread."""
     with transaction.atomic():
-        rows = list(
-            qs.select_for_update(skip_locked=True).select_related("assignee").order_by("id")[:limit]
+        return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+            read_at=timezone.now()
         )
-        if rows:
-            Deadline.objects.filter(pk__in=[r.pk for r in rows], **{f"{field}__isnull": True}).update(
-                **{field: now}
-            )
-    return rows
+
+
+# --- reminder and escalation sweeps ---------------------------------------------------------------
 
 
 def _deadline_context(d: Deadline) -> dict[str, Any]:
     return {
         "reference": d.case_reference or f"{d.case_kind}#{d.case_id}",
-        "step": str(STEP_LABELS.get(d.kind, d.kind)),
+        "step": step_label(d.kind),
+        "step_kind": d.kind,  # re-labelled in the recipient's language by render()
         "due_at": timezone.localtime(d.due_at).strftime("%Y-%m-%d %H:%M"),
-        "queue": d.queue,
-        "assignee": d.assignee.username if d.assignee_id else "—",  # type: ignore[union-attr]
+        "queue": d.queue or "—",
+        "assignee": d.assignee.username if d.assignee is not None else "—",
     }
 
 
-def _case_url(d: Deadline) -> str:
-    if d.case_kind == "objection":
-        return f"/objections/{d.case_id}/"
-    return ""
+def _case_url(case_kind: str, case_id: int) -> str:
+    """The case page, by the convention ``<case_kind>-detail`` (empty when there is none)."""
+    try:
+        return reverse(f"{case_kind}-detail", args=[case_id])
+    except NoReverseMatch:
+        return ""
+
+
+def _claim(*, pk: int, field: str, now: datetime.datetime, **conditions: Any) -> Deadline | None:
+    """Claim one due deadline with a conditional UPDATE; only one worker gets ``1`` back (the
+    others wait on the row lock, then see the field set). Call inside a transaction."""
+    claimed = Deadline.objects.filter(
+        pk=pk, status=Deadline.Status.OPEN, **{f"{field}__isnull": True}, **conditions
+    ).update(**{field: now})
+    if not claimed:
+        return None
+    return Deadline.objects.select_related("assignee").get(pk=pk)
 
 
 def sweep_reminders(*, now: datetime.datetime | None = None, limit: int = 5000) -> int:
-    """Remind the assignee (or the group while nobody holds the task) once before a deadline."""
+    """Remind once before each open deadline: the assignee, or the task group while nobody holds
+    the task. The reminder is recorded on the case's timeline. Returns how many were sent;
+    running it again sends nothing new."""
     now = now or timezone.now()
-    due = Deadline.objects.filter(
-        status=Deadline.Status.OPEN, reminded_at__isnull=True, remind_at__lte=now, due_at__gt=now
+    ids = list(
+        Deadline.objects.filter(
+            status=Deadline.Status.OPEN,
+            reminded_at__isnull=True,
+            remind_at__lte=now,
+            due_at__gt=now,
+        )
+        .order_by("remind_at", "id")
+        .values_list("id", flat=True)[:limit]
     )
-    rows = _claim(due, "reminded_at", now, limit)
-    for d in rows:
+    sent = 0
+    for pk in ids:  # only the rows being claimed
         with transaction.atomic():
-            if d.assignee_id:
-                recipients: list[User] = [d.assignee]  # type: ignore[list-item]
-            elif d.queue.startswith("applicant"):
-                recipients = []
+            d = _claim(pk=pk, field="reminded_at", now=now, due_at__gt=now)
+            if d is None:
+                continue  # another worker took it, or the task was completed meanwhile
+            if d.assignee is not None:
+                recipients: list[User] = [d.assignee]
             else:
-                recipients = list(users_for_queue(d.queue))
+                recipients = list(users_for_queue(d.queue)) if d.queue else []
+            ctx = _deadline_context(d)
             notify(
                 event="deadline.reminder",
                 recipients=recipients,
-                context=_deadline_context(d),
+                context=ctx,
                 case_kind=d.case_kind,
                 case_id=d.case_id,
                 key=f"reminder:{d.pk}",
-                url=_case_url(d),
-                channels=("inapp", "email"),
+                url=_case_url(d.case_kind, d.case_id),
             )
             audit_append(
                 case_kind=d.case_kind,
                 case_id=d.case_id,
                 event="reminder",
-                actor=None,
-                reason=_("期限“%(step)s”将于 %(due)s 到期，已提醒。")
-                % {"step": STEP_LABELS.get(d.kind, d.kind), "due": _deadline_context(d)["due_at"]},
-                data={"deadline_id": d.pk, "kind": d.kind},
+                reason=_("期限“%(step)s”将于 %(due)s 到期，已提醒办理人。")
+                % {"step": ctx["step"], "due": ctx["due_at"]},
+                data={
+                    "deadline_id": d.pk,
+                    "kind": d.kind,
+                    "due_at": d.due_at.isoformat(),
+                    "recipients": [u.username for u in recipients],
+                },
+                at=now,
             )
-    return len(rows)
+            sent += 1
+    return sent
 
 
 def sweep_escalations(*, now: datetime.datetime | None = None, limit: int = 5000) -> int:
-    """Flag overdue staff tasks and escalate each to the supervisors once, recorded on the case.
-    The applicant's own periods (supplements) lapse instead and are not escalated."""
+    """Escalate each overdue staff task to the supervisors once, recorded on the case. Periods
+    the applicant owes (queue ``applicant…``, e.g. supplements) lapse instead of escalating.
+    Returns how many were escalated; running it again sends nothing new."""
     now = now or timezone.now()
-    overdue = Deadline.objects.filter(
-        status=Deadline.Status.OPEN, escalated_at__isnull=True, due_at__lt=now
-    ).exclude(queue__startswith="applicant")
-    rows = _claim(overdue, "escalated_at", now, limit)
-    for d in rows:
+    ids = list(
+        Deadline.objects.filter(
+            status=Deadline.Status.OPEN, escalated_at__isnull=True, due_at__lt=now
+        )
+        .exclude(queue__startswith="applicant")
+        .order_by("due_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+    escalated = 0
+    for pk in ids:  # only the rows being claimed
         with transaction.atomic():
+            d = _claim(pk=pk, field="escalated_at", now=now, due_at__lt=now)
+            if d is None:
+                continue
+            ctx = _deadline_context(d)
             notify_queue(
                 queue=QUEUE_SUPERVISORS,
                 event="deadline.escalated",
-                context=_deadline_context(d),
+                context=ctx,
                 case_kind=d.case_kind,
                 case_id=d.case_id,
                 key=f"escalation:{d.pk}",
-                url=_case_url(d),
-                channels=("inapp", "email"),
+                url=_case_url(d.case_kind, d.case_id),
             )
             audit_append(
                 case_kind=d.case_kind,
                 case_id=d.case_id,
                 event="escalation",
-                actor=None,
-                reason=_("期限“%(step)s”已于 %(due)s 逾期，已上报主管。")
-                % {"step": STEP_LABELS.get(d.kind, d.kind), "due": _deadline_context(d)["due_at"]},
+                reason=_("期限“%(step)s”已于 %(due)s 逾期，已上报主管督办。")
+                % {"step": ctx["step"], "due": ctx["due_at"]},
                 data={"deadline_id": d.pk, "kind": d.kind, "due_at": d.due_at.isoformat()},
+                at=now,
             )
-    return len(rows)
+            escalated += 1
+    return escalated

@@ -15,7 +15,9 @@ from .models import Notification
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    qs = Notification.objects.filter(recipient=request.user).order_by("-created_at", "-id")
+    qs = Notification.objects.filter(recipient=request.user).order_by(  # type: ignore[misc]
+        "-created_at", "-id"
+    )
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
     return render(request, "notifications/inbox.html", {"page": page})
 

@@ -92,7 +92,9 @@ def _lock_task(task_id: int, user: User) -> CaseTask:
     # process row first (the flow lock), then the task row
     CaseProcess.objects.select_for_update().filter(pk=process_id).exists()
     task = (
-        CaseTask.objects.select_for_update().select_related("owner", "completed_by").get(pk=task_id)
+        CaseTask.objects.select_for_update(of=("self",))
+        .select_related("owner", "completed_by")
+        .get(pk=task_id)
     )
     if not user_can_work(user, task):
         raise NotFound(_("任务不存在，或不在您的队列中。"))

@@ -141,10 +141,56 @@ def objection_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+DEADLINE_LABELS = {
+    "objection_intake": gettext_lazy("受理期限"),
+    "objection_platform_check": gettext_lazy("平台核查期限"),
+    "objection_verification": gettext_lazy("信源单位核查期限"),
+    "objection_supplement": gettext_lazy("补正期限"),
+}
+DEADLINE_STATUS = {
+    "open": gettext_lazy("进行中"),
+    "met": gettext_lazy("已按期完成"),
+    "stopped": gettext_lazy("已中止（等待补正）"),
+    "cancelled": gettext_lazy("已取消"),
+    "lapsed": gettext_lazy("已届满"),
+}
+EVENT_LABELS = {
+    "escalation": gettext_lazy("逾期上报主管"),
+    "reminder": gettext_lazy("到期提醒"),
+    "assignment": gettext_lazy("任务分派"),
+    "deadline": gettext_lazy("期限重算"),
+}
+
+
+def _dt(value: str | None) -> Any:
+    import datetime
+
+    return datetime.datetime.fromisoformat(value) if value else None
+
+
 def _detail_context(request: HttpRequest, objection: Objection) -> dict[str, Any]:
+    from objections.models import Status
+
     data = objection_as_dict(objection)
+    labels = dict(Status.choices)
     for d in data["deadlines"]:
         d["text"] = explain(d["basis"]) if d.get("basis") else ""
+        d["kind_label"] = DEADLINE_LABELS.get(d["kind"], d["kind"])
+        d["status_label"] = DEADLINE_STATUS.get(d["status"], d["status"])
+        d["due"] = _dt(d["due_at"])
+    if data["deadline"]:
+        data["deadline"]["due"] = _dt(data["deadline"]["due_at"])
+    staff = getattr(request.user, "is_staff_member", False)
+    timeline = []
+    for e in data["timeline"]:
+        if e["event"] == "assignment" and not staff:
+            continue  # internal queue handling is shown to staff only
+        e["at_dt"] = _dt(e["at"])
+        e["from_label"] = labels.get(e["from"], e["from"])
+        e["to_label"] = labels.get(e["to"], e["to"])
+        e["event_label"] = EVENT_LABELS.get(e["event"], "")
+        timeline.append(e)
+    data["timeline"] = timeline
     task = open_task_for_case("objection", objection.pk)
     user = request.user
     return {

@@ -102,9 +102,9 @@ def test_chains_are_independent():
 
 
 def test_deleting_a_case_keeps_its_trail(applicant, company, samr):
+    from objections.models import Objection
     from tests.factories import CreditRecordFactory
     from tests.processes.helpers import file_objection
-    from objections.models import Objection
 
     record = CreditRecordFactory(subject=company, department=samr)
     case = file_objection(applicant, record)["id"]
@@ -114,3 +114,40 @@ def test_deleting_a_case_keeps_its_trail(applicant, company, samr):
     assert not Objection.objects.filter(pk=case).exists()
     assert TransitionLog.objects.filter(case_kind="objection", case_id=case).count() == before
     assert verify_chains() == []
+
+
+def test_verify_audit_reports_ok(capsys):
+    _chain(case_id=1, n=2)
+    _chain(case_id=2, n=3)
+    assert _verify_exit() == 0
+    assert "OK: 2 chains, 5 entries verified" in capsys.readouterr().out
+
+
+def test_a_whole_removed_chain_is_detected(capsys):
+    _chain(case_id=5, n=2)
+    TransitionLog.objects.filter(chain_key="objection:5").delete()
+    problems = verify_chains()
+    assert [p.chain_key for p in problems] == ["objection:5"]
+    assert "removed" in problems[0].message
+    assert _verify_exit() == 1
+    assert "objection:5" in capsys.readouterr().err
+
+
+def test_an_entry_without_a_head_is_detected():
+    _chain(case_id=6, n=1)
+    AuditChain.objects.filter(key="objection:6").delete()
+    problems = verify_chains()
+    assert problems and "no head" in problems[0].message
+
+
+def test_the_log_is_read_only_in_the_admin(rf):
+    from django.contrib import admin
+
+    _chain(n=1)
+    request = rf.get("/admin/")
+    request.user = UserFactory(username="root", administrator=True)
+    model_admin = admin.site._registry[TransitionLog]
+    entry = TransitionLog.objects.get()
+    assert not model_admin.has_add_permission(request)
+    assert not model_admin.has_change_permission(request, entry)
+    assert not model_admin.has_delete_permission(request, entry)

@@ -23,7 +23,9 @@ def test_other_chain_is_not_blocked_while_one_is_locked():
 
     def hold_chain_one():
         with transaction.atomic():
-            audit_append(case_kind="objection", case_id=1, from_state="submitted", to_state="accepted")
+            audit_append(
+                case_kind="objection", case_id=1, from_state="submitted", to_state="accepted"
+            )
             holding.set()
             release.wait(timeout=10)
         connections.close_all()
@@ -35,10 +37,44 @@ def test_other_chain_is_not_blocked_while_one_is_locked():
         with transaction.atomic():
             with connection.cursor() as c:
                 c.execute("SET LOCAL lock_timeout = '2s'")
-            audit_append(case_kind="objection", case_id=2, from_state="submitted", to_state="accepted")
+            audit_append(
+                case_kind="objection", case_id=2, from_state="submitted", to_state="accepted"
+            )
             result["other_chain"] = "ok"
     finally:
         release.set()
         t.join(timeout=10)
     assert result == {"other_chain": "ok"}
+    assert verify_chains() == []
+
+
+def test_concurrent_appends_to_a_new_chain_both_land_in_order():
+    """Two transactions start the same case's chain at once: the head's creation race is
+    handled, and the entries get seq 1 and 2 with a valid link."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row-lock behaviour is tested on PostgreSQL")
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def append(state: str) -> None:
+        try:
+            barrier.wait(timeout=10)
+            with transaction.atomic():
+                audit_append(case_kind="objection", case_id=77, to_state=state)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=append, args=(s,)) for s in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=20)
+    assert errors == []
+    from workflow_app.audit.models import TransitionLog
+
+    assert sorted(
+        TransitionLog.objects.filter(chain_key="objection:77").values_list("seq", flat=True)
+    ) == [1, 2]
     assert verify_chains() == []

@@ -21,7 +21,7 @@ def _login(page, base, username):
     page.goto(f"{base}/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", "demo-pass-2026")
-    page.click("button[type=submit], input[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_load_state()
 
 
@@ -58,7 +58,7 @@ def test_objection_modified_end_to_end(browser_page, live_server, tmp_path):
     page.set_input_files("input[name=evidence]", str(pdf))
     page.check("input[name=commitment_accepted]")
     page.screenshot(path=str(SHOTS / "objection-1-form.png"), full_page=True)
-    page.click("button[type=submit]")
+    page.click("#objection-form button[type=submit]")
     page.wait_for_load_state()
     assert page.locator("[data-status=submitted]").count() == 1
     assert "缴款凭证.pdf" in page.content()

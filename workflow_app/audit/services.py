@@ -118,7 +118,7 @@ def audit_append(
         seq = head.length + 1
         actor_id = getattr(actor, "pk", None)
         actor_label = getattr(actor, "username", "") if actor is not None else "system"
-        fields = {
+        fields: dict[str, Any] = {
             "chain_key": key,
             "seq": seq,
             "case_kind": case_kind,
@@ -162,21 +162,46 @@ def _entries(chain_key: str | None) -> Iterator[TransitionLog]:
     return qs.iterator(chunk_size=2000)
 
 
+def _head_problem(key: str, head: tuple[int, str] | None, last: tuple[int, str]) -> Problem | None:
+    if head is None:
+        return None  # reported at the chain's first entry
+    if head != last:
+        return Problem(
+            key,
+            last[0],
+            None,
+            f"chain ends at #{last[0]} but its head records #{head[0]}: "
+            "the last entries were removed or altered",
+        )
+    return None
+
+
 def verify_chains(*, chain_key: str | None = None) -> list[Problem]:
-    """Check every chain (or one); return the problems in chain order, first break first."""
+    """Check every chain (or one); return the problems, first chain and first entry first.
+
+    One ordered scan over the entries (streamed in chunks); only the heads (key, length, hash)
+    are held in memory, and each is dropped once its chain has been checked.
+    """
     problems: list[Problem] = []
-    heads = {
-        h.key: h
-        for h in (
-            AuditChain.objects.filter(key=chain_key) if chain_key else AuditChain.objects.all()
+    head_qs = AuditChain.objects.all()
+    if chain_key:
+        head_qs = head_qs.filter(key=chain_key)
+    heads: dict[str, tuple[int, str]] = {
+        key: (length, head_hash)
+        for key, length, head_hash in head_qs.values_list("key", "length", "head_hash").iterator(
+            chunk_size=2000
         )
     }
-    seen: dict[str, tuple[int, str]] = {}
     current: str | None = None
     expected_seq = 1
     prev = GENESIS
+    last: tuple[int, str] = (0, GENESIS)
     for entry in _entries(chain_key):
         if entry.chain_key != current:
+            if current is not None:
+                problem = _head_problem(current, heads.pop(current, None), last)
+                if problem:
+                    problems.append(problem)
             current = entry.chain_key
             expected_seq, prev = 1, GENESIS
             if current not in heads:
@@ -187,7 +212,8 @@ def verify_chains(*, chain_key: str | None = None) -> list[Problem]:
                     current,
                     entry.seq,
                     entry.pk,
-                    f"entry #{expected_seq} is missing (found #{entry.seq} next): an entry was removed",
+                    f"entry #{expected_seq} is missing (found #{entry.seq} next): "
+                    "an entry was removed",
                 )
             )
         elif entry.prev_hash != prev:
@@ -200,23 +226,15 @@ def verify_chains(*, chain_key: str | None = None) -> list[Problem]:
             )
         expected_seq = entry.seq + 1
         prev = entry.hash
-        seen[current] = (entry.seq, entry.hash)
-    for key, head in heads.items():
-        last = seen.get(key)
-        if last is None:
-            if head.length:
-                problems.append(
-                    Problem(key, None, None, f"all {head.length} entries of the chain were removed")
-                )
-        elif last != (head.length, head.head_hash):
+        last = (entry.seq, entry.hash)
+    if current is not None:
+        problem = _head_problem(current, heads.pop(current, None), last)
+        if problem:
+            problems.append(problem)
+    for key, (length, _hash) in heads.items():
+        if length:
             problems.append(
-                Problem(
-                    key,
-                    last[0],
-                    None,
-                    f"chain ends at #{last[0]} but its head records #{head.length}: "
-                    "the last entries were removed or altered",
-                )
+                Problem(key, None, None, f"all {length} entries of the chain were removed")
             )
     problems.sort(key=lambda p: (p.chain_key, p.seq if p.seq is not None else 1 << 30))
     return problems

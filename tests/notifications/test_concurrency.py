@@ -1,0 +1,59 @@
+"""Two sweeps running at once send each reminder once (PostgreSQL row locks)."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from notifications.models import Delivery
+from notifications.services import sweep_reminders
+from tests.factories import UserFactory
+from workflow_app.audit.models import TransitionLog
+from workflow_app.workdays.models import Deadline
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def test_parallel_reminder_sweeps_send_each_reminder_once():
+    if connection.vendor != "postgresql":
+        pytest.skip("row-lock behaviour is tested on PostgreSQL")
+    user = UserFactory(username="centre", centre=True, email="", phone="")
+    now = timezone.now()
+    for case_id in range(1, 21):
+        Deadline.objects.create(
+            case_kind="objection",
+            case_id=case_id,
+            kind="objection_intake",
+            start_at=now - datetime.timedelta(days=3),
+            amount=5,
+            due_at=now + datetime.timedelta(hours=5),
+            remind_at=now - datetime.timedelta(hours=1),
+            queue="centre",
+            assignee=user,
+        )
+    barrier = threading.Barrier(2)
+    counts: list[int] = []
+    errors: list[BaseException] = []
+
+    def sweep() -> None:
+        try:
+            barrier.wait(timeout=10)
+            counts.append(sweep_reminders(now=now))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert sum(counts) == 20
+    assert Delivery.objects.count() == 20
+    assert TransitionLog.objects.filter(event="reminder").count() == 20
