@@ -6,6 +6,8 @@ mark, deadlines, audit, notifications) is done by the services in ``objections.s
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -48,15 +50,15 @@ class Outcome(models.TextChoices):
     UNDETERMINED = "undetermined", _("无法确认")
 
 
-def _is_centre(instance: Objection, user) -> bool:  # type: ignore[no-untyped-def]
+def _is_centre(instance: Any, user: Any) -> bool:
     return getattr(user, "role", None) in ("centre", "supervisor")
 
 
-def _is_owner(instance: Objection, user) -> bool:  # type: ignore[no-untyped-def]
+def _is_owner(instance: Any, user: Any) -> bool:
     return user is not None and user.pk == instance.applicant_id
 
 
-def _is_record_department(instance: Objection, user) -> bool:  # type: ignore[no-untyped-def]
+def _is_record_department(instance: Any, user: Any) -> bool:
     return (
         getattr(user, "role", None) == "department"
         and user.department_id is not None
@@ -64,7 +66,7 @@ def _is_record_department(instance: Objection, user) -> bool:  # type: ignore[no
     )
 
 
-def _is_resolver(instance: Objection, user) -> bool:  # type: ignore[no-untyped-def]
+def _is_resolver(instance: Any, user: Any) -> bool:
     if instance.status == Status.ACCEPTED:
         return _is_centre(instance, user)
     return _is_record_department(instance, user)

@@ -17,15 +17,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
-from notifications.services import notify, notify_queue
-from workflow_app.audit.services import audit_append
-from workflow_app.workdays.deadlines import deadline_open, deadlines_close_for_case
 
+from notifications.services import notify, notify_queue
 from workflow_app.accounts.models import QUEUE_CENTRE, User, department_queue
 from workflow_app.api import Conflict, Forbidden, NotFound, ServiceError
+from workflow_app.audit.services import audit_append
 from workflow_app.registry import services as registry
 from workflow_app.registry.models import CreditRecord, RecordStatus
 from workflow_app.uploads import check_evidence_files
+from workflow_app.workdays.deadlines import deadline_open, deadlines_close_for_case
 from workflow_app.workdays.policy import policy_snapshot
 
 from . import notifications as events  # noqa: F401  (registers the event templates)
@@ -574,7 +574,7 @@ def objection_resolve(
             obj,
             from_state=before,
             by=by,
-            reason=reason or Outcome(outcome).label,
+            reason=reason or str(Outcome(outcome).label),
             task=task,
             data=data,
         )
@@ -606,7 +606,7 @@ def objection_withdraw(*, objection: Objection, by: User, reason: str = "") -> O
                 reason=f"objection {obj.reference} withdrawn",
             )
         deadlines_close_for_case(case_kind=CASE_KIND, case_id=obj.pk, status="cancelled")
-        _audit(obj, from_state=before, by=by, reason=reason or _("申请人撤回异议"))
+        _audit(obj, from_state=before, by=by, reason=reason or str(_("申请人撤回异议")))
         _notify_applicant(obj, "objection.withdrawn")
         return obj
 

@@ -23,7 +23,7 @@ from workflow_app.accounts.models import User
 from workflow_app.api import ServiceError
 
 from . import services
-from .selectors import soon_threshold, task_as_dict, task_queue_for
+from .selectors import soon_threshold, task_as_dict, task_queue_page
 
 
 class ObjectionCreateSerializer(serializers.Serializer):
@@ -178,26 +178,30 @@ class TaskList(APIView):
         if not request.user.is_staff_member:
             raise ServiceError(_("任务队列仅对工作人员开放。"), code="forbidden", status_code=403)
         p = request.query_params
-        qs = task_queue_for(
+        try:
+            limit = max(1, min(int(p.get("limit", 50)), 500))
+            offset = max(0, min(int(p.get("offset", 0)), 100_000))
+        except ValueError:
+            raise ServiceError(_("limit 和 offset 应为整数。"), code="invalid")
+        due = p.get("due") or None
+        if due not in (None, "overdue", "soon"):
+            raise ServiceError(_("due 只能是 overdue 或 soon。"), code="invalid")
+        tasks, more = task_queue_page(
             request.user,
+            offset=offset,
+            limit=limit,
             kind=p.get("kind") or None,
             step=p.get("step") or None,
             department=p.get("department") or None,
-            due=p.get("due") or None,
+            due=due,
             mine=p.get("mine") in ("1", "true", "yes"),
         )
-        try:
-            limit = max(1, min(int(p.get("limit", 50)), 500))
-            offset = max(0, int(p.get("offset", 0)))
-        except ValueError:
-            raise ServiceError(_("limit 和 offset 应为整数。"), code="invalid")
         now = timezone.now()
         soon = soon_threshold(now)
-        page = list(qs[offset : offset + limit + 1])
         return Response(
             {
-                "results": [task_as_dict(t, now=now, soon=soon) for t in page[:limit]],
-                "next_offset": offset + limit if len(page) > limit else None,
+                "results": [task_as_dict(t, now=now, soon=soon) for t in tasks],
+                "next_offset": offset + limit if more else None,
             }
         )
 

@@ -88,10 +88,17 @@ class CaseTask(AbstractTask):
         verbose_name_plural = _("任务")
         ordering = ["-created"]
         indexes = [
+            # unclaimed tasks of a group, oldest deadline first
             models.Index(
                 fields=["queue", "due_at", "id"],
                 name="task_open_queue",
-                condition=models.Q(status__in=OPEN_TASK_STATUSES),
+                condition=models.Q(status__in=OPEN_TASK_STATUSES, owner__isnull=True),
+            ),
+            # every open human task (supervisors), oldest deadline first
+            models.Index(
+                fields=["due_at", "id"],
+                name="task_open_due",
+                condition=models.Q(status__in=OPEN_TASK_STATUSES) & ~models.Q(queue=""),
             ),
             models.Index(
                 fields=["owner", "due_at", "id"],

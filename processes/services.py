@@ -14,13 +14,13 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from workflow_app.audit.services import audit_append
-from workflow_app.workdays.deadlines import deadline_set_assignee
 
 from objections import services as objection_services
 from objections.models import Objection
 from workflow_app.accounts.models import User
 from workflow_app.api import Conflict, Forbidden, NotFound, ServiceError
+from workflow_app.audit.services import audit_append
+from workflow_app.workdays.deadlines import deadline_set_assignee
 from workflow_app.workdays.models import Deadline
 
 from .models import OPEN_TASK_STATUSES, CaseProcess, CaseTask
@@ -201,7 +201,7 @@ Handler = Callable[..., Any]
 
 
 def _objection(task: CaseTask) -> Objection:
-    return Objection.objects.get(pk=task.case_id)
+    return Objection.objects.get(pk=int(task.case_id or 0))
 
 
 def _need(value: str | None, field: str, message: str) -> str:

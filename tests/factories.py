@@ -75,7 +75,9 @@ class CreditRecordFactory(factory.django.DjangoModelFactory):
     severity = "general"
     title = factory.Sequence(lambda n: f"行政处罚决定书 第{n}号")
     content = "未按规定公示年度报告，罚款人民币5000元。"
-    decision_date = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=400))
+    decision_date = factory.LazyFunction(
+        lambda: timezone.localdate() - datetime.timedelta(days=400)
+    )
     publicity_start = factory.LazyAttribute(lambda o: o.decision_date)
     publicity_end = factory.LazyAttribute(lambda o: o.decision_date + datetime.timedelta(days=1095))
 

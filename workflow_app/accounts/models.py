@@ -27,7 +27,7 @@ def department_queue(code: str) -> str:
     return f"dept:{code}"
 
 
-class User(AbstractUser):
+class User(AbstractUser):  # type: ignore[django-manager-missing]
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.APPLICANT)
     subject = models.ForeignKey(
         "registry.Subject",
