@@ -1,6 +1,7 @@
 """Notification texts of the objection workflow (Chinese source, English via locale/)."""
 
 from django.utils.translation import gettext_lazy as _
+
 from notifications.events import register
 
 register(

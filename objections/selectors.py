@@ -7,10 +7,10 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from workflow_app.audit.services import timeline_for
-from workflow_app.workdays.deadlines import deadline_as_dict, deadlines_for_case
 
+from workflow_app.audit.services import timeline_for
 from workflow_app.registry.models import DecisionDocument
+from workflow_app.workdays.deadlines import deadline_as_dict, deadlines_for_case
 from workflow_app.workdays.models import Deadline
 
 from .models import Objection

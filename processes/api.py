@@ -9,7 +9,10 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -29,20 +32,29 @@ from .selectors import soon_threshold, task_as_dict, task_queue_page
 class ObjectionCreateSerializer(serializers.Serializer):
     record = serializers.IntegerField(
         error_messages={
-            "invalid": _("record 应为信用信息编号（整数）。"),
-            "required": _("请指定要提出异议的信用信息（record）。"),
+            "invalid": gettext_lazy("record 应为信用信息编号（整数）。"),
+            "required": gettext_lazy("请指定要提出异议的信用信息（record）。"),
         }
     )
     grounds = serializers.ChoiceField(
         choices=Grounds.choices,
-        error_messages={"invalid_choice": _("异议理由无效，可选：") + ", ".join(Grounds.values)},
+        error_messages={
+            "invalid_choice": format_lazy(
+                gettext_lazy("异议理由无效，可选：{codes}"), codes=", ".join(Grounds.values)
+            )
+        },
     )
     description = serializers.CharField(
         max_length=5000,
-        error_messages={"blank": _("请填写异议说明。"), "required": _("请填写异议说明。")},
+        error_messages={
+            "blank": gettext_lazy("请填写异议说明。"),
+            "required": gettext_lazy("请填写异议说明。"),
+        },
     )
     commitment_accepted = serializers.BooleanField(
-        error_messages={"required": _("提出异议须签署异议承诺（commitment_accepted: true）。")}
+        error_messages={
+            "required": gettext_lazy("提出异议须签署异议承诺（commitment_accepted: true）。")
+        }
     )
     evidence = serializers.ListField(child=serializers.FileField(), required=False)
 
@@ -60,6 +72,7 @@ class ObjectionListCreate(APIView):
 
     @extend_schema(
         summary="List the caller's visible objections",
+        operation_id="objections_list",
         responses={200: inline_serializer("ObjectionList", {"results": serializers.ListField()})},
     )
     def get(self, request: Request) -> Response:
@@ -115,7 +128,10 @@ class ObjectionListCreate(APIView):
 
 
 class ObjectionDetail(APIView):
-    @extend_schema(summary="An objection with status, outcome, deadlines and timeline")
+    @extend_schema(
+        summary="An objection with status, outcome, deadlines and timeline",
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request: Request, pk: int) -> Response:
         return Response(objection_as_dict(_objection_for(request.user, pk)))
 
@@ -125,7 +141,11 @@ class ReasonSerializer(serializers.Serializer):
 
 
 class ObjectionWithdraw(APIView):
-    @extend_schema(summary="Withdraw an open objection (owner)", request=ReasonSerializer)
+    @extend_schema(
+        summary="Withdraw an open objection (owner)",
+        request=ReasonSerializer,
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def post(self, request: Request, pk: int) -> Response:
         objection = _objection_for(request.user, pk)
         s = ReasonSerializer(data=request.data)
@@ -144,7 +164,11 @@ class SupplementSerializer(serializers.Serializer):
 class ObjectionSupplement(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
-    @extend_schema(summary="Give the supplements asked for (owner)", request=SupplementSerializer)
+    @extend_schema(
+        summary="Give the supplements asked for (owner)",
+        request=SupplementSerializer,
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def post(self, request: Request, pk: int) -> Response:
         objection = _objection_for(request.user, pk)
         s = SupplementSerializer(data=request.data)
@@ -173,6 +197,7 @@ class TaskList(APIView):
             OpenApiParameter("limit", int),
             OpenApiParameter("offset", int),
         ],
+        responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request: Request) -> Response:
         if not request.user.is_staff_member:
@@ -207,13 +232,17 @@ class TaskList(APIView):
 
 
 class TaskClaim(APIView):
-    @extend_schema(summary="Claim a task", request=None)
+    @extend_schema(summary="Claim a task", request=None, responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request, pk: int) -> Response:
         return Response(task_as_dict(services.task_claim(task_id=pk, user=request.user)))
 
 
 class TaskRelease(APIView):
-    @extend_schema(summary="Release a claimed task back to its group", request=None)
+    @extend_schema(
+        summary="Release a claimed task back to its group",
+        request=None,
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def post(self, request: Request, pk: int) -> Response:
         return Response(task_as_dict(services.task_release(task_id=pk, user=request.user)))
 
@@ -224,7 +253,11 @@ class AssignSerializer(serializers.Serializer):
 
 
 class TaskAssign(APIView):
-    @extend_schema(summary="Supervisor: assign or reassign tasks in bulk", request=AssignSerializer)
+    @extend_schema(
+        summary="Supervisor: assign or reassign tasks in bulk",
+        request=AssignSerializer,
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def post(self, request: Request) -> Response:
         s = AssignSerializer(data=request.data)
         s.is_valid(raise_exception=True)
@@ -240,12 +273,18 @@ class TaskAssign(APIView):
 
 
 class CompleteSerializer(serializers.Serializer):
-    decision = serializers.CharField(error_messages={"required": _("请给出办理决定（decision）。")})
+    decision = serializers.CharField(
+        error_messages={"required": gettext_lazy("请给出办理决定（decision）。")}
+    )
     reason = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     outcome = serializers.ChoiceField(
         choices=Outcome.choices,
         required=False,
-        error_messages={"invalid_choice": _("处理结果无效，可选：") + ", ".join(Outcome.values)},
+        error_messages={
+            "invalid_choice": format_lazy(
+                gettext_lazy("处理结果无效，可选：{codes}"), codes=", ".join(Outcome.values)
+            )
+        },
     )
     content = serializers.CharField(required=False, allow_blank=True, max_length=10000)
 
@@ -254,6 +293,7 @@ class TaskComplete(APIView):
     @extend_schema(
         summary="Complete a task with a decision; 409 if someone else moved it first",
         request=CompleteSerializer,
+        responses={200: OpenApiTypes.OBJECT},
     )
     def post(self, request: Request, pk: int) -> Response:
         s = CompleteSerializer(data=request.data)

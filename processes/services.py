@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from objections import services as objection_services
 from objections.models import Objection
@@ -67,10 +68,21 @@ def tasks_sync_due_dates(deadlines: list[Deadline]) -> int:
             event="deadline",
             actor=None,
             reason=_("官方日历已导入，临时期限“%(kind)s”重新计算为 %(due)s")
-            % {"kind": d.kind, "due": timezone.localtime(d.due_at).strftime("%Y-%m-%d %H:%M")},
+            % {
+                "kind": DEADLINE_LABELS.get(d.kind, d.kind),
+                "due": timezone.localtime(d.due_at).strftime("%Y-%m-%d %H:%M"),
+            },
             data={"deadline_id": d.pk, "due_at": d.due_at.isoformat()},
         )
     return changed
+
+
+DEADLINE_LABELS = {
+    "objection_intake": gettext_lazy("受理期限"),
+    "objection_platform_check": gettext_lazy("平台核查期限"),
+    "objection_verification": gettext_lazy("信源单位核查期限"),
+    "objection_supplement": gettext_lazy("补正期限"),
+}
 
 
 # --- access -------------------------------------------------------------------------------------

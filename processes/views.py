@@ -142,12 +142,6 @@ def objection_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-DEADLINE_LABELS = {
-    "objection_intake": gettext_lazy("受理期限"),
-    "objection_platform_check": gettext_lazy("平台核查期限"),
-    "objection_verification": gettext_lazy("信源单位核查期限"),
-    "objection_supplement": gettext_lazy("补正期限"),
-}
 DEADLINE_STATUS = {
     "open": gettext_lazy("进行中"),
     "met": gettext_lazy("已按期完成"),
@@ -176,7 +170,7 @@ def _detail_context(request: HttpRequest, objection: Objection) -> dict[str, Any
     labels = dict(Status.choices)
     for d in data["deadlines"]:
         d["text"] = explain(d["basis"]) if d.get("basis") else ""
-        d["kind_label"] = DEADLINE_LABELS.get(d["kind"], d["kind"])
+        d["kind_label"] = services.DEADLINE_LABELS.get(d["kind"], d["kind"])
         d["status_label"] = DEADLINE_STATUS.get(d["status"], d["status"])
         d["due"] = _dt(d["due_at"])
     if data["deadline"]:
@@ -245,7 +239,9 @@ def objection_supplement(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, exc.message)
     else:
         messages.error(
-            request, _("补正内容有误：") + "; ".join(str(e) for e in form.errors.values())
+            request,
+            _("补正内容有误：%(errors)s")
+            % {"errors": "; ".join(str(e) for e in form.errors.values())},
         )
     return redirect("objection-detail", pk=pk)
 
