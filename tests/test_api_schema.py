@@ -29,5 +29,7 @@ def test_schema_lists_every_endpoint(client):
     assert [p for p in EXPECTED if p not in paths] == []
 
 
-def test_docs_page_renders(client):
-    assert client.get("/api/docs/").status_code == 200
+def test_docs_page_renders_without_a_cdn(client):
+    r = client.get("/api/docs/")
+    assert r.status_code == 200
+    assert "cdn.jsdelivr" not in r.content.decode() and "unpkg.com" not in r.content.decode()

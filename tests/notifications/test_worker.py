@@ -36,11 +36,14 @@ def _reachable(url: str) -> bool:
 
 def _reset_connections(app) -> None:
     """Forget routes and broker connections made with the previous configuration."""
+    from kombu import pools
+
     app.amqp.flush_routes()
     if app._pool is not None:
         app._pool.force_close_all()
         app._pool = None
     app.amqp._producer_pool = None
+    pools.reset()  # kombu keeps producer pools per connection, process-wide
 
 
 @pytest.fixture

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "viewflow",
     "viewflow.workflow",
@@ -156,6 +157,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Objections, credit repair and credit commitments of a public credit platform.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI assets are served from this installation (no CDN: government networks are closed).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # E-mail and SMS.
