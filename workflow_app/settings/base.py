@@ -102,6 +102,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded mode keeps its database (and broker) under var/; a fresh clone has none yet.
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # The web process, the worker and beat share one file in the embedded mode.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 30,
