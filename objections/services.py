@@ -609,15 +609,3 @@ def objection_withdraw(*, objection: Objection, by: User, reason: str = "") -> O
         _audit(obj, from_state=before, by=by, reason=reason or str(_("申请人撤回异议")))
         _notify_applicant(obj, "objection.withdrawn")
         return obj
-
-
-def objections_to_lapse(now: datetime.datetime | None = None) -> list[int]:
-    """Ids of objections whose supplement deadline has passed (selector for the sweep)."""
-    from workflow_app.workdays.models import Deadline
-
-    now = now or timezone.now()
-    return list(
-        Deadline.objects.filter(
-            case_kind=CASE_KIND, kind=DL_SUPPLEMENT, status="open", due_at__lt=now
-        ).values_list("case_id", flat=True)
-    )

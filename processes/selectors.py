@@ -54,17 +54,7 @@ def task_queue_for(
         qs = qs.filter(Q(owner=user) | Q(owner__isnull=True, queue__in=user.queues()))
     if unassigned:
         qs = qs.filter(owner__isnull=True)
-    if kind:
-        qs = qs.filter(case_kind=kind)
-    if step:
-        qs = qs.filter(step=step)
-    if department:
-        qs = qs.filter(queue=f"dept:{department}")
-    now = timezone.now()
-    if due == "overdue":
-        qs = qs.filter(due_at__lt=now)
-    elif due == "soon":
-        qs = qs.filter(due_at__gte=now, due_at__lt=soon_threshold(now))
+    qs = _filtered(qs, kind=kind, step=step, department=department, due=due)
     return qs.select_related("owner").order_by("due_at", "id")
 
 
