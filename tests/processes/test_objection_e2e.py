@@ -252,3 +252,33 @@ def test_invalid_decision_lists_the_allowed_ones(applicant, record, centre_user)
 
 def test_applicant_cannot_use_task_api(applicant, record):
     assert client_for(applicant).get("/api/v1/tasks/").status_code == 403
+
+
+def test_withdraw_while_waiting_for_supplements_ends_the_flow(applicant, record, centre_user):
+    from processes.models import CaseProcess
+
+    case = file_objection(applicant, record)["id"]
+    complete(
+        centre_user,
+        open_task(case, "objection_intake"),
+        decision="request_supplement",
+        reason="请补充缴款凭证。",
+    )
+    r = client_for(applicant).post(f"/api/v1/objections/{case}/withdraw/", {}, format="json")
+    assert r.status_code == 200, r.content
+    assert r.json()["status"] == "withdrawn"
+    assert CaseProcess.objects.get(case_kind="objection", case_id=case).status == "CANCELED"
+    assert not CaseTask.objects.filter(case_id=case, status__in=["NEW", "ASSIGNED"]).exists()
+    # supplements after withdrawal are refused with a clear message
+    r = client_for(applicant).post(
+        f"/api/v1/objections/{case}/supplement/", {"text": "补充"}, format="json"
+    )
+    assert r.status_code == 409 and "已撤回" in r.json()["message"]
+
+
+def test_another_applicant_cannot_see_or_withdraw(applicant, other_applicant, record):
+    case = file_objection(applicant, record)["id"]
+    assert client_for(other_applicant).get(f"/api/v1/objections/{case}/").status_code == 404
+    r = client_for(other_applicant).post(f"/api/v1/objections/{case}/withdraw/", {}, format="json")
+    assert r.status_code == 404
+    assert detail(applicant, case)["status"] == "submitted"
