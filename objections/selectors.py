@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from workflow_app.audit.services import timeline_for
-from workflow_app.registry.models import DecisionDocument
+from workflow_app.registry.models import CreditRecord, DecisionDocument
 from workflow_app.workdays.deadlines import deadline_as_dict, deadlines_for_case
 from workflow_app.workdays.models import Deadline
 
@@ -70,6 +70,14 @@ def objection_current_deadline(objection: Objection) -> dict[str, Any] | None:
 def objection_as_dict(objection: Objection) -> dict[str, Any]:
     decision = objection_decision(objection)
     record = objection.record
+    current = (
+        CreditRecord.objects.filter(
+            department_id=record.department_id, external_id=record.external_id
+        )
+        .exclude(status="corrected")
+        .order_by("-version")
+        .first()
+    ) or record
     return {
         "id": objection.pk,
         "reference": objection.reference,
@@ -88,7 +96,8 @@ def objection_as_dict(objection: Objection) -> dict[str, Any]:
             "category": record.category,
             "department": record.department.code,
             "status": record.status,
-            "under_objection": record.under_objection,
+            "under_objection": current.under_objection,
+            "current_version": current.pk,
         },
         "result_record": objection.result_record_id,
         "filed_at": objection.filed_at.isoformat(),

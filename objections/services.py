@@ -29,7 +29,7 @@ from workflow_app.workdays.deadlines import deadline_open, deadlines_close_for_c
 from workflow_app.workdays.policy import policy_snapshot
 
 from . import notifications as events  # noqa: F401  (registers the event templates)
-from .models import Evidence, Grounds, Objection, Outcome, Status
+from .models import OPEN_STATUSES, Evidence, Grounds, Objection, Outcome, Status
 
 CASE_KIND = "objection"
 
@@ -243,18 +243,12 @@ def objection_submit(
             raise ServiceError(
                 "; ".join(e["message"] for e in errors), code="invalid", errors=errors
             )
+        # one open objection per subject and record, across the record's versions
         existing = Objection.objects.filter(
             subject_id=record.subject_id,
-            record=record,
-            status__in=[
-                s.value
-                for s in (
-                    Status.SUBMITTED,
-                    Status.NEEDS_SUPPLEMENT,
-                    Status.ACCEPTED,
-                    Status.FORWARDED,
-                )
-            ],
+            record__department_id=record.department_id,
+            record__external_id=record.external_id,
+            status__in=[s.value for s in OPEN_STATUSES],
         ).first()
         if existing is not None:
             raise Conflict(
@@ -433,11 +427,20 @@ def objection_accept(
     with transaction.atomic():
         obj = _locked(objection)
         _check(obj, obj.accept, by, _("受理"))
+        current = registry.record_current_locked(obj.record)
+        if current.status != RecordStatus.PUBLISHED:
+            raise Conflict(
+                _(
+                    "该信用信息已不在公示中（当前状态：%(status)s），不能受理；请选择不予受理并说明理由。"
+                )
+                % {"status": current.get_status_display()},
+                code="record_not_published",
+            )
         before = obj.status
         obj.accept()
         _save(obj, by, "accepted")
         registry.record_set_objection_mark(
-            record=obj.record, marked=True, by=by, reason=f"objection {obj.reference} accepted"
+            record=current, marked=True, by=by, reason=f"objection {obj.reference} accepted"
         )
         _close_deadlines(obj, [DL_INTAKE], status="met")
         _open_deadline(
@@ -539,7 +542,7 @@ def objection_resolve(
                 errors=[{"field": "reason", "message": _("请填写核查意见。")}],
             )
         before = obj.status
-        record = CreditRecord.objects.select_for_update().get(pk=obj.record_id)
+        record = registry.record_current_locked(obj.record)
         why = f"objection {obj.reference} resolved: {outcome}"
         data: dict[str, Any] = {"outcome": outcome}
         if outcome == Outcome.MODIFIED:

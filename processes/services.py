@@ -91,6 +91,8 @@ DEADLINE_LABELS = {
 def user_can_work(user: User, task: CaseTask) -> bool:
     if not user.is_authenticated or not user.is_staff_member:
         return False
+    if not task.queue:
+        return False  # background steps (e.g. waiting for supplements) are nobody's queue task
     if user.is_supervisor:
         return True
     return task.queue in user.queues()

@@ -111,7 +111,10 @@ def objection_new(request: HttpRequest) -> HttpResponse:
     record_id = request.GET.get("record") or request.POST.get("record")
     record = (
         CreditRecord.objects.select_related("department")
-        .filter(pk=record_id if str(record_id).isdigit() else 0, subject_id=user.subject_id)  # type: ignore[union-attr]
+        .filter(
+            pk=int(record_id) if str(record_id).isascii() and str(record_id).isdigit() else 0,
+            subject_id=user.subject_id,
+        )  # type: ignore[union-attr]
         .first()
     )
     if record is None:
@@ -408,7 +411,7 @@ def task_action(request: HttpRequest, task_id: int, action: str) -> HttpResponse
 @require_POST
 def queue_assign(request: HttpRequest) -> HttpResponse:
     _staff_required(request)
-    ids = [int(i) for i in request.POST.getlist("tasks") if i.isdigit()]
+    ids = [int(i) for i in request.POST.getlist("tasks") if i.isascii() and i.isdigit()]
     if not ids:
         messages.error(request, _("请先勾选要分派的任务。"))
         return redirect("queue")

@@ -437,6 +437,12 @@ def _locked_current(record: CreditRecord) -> CreditRecord:
     return row
 
 
+def record_current_locked(record: CreditRecord) -> CreditRecord:
+    """The current version of ``record``'s chain, locked (a case filed on an older version
+    follows the chain when the department has pushed a correction since)."""
+    return _locked_current(record)
+
+
 def _sync(target: CreditRecord, source: CreditRecord) -> None:
     """Keep the caller's instance in step when it is the row that changed."""
     if target.pk == source.pk:
