@@ -61,7 +61,7 @@ def ensure_database() -> None:
 
 def generate(records: int, objections: int, open_tasks: int) -> None:
     from processes.models import CaseTask
-    from processes.services import objection_file
+    from processes.services import case_file
     from tests.factories import make_uscc
     from workflow_app.accounts.models import User
     from workflow_app.registry.models import CreditRecord, Department, Subject
@@ -71,7 +71,8 @@ def generate(records: int, objections: int, open_tasks: int) -> None:
     applicant = User.objects.get(username="applicant")
     # one real objection through the services gives us the flow_task reference values
     rec = CreditRecord.objects.filter(subject_id=applicant.subject_id, status="published").first()
-    probe = objection_file(
+    probe = case_file(
+        "objection",
         applicant=applicant,
         record_id=rec.pk,
         grounds="error",

@@ -18,6 +18,8 @@ from typing import Any
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from workflow_app.cases.messages import has_labels, label_for
+
 
 @dataclass(frozen=True)
 class EventText:
@@ -64,9 +66,15 @@ def render(event: str, context: dict[str, Any], language: str) -> tuple[str, str
     """``(title, body)`` of ``event`` in ``language`` with the context's values filled in."""
     text = _EVENTS.get(event, GENERIC)
     with translation.override(language or "zh-hans"):
-        values = _Blank({k: v for k, v in context.items() if not k.startswith("_")})
-        if "step_kind" in values:
-            values["step"] = str(_STEP_LABELS.get(values["step_kind"], values.get("step", "")))
+        values = _Blank(
+            {
+                k: (label_for(k, v) if has_labels(k) else v)
+                for k, v in context.items()
+                if not k.startswith("_")
+            }
+        )
+        if "step_kind" in context:
+            values["step"] = str(_STEP_LABELS.get(context["step_kind"], values.get("step", "")))
         values.setdefault("reference", "")
         try:
             title = str(text.title).format_map(values)

@@ -324,9 +324,9 @@ def sweep_reminders(*, now: datetime.datetime | None = None, limit: int = 5000) 
                 case_kind=d.case_kind,
                 case_id=d.case_id,
                 event="reminder",
-                reason=_("期限“%(step)s”将于 %(due)s 到期，已提醒办理人。")
-                % {"step": ctx["step"], "due": ctx["due_at"]},
                 data={
+                    "msg": "deadline.reminder",
+                    "params": {"step_kind": d.kind, "due": ctx["due_at"]},
                     "deadline_id": d.pk,
                     "kind": d.kind,
                     "due_at": d.due_at.isoformat(),
@@ -371,9 +371,13 @@ def sweep_escalations(*, now: datetime.datetime | None = None, limit: int = 5000
                 case_kind=d.case_kind,
                 case_id=d.case_id,
                 event="escalation",
-                reason=_("期限“%(step)s”已于 %(due)s 逾期，已上报主管督办。")
-                % {"step": ctx["step"], "due": ctx["due_at"]},
-                data={"deadline_id": d.pk, "kind": d.kind, "due_at": d.due_at.isoformat()},
+                data={
+                    "msg": "deadline.escalated",
+                    "params": {"step_kind": d.kind, "due": ctx["due_at"]},
+                    "deadline_id": d.pk,
+                    "kind": d.kind,
+                    "due_at": d.due_at.isoformat(),
+                },
                 at=now,
             )
             escalated += 1

@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
+from workflow_app.cases.evidence import EvidenceBase
+
 
 class Status(models.TextChoices):
     SUBMITTED = "submitted", _("已提交")
@@ -73,6 +75,8 @@ def _is_resolver(instance: Any, user: Any) -> bool:
 
 
 class Objection(FSMModelMixin, models.Model):
+    CASE_KIND = "objection"
+
     reference = models.CharField(_("案件编号"), max_length=40, unique=True)
     subject = models.ForeignKey(
         "registry.Subject", on_delete=models.PROTECT, related_name="objections"
@@ -143,8 +147,8 @@ class Objection(FSMModelMixin, models.Model):
         target=Status.NEEDS_SUPPLEMENT,
         permission=_is_centre,
     )
-    def request_supplement(self, *, reason: str) -> None:
-        self.supplement_request = reason
+    def request_supplement(self, *, reason_text: str) -> None:
+        self.supplement_request = reason_text
 
     @transition(
         field=status,
@@ -157,7 +161,6 @@ class Objection(FSMModelMixin, models.Model):
 
     @transition(field=status, source=Status.NEEDS_SUPPLEMENT, target=Status.NOT_ACCEPTED)
     def lapse(self, *, at) -> None:  # type: ignore[no-untyped-def]
-        self.decision_reason = str(_("补正期限届满未补正，不予受理。"))
         self.decided_at = at
 
     @transition(
@@ -166,8 +169,8 @@ class Objection(FSMModelMixin, models.Model):
         target=Status.NOT_ACCEPTED,
         permission=_is_centre,
     )
-    def refuse(self, *, reason: str, at) -> None:  # type: ignore[no-untyped-def]
-        self.decision_reason = reason
+    def refuse(self, *, reason_text: str, at) -> None:  # type: ignore[no-untyped-def]
+        self.decision_reason = reason_text
         self.decided_at = at
 
     @transition(
@@ -194,9 +197,9 @@ class Objection(FSMModelMixin, models.Model):
         target=Status.RESOLVED,
         permission=_is_resolver,
     )
-    def resolve(self, *, outcome: str, reason: str, at) -> None:  # type: ignore[no-untyped-def]
+    def resolve(self, *, outcome: str, reason_text: str, at) -> None:  # type: ignore[no-untyped-def]
         self.outcome = outcome
-        self.decision_reason = reason
+        self.decision_reason = reason_text
         self.decided_at = at
 
     @transition(
@@ -209,32 +212,17 @@ class Objection(FSMModelMixin, models.Model):
         self.decided_at = at
 
 
-def evidence_upload_to(instance: Evidence, filename: str) -> str:
-    return f"evidence/objections/{instance.objection_id}/{instance.sha256[:16]}-{filename[-80:]}"
-
-
-class Evidence(models.Model):
-    class Stage(models.TextChoices):
-        FILING = "filing", _("申请时提交")
-        SUPPLEMENT = "supplement", _("补正材料")
+class Evidence(EvidenceBase):
+    CASE_FIELD = "objection"
 
     objection = models.ForeignKey(Objection, on_delete=models.PROTECT, related_name="evidence")
-    file = models.FileField(upload_to=evidence_upload_to)
-    original_name = models.CharField(_("文件名"), max_length=255)
-    content_type = models.CharField(max_length=50)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.FILING)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
-    class Meta:
+    class Meta(EvidenceBase.Meta):
         verbose_name = _("证明材料")
         verbose_name_plural = _("证明材料")
-        ordering = ["uploaded_at", "id"]
 
-    def __str__(self) -> str:
-        return self.original_name
+
+def evidence_upload_to(instance: Any, filename: str) -> str:
+    """Kept for migration 0001; evidence is stored by workflow_app.cases.evidence now."""
+    return f"evidence/objection/{filename}"

@@ -54,3 +54,8 @@ register(
     title=_("异议已撤回：{reference}"),
     body=_("您已撤回对“{record_title}”的异议。"),
 )
+register(
+    "objection.lapsed",
+    title=_("异议不予受理：{reference}"),
+    body=_("您未在补正期限内补正“{record_title}”的异议材料，异议不予受理。"),
+)

@@ -8,14 +8,14 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from workflow_app.audit.services import timeline_for
-from workflow_app.registry.models import CreditRecord, DecisionDocument
-from workflow_app.workdays.deadlines import deadline_as_dict, deadlines_for_case
+from workflow_app.cases.selectors import case_common_dict
+from workflow_app.registry.models import CreditRecord
 from workflow_app.workdays.models import Deadline
 
-from .models import Objection
+from .models import OPEN_STATUSES, Objection
 
-CASE_KIND = "objection"
+CASE_KIND = Objection.CASE_KIND
+OPEN = [s.value for s in OPEN_STATUSES]
 DL_SUPPLEMENT = "objection_supplement"
 
 
@@ -49,26 +49,7 @@ def objections_to_lapse(now: datetime.datetime | None = None) -> list[int]:
     )
 
 
-def objection_decision(objection: Objection) -> DecisionDocument | None:
-    return (
-        DecisionDocument.objects.filter(case_kind=CASE_KIND, case_id=objection.pk)
-        .order_by("-issued_at")
-        .first()
-    )
-
-
-def objection_current_deadline(objection: Objection) -> dict[str, Any] | None:
-    d = (
-        deadlines_for_case(CASE_KIND, objection.pk)
-        .filter(status="open")
-        .order_by("-created_at", "-id")
-        .first()
-    )
-    return deadline_as_dict(d) if d else None
-
-
-def objection_as_dict(objection: Objection) -> dict[str, Any]:
-    decision = objection_decision(objection)
+def objection_as_dict(objection: Objection, *, viewer: Any = None) -> dict[str, Any]:
     record = objection.record
     current = (
         CreditRecord.objects.filter(
@@ -80,6 +61,7 @@ def objection_as_dict(objection: Objection) -> dict[str, Any]:
     ) or record
     return {
         "id": objection.pk,
+        "kind": CASE_KIND,
         "reference": objection.reference,
         "status": objection.status,
         "status_label": objection.get_status_display(),
@@ -102,12 +84,17 @@ def objection_as_dict(objection: Objection) -> dict[str, Any]:
         "result_record": objection.result_record_id,
         "filed_at": objection.filed_at.isoformat(),
         "decided_at": objection.decided_at.isoformat() if objection.decided_at else None,
-        "deadline": objection_current_deadline(objection),
-        "deadlines": [deadline_as_dict(d) for d in deadlines_for_case(CASE_KIND, objection.pk)],
-        "timeline": timeline_for(CASE_KIND, objection.pk),
-        "evidence": [
-            {"id": e.pk, "name": e.original_name, "size": e.size, "stage": e.stage}
-            for e in objection.evidence.all()
-        ],
-        "verification_code": decision.code if decision else None,
+        **case_common_dict(objection, viewer=viewer),
     }
+
+
+def objection_open_for_records(subject_id: int, records: list[Any]) -> dict[int, Objection]:
+    """The open objection of each record (across versions), keyed by the record id shown."""
+    keys = {(r.department_id, r.external_id): r.pk for r in records}
+    found: dict[int, Objection] = {}
+    qs = Objection.objects.filter(subject_id=subject_id, status__in=OPEN).select_related("record")
+    for o in qs:
+        rid = keys.get((o.record.department_id, o.record.external_id))
+        if rid is not None:
+            found[rid] = o
+    return found

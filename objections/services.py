@@ -1,9 +1,10 @@
 """Objection services: one per transition of SPEC §5.
 
-Each service runs in one transaction on the objection row locked with ``select_for_update``,
-checks the transition (``can_proceed``) and its permission (``has_transition_perm``), applies it,
-saves with a history reason, writes the audit entry, moves deadlines, changes the credit record
-(mark, new version, withdrawal) and schedules notifications (outbox rows, delivered after commit).
+Each service runs through the kernel's :func:`~workflow_app.cases.transitions.case_transition`
+(one transaction, the objection row locked, the transition and its permission checked, saved
+with a history reason, the hash-chained audit entry written as a code) and adds what is the
+objection's own: deadlines, the credit record (mark, new version, withdrawal), the decision
+document and the notifications (outbox rows, delivered after commit).
 """
 
 from __future__ import annotations
@@ -16,22 +17,28 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed, has_transition_perm
 
 from notifications.services import notify, notify_queue
 from workflow_app.accounts.models import QUEUE_CENTRE, User, department_queue
 from workflow_app.api import Conflict, Forbidden, NotFound, ServiceError
-from workflow_app.audit.services import audit_append
+from workflow_app.cases.evidence import evidence_store
+from workflow_app.cases.transitions import (
+    audit_case,
+    case_deadline_open,
+    case_deadlines_close,
+    case_transition,
+    save_case,
+)
 from workflow_app.registry import services as registry
 from workflow_app.registry.models import CreditRecord, RecordStatus
 from workflow_app.uploads import check_evidence_files
-from workflow_app.workdays.deadlines import deadline_open, deadlines_close_for_case
 from workflow_app.workdays.policy import policy_snapshot
 
+from . import messages  # noqa: F401  (registers the message codes)
 from . import notifications as events  # noqa: F401  (registers the event templates)
 from .models import OPEN_STATUSES, Evidence, Grounds, Objection, Outcome, Status
 
-CASE_KIND = "objection"
+CASE_KIND = Objection.CASE_KIND
 
 # Deadline kinds (also the step codes of the tasks they belong to).
 DL_INTAKE = "objection_intake"
@@ -40,66 +47,10 @@ DL_VERIFICATION = "objection_verification"
 DL_SUPPLEMENT = "objection_supplement"
 
 APPLICANT_QUEUE = "applicant"
+RELATED = ("record", "record__department", "applicant", "subject")
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def _locked(objection: Objection) -> Objection:
-    """Re-read the objection under a row lock; later code works on the fresh copy."""
-    try:
-        return (
-            Objection.objects.select_for_update()
-            .select_related("record", "record__department", "applicant", "subject")
-            .get(pk=objection.pk)
-        )
-    except Objection.DoesNotExist:
-        raise NotFound(_("异议申请不存在。"))
-
-
-def _check(objection: Objection, method: Any, user: User | None, action: str) -> None:
-    if not can_proceed(method):
-        raise Conflict(
-            _("异议 %(ref)s 当前状态为“%(status)s”，不能%(action)s；页面可能已过期，请刷新后查看。")
-            % {
-                "ref": objection.reference,
-                "status": objection.get_status_display(),
-                "action": action,
-            },
-            code="wrong_state",
-        )
-    if user is not None and not has_transition_perm(method, user):
-        raise Forbidden(
-            _("您没有权限对异议 %(ref)s 执行“%(action)s”。")
-            % {"ref": objection.reference, "action": action}
-        )
-
-
-def _save(objection: Objection, by: User | None, reason: str) -> None:
-    objection._history_user = by  # type: ignore[attr-defined]
-    objection._change_reason = reason  # type: ignore[attr-defined]
-    objection.save()
-
-
-def _audit(
-    objection: Objection,
-    *,
-    from_state: str,
-    by: User | None,
-    reason: str = "",
-    task: str = "",
-    data: dict[str, Any] | None = None,
-) -> None:
-    audit_append(
-        case_kind=CASE_KIND,
-        case_id=objection.pk,
-        from_state=from_state,
-        to_state=objection.status,
-        actor=by,
-        reason=reason,
-        task=task,
-        data=data or {},
-    )
 
 
 def case_url(objection: Objection) -> str:
@@ -128,56 +79,21 @@ def _notify_applicant(objection: Objection, event: str, **extra: Any) -> None:
     )
 
 
-def _days(objection: Objection, key: str) -> int:
-    return int(objection.policy_snapshot["params"][key])
-
-
-def _open_deadline(
-    objection: Objection,
-    kind: str,
-    days_key: str,
-    *,
-    start_at: datetime.datetime,
-    queue: str,
-    assignee: User | None = None,
-) -> None:
-    deadline_open(
-        case_kind=CASE_KIND,
-        case_id=objection.pk,
-        case_reference=objection.reference,
-        kind=kind,
-        start_at=start_at,
-        amount=_days(objection, days_key),
-        queue=queue,
-        assignee=assignee,
-        reminder_days=_days(objection, "reminder_days_before"),
-    )
-
-
-def _close_deadlines(objection: Objection, kinds: list[str], status: str = "met") -> None:
-    deadlines_close_for_case(case_kind=CASE_KIND, case_id=objection.pk, status=status, kinds=kinds)
-
-
-def _department_queue(objection: Objection) -> str:
-    return department_queue(objection.record.department.code)
-
-
-def _issue_decision(objection: Objection, *, by: User | None, decision: str, summary: str) -> None:
-    issuer = (
-        objection.record.department.name
-        if objection.status == Status.RESOLVED and by is not None and by.role == "department"
-        else _("公共信用信息平台（信用中心）")
-    )
+def _issue_decision(objection: Objection, *, by: User | None, decision: str, summary: str,
+                    params: dict[str, Any]) -> None:
+    dept = objection.record.department
+    by_department = objection.status == Status.RESOLVED and by is not None and by.role == "department"
     registry.decision_issue(
         case_kind=CASE_KIND,
         case_id=objection.pk,
         case_reference=objection.reference,
         subject=objection.subject,
         record=objection.result_record or objection.record,
-        title=_("信用信息异议处理结果"),
+        title=str(_("信用信息异议处理结果")),
         decision=decision,
-        summary=summary,
-        issued_by=str(issuer),
+        summary_code=summary,
+        summary_params=params,
+        issued_by=dept.name if by_department else str(_("公共信用信息平台（信用中心）")),
         by=by,
     )
 
@@ -276,18 +192,18 @@ def objection_submit(
         )
         try:
             with transaction.atomic():
-                _save(objection, applicant, "objection submitted")
+                save_case(objection, by=applicant, reason="objection submitted")
         except IntegrityError:
             raise Conflict(
                 _("您已就该信息提出异议，正在处理中；请勿重复提交。"), code="duplicate_open"
             )
         objection.reference = f"YY{timezone.localdate(now):%Y}{objection.pk:07d}"
         objection.save(update_fields=["reference"])
-        _store_evidence(objection, checked, by=applicant, stage=Evidence.Stage.FILING)
-        _open_deadline(
-            objection, DL_INTAKE, "objection_intake_days", start_at=now, queue=QUEUE_CENTRE
+        evidence_store(model=Evidence, case=objection, files=checked, by=applicant)
+        case_deadline_open(
+            objection, DL_INTAKE, days_key="objection_intake_days", start_at=now, queue=QUEUE_CENTRE
         )
-        _audit(objection, from_state="", by=applicant, reason=_("提交异议申请"))
+        audit_case(objection, before="", by=applicant, msg="objection.submitted")
         _notify_applicant(objection, "objection.submitted")
         notify_queue(
             queue=QUEUE_CENTRE,
@@ -301,22 +217,6 @@ def objection_submit(
         return objection
 
 
-def _store_evidence(objection: Objection, checked: list[Any], *, by: User, stage: str) -> None:
-    for item in checked:
-        evidence = Evidence(
-            objection=objection,
-            original_name=item.name[:255],
-            content_type=item.content_type,
-            size=item.size,
-            sha256=item.sha256,
-            stage=stage,
-            uploaded_by=by,
-        )
-        evidence.file.save(item.name, item.upload, save=False)
-        evidence._history_user = by  # type: ignore[attr-defined]
-        evidence.save()
-
-
 # --- centre intake ------------------------------------------------------------------------------
 
 
@@ -327,22 +227,26 @@ def objection_request_supplement(
         raise ServiceError(
             _("请写明需要补正的内容，申请人将据此补充材料。"), code="reason_required"
         )
-    with transaction.atomic():
-        obj = _locked(objection)
-        _check(obj, obj.request_supplement, by, _("要求补正"))
-        before = obj.status
-        obj.request_supplement(reason=reason.strip())
-        _save(obj, by, "supplement requested")
-        _close_deadlines(obj, [DL_INTAKE], status="stopped")
-        _open_deadline(
+    with case_transition(
+        Objection, objection.pk, "request_supplement", by=by, action=_("要求补正"), related=RELATED
+    ) as move:
+        obj = move.case
+        case_deadlines_close(obj, [DL_INTAKE], status="stopped")
+        move.apply(
+            history="supplement requested",
+            msg="objection.supplement_requested",
+            reason=reason,
+            task=task,
+            reason_text=reason.strip(),
+        )
+        case_deadline_open(
             obj,
             DL_SUPPLEMENT,
-            "supplement_days",
+            days_key="supplement_days",
             start_at=timezone.now(),
             queue=APPLICANT_QUEUE,
             assignee=obj.applicant,
         )
-        _audit(obj, from_state=before, by=by, reason=reason, task=task)
         _notify_applicant(obj, "objection.needs_supplement", reason=reason)
         return obj
 
@@ -354,46 +258,60 @@ def objection_supplement(
     if not (text or "").strip() and not files:
         raise ServiceError(_("请填写补正说明或上传补正材料。"), code="supplement_empty")
     checked = check_evidence_files(list(files)) if files else []
-    with transaction.atomic():
-        obj = _locked(objection)
-        _check(obj, obj.supplement, by, _("补正"))
-        before = obj.status
-        obj.supplement(text=(text or "").strip())
-        _save(obj, by, "supplement given")
-        _store_evidence(obj, checked, by=by, stage=Evidence.Stage.SUPPLEMENT)
-        _close_deadlines(obj, [DL_SUPPLEMENT], status="met")
-        _open_deadline(
-            obj, DL_INTAKE, "objection_intake_days", start_at=timezone.now(), queue=QUEUE_CENTRE
-        )
-        _audit(
-            obj,
-            from_state=before,
-            by=by,
-            reason=text or _("提交补正材料"),
+    with case_transition(
+        Objection, objection.pk, "supplement", by=by, action=_("补正"), related=RELATED
+    ) as move:
+        obj = move.case
+        move.apply(
+            history="supplement given",
+            msg="objection.supplemented",
+            params={"files": len(checked)},
+            reason=text,
             data={"files": [c.name for c in checked]},
+            text=(text or "").strip(),
+        )
+        evidence_store(model=Evidence, case=obj, files=checked, by=by, stage=Evidence.Stage.SUPPLEMENT)
+        case_deadlines_close(obj, [DL_SUPPLEMENT], status="met")
+        case_deadline_open(
+            obj, DL_INTAKE, days_key="objection_intake_days", start_at=timezone.now(),
+            queue=QUEUE_CENTRE,
         )
         _notify_applicant(obj, "objection.supplemented")
         return obj
 
 
+def objection_add_evidence(*, objection: Objection, by: User, files: Sequence[Any]) -> list[Any]:
+    """The owner adds materials to an open objection (no change of state)."""
+    checked = check_evidence_files(list(files)) if files else []
+    if not checked:
+        raise ServiceError(_("请选择要上传的材料。"), code="evidence_empty")
+    with transaction.atomic():
+        obj = Objection.objects.select_for_update().get(pk=objection.pk)
+        if obj.applicant_id != by.pk:
+            raise NotFound(_("未找到该异议申请。"))
+        if not obj.is_open:
+            raise Conflict(_("案件已办结，不能再补充材料。"), code="wrong_state")
+        rows = evidence_store(
+            model=Evidence, case=obj, files=checked, by=by, stage=Evidence.Stage.SUPPLEMENT
+        )
+        audit_case(obj, before=obj.status, by=by, msg="case.evidence_added", event="note",
+                   params={"files": len(rows)}, data={"files": [c.name for c in checked]})
+        return rows
+
+
 def objection_lapse(*, objection: Objection, at: datetime.datetime | None = None) -> Objection:
     """System: the supplement period passed without supplements."""
     at = at or timezone.now()
-    with transaction.atomic():
-        obj = _locked(objection)
-        _check(obj, obj.lapse, None, _("因补正逾期不予受理"))
-        before = obj.status
-        obj.lapse(at=at)
-        _save(obj, None, "supplement period passed")
-        _close_deadlines(obj, [DL_SUPPLEMENT], status="lapsed")
-        _audit(obj, from_state=before, by=None, reason=obj.decision_reason)
-        _issue_decision(
-            obj,
-            by=None,
-            decision="not_accepted",
-            summary=_("申请人未在补正期限内补正，异议不予受理。"),
-        )
-        _notify_applicant(obj, "objection.not_accepted", reason=obj.decision_reason)
+    with case_transition(
+        Objection, objection.pk, "lapse", by=None, action=_("因补正逾期不予受理"),
+        related=RELATED, system=True,
+    ) as move:
+        obj = move.case
+        move.apply(history="supplement period passed", msg="objection.lapsed", at=at)
+        case_deadlines_close(obj, [DL_SUPPLEMENT], status="lapsed")
+        _issue_decision(obj, by=None, decision="not_accepted", summary="objection.decision.lapsed",
+                        params={})
+        _notify_applicant(obj, "objection.lapsed")
         return obj
 
 
@@ -403,20 +321,15 @@ def objection_refuse(*, objection: Objection, by: User, reason: str, task: str =
             _("不予受理须写明理由（如：不属于受理范围、申请人不具备资格、重复申请）。"),
             code="reason_required",
         )
-    with transaction.atomic():
-        obj = _locked(objection)
-        _check(obj, obj.refuse, by, _("不予受理"))
-        before = obj.status
-        obj.refuse(reason=reason.strip(), at=timezone.now())
-        _save(obj, by, "not accepted")
-        _close_deadlines(obj, [DL_INTAKE], status="met")
-        _audit(obj, from_state=before, by=by, reason=reason, task=task)
-        _issue_decision(
-            obj,
-            by=by,
-            decision="not_accepted",
-            summary=_("异议不予受理。理由：%(reason)s") % {"reason": reason.strip()},
-        )
+    with case_transition(
+        Objection, objection.pk, "refuse", by=by, action=_("不予受理"), related=RELATED
+    ) as move:
+        obj = move.case
+        move.apply(history="not accepted", msg="objection.refused", reason=reason, task=task,
+                   reason_text=reason.strip(), at=timezone.now())
+        case_deadlines_close(obj, [DL_INTAKE], status="met")
+        _issue_decision(obj, by=by, decision="not_accepted", summary="objection.decision.refused",
+                        params={"reason": reason.strip()})
         _notify_applicant(obj, "objection.not_accepted", reason=reason)
         return obj
 
@@ -424,9 +337,10 @@ def objection_refuse(*, objection: Objection, by: User, reason: str, task: str =
 def objection_accept(
     *, objection: Objection, by: User, reason: str = "", task: str = ""
 ) -> Objection:
-    with transaction.atomic():
-        obj = _locked(objection)
-        _check(obj, obj.accept, by, _("受理"))
+    with case_transition(
+        Objection, objection.pk, "accept", by=by, action=_("受理"), related=RELATED
+    ) as move:
+        obj = move.case
         current = registry.record_current_locked(obj.record)
         if current.status != RecordStatus.PUBLISHED:
             raise Conflict(
@@ -436,26 +350,14 @@ def objection_accept(
                 % {"status": current.get_status_display()},
                 code="record_not_published",
             )
-        before = obj.status
-        obj.accept()
-        _save(obj, by, "accepted")
+        move.apply(history="accepted", msg="objection.accepted", reason=reason, task=task)
         registry.record_set_objection_mark(
             record=current, marked=True, by=by, reason=f"objection {obj.reference} accepted"
         )
-        _close_deadlines(obj, [DL_INTAKE], status="met")
-        _open_deadline(
-            obj,
-            DL_PLATFORM_CHECK,
-            "objection_platform_check_days",
-            start_at=timezone.now(),
-            queue=QUEUE_CENTRE,
-        )
-        _audit(
-            obj,
-            from_state=before,
-            by=by,
-            reason=reason or _("受理异议，信息加注异议标注"),
-            task=task,
+        case_deadlines_close(obj, [DL_INTAKE], status="met")
+        case_deadline_open(
+            obj, DL_PLATFORM_CHECK, days_key="objection_platform_check_days",
+            start_at=timezone.now(), queue=QUEUE_CENTRE,
         )
         _notify_applicant(obj, "objection.accepted")
         return obj
@@ -464,34 +366,24 @@ def objection_accept(
 def objection_forward(
     *, objection: Objection, by: User, reason: str = "", task: str = ""
 ) -> Objection:
-    with transaction.atomic():
-        obj = _locked(objection)
-        _check(obj, obj.forward, by, _("转信源单位核查"))
-        before = obj.status
-        obj.forward()
-        _save(obj, by, "forwarded")
-        _close_deadlines(obj, [DL_PLATFORM_CHECK], status="met")
-        queue = _department_queue(obj)
-        _open_deadline(
-            obj,
-            DL_VERIFICATION,
-            "objection_verification_days",
-            start_at=timezone.now(),
-            queue=queue,
+    with case_transition(
+        Objection, objection.pk, "forward", by=by, action=_("转信源单位核查"), related=RELATED
+    ) as move:
+        obj = move.case
+        dept = obj.record.department
+        move.apply(history="forwarded", msg="objection.forwarded", params={"department": dept.code},
+                   reason=reason, task=task, data={"department": dept.code})
+        case_deadlines_close(obj, [DL_PLATFORM_CHECK], status="met")
+        queue = department_queue(dept.code)
+        case_deadline_open(
+            obj, DL_VERIFICATION, days_key="objection_verification_days",
+            start_at=timezone.now(), queue=queue,
         )
-        _audit(
-            obj,
-            from_state=before,
-            by=by,
-            reason=reason or _("转 %(dept)s 核查") % {"dept": obj.record.department.name},
-            task=task,
-            data={"department": obj.record.department.code},
-        )
-        _notify_applicant(obj, "objection.forwarded", department=obj.record.department.name)
+        _notify_applicant(obj, "objection.forwarded", department=dept.name)
         notify_queue(
             queue=queue,
             event="objection.forwarded_to_department",
-            context=_context(obj, department=obj.record.department.name),
+            context=_context(obj, department=dept.name),
             case_kind=CASE_KIND,
             case_id=obj.pk,
             url=reverse("queue"),
@@ -513,10 +405,11 @@ def objection_resolve(
     task: str = "",
 ) -> Objection:
     """Resolve: by the centre after its own check (platform error: ``modified``/``deleted``), or by
-    the record's source department after verification (any outcome)."""
-    with transaction.atomic():
-        obj = _locked(objection)
-        _check(obj, obj.resolve, by, _("办结"))
+    the record's source department after verification (any outcome; a reason is required)."""
+    with case_transition(
+        Objection, objection.pk, "resolve", by=by, action=_("办结"), related=RELATED
+    ) as move:
+        obj = move.case
         allowed = PLATFORM_OUTCOMES if obj.status == Status.ACCEPTED else DEPARTMENT_OUTCOMES
         if outcome not in [o.value for o in allowed]:
             raise ServiceError(
@@ -531,19 +424,15 @@ def objection_resolve(
                 code="content_required",
                 errors=[{"field": "content", "message": _("请填写更正后的信息内容。")}],
             )
-        if (
-            outcome in (Outcome.CONFIRMED, Outcome.UNDETERMINED, Outcome.DELETED)
-            and not (reason or "").strip()
-            and obj.status == Status.FORWARDED
-        ):
+        if obj.status == Status.FORWARDED and not (reason or "").strip():
             raise ServiceError(
                 _("请填写核查意见，申请人将看到这段说明。"),
                 code="reason_required",
                 errors=[{"field": "reason", "message": _("请填写核查意见。")}],
             )
-        before = obj.status
         record = registry.record_current_locked(obj.record)
         why = f"objection {obj.reference} resolved: {outcome}"
+        case_ref = {"kind": CASE_KIND, "id": obj.pk, "reference": obj.reference}
         data: dict[str, Any] = {"outcome": outcome}
         if outcome == Outcome.MODIFIED:
             new = registry.record_new_version(
@@ -551,13 +440,14 @@ def objection_resolve(
                 changes={"content": content.strip(), "under_objection": False},  # type: ignore[union-attr]
                 by=by,
                 reason=why,
+                case=case_ref,
             )
             obj.result_record = new
             data["new_record_id"] = new.pk
         elif outcome == Outcome.DELETED:
             registry.record_set_objection_mark(record=record, marked=False, by=by, reason=why)
             registry.record_set_status(
-                record=record, status=RecordStatus.DELETED, by=by, reason=why
+                record=record, status=RecordStatus.DELETED, by=by, reason=why, case=case_ref
             )
         elif outcome == Outcome.UNDETERMINED:
             registry.record_set_objection_mark(record=record, marked=False, by=by, reason=why)
@@ -570,45 +460,47 @@ def objection_resolve(
             )
         else:  # confirmed
             registry.record_set_objection_mark(record=record, marked=False, by=by, reason=why)
-        obj.resolve(outcome=outcome, reason=(reason or "").strip(), at=timezone.now())
-        _save(obj, by, f"resolved: {outcome}")
-        _close_deadlines(obj, [DL_PLATFORM_CHECK, DL_VERIFICATION], status="met")
-        _audit(
-            obj,
-            from_state=before,
-            by=by,
-            reason=reason or str(Outcome(outcome).label),
+        move.apply(
+            history=f"resolved: {outcome}",
+            msg="objection.resolved",
+            params={"outcome": outcome},
+            reason=reason,
             task=task,
             data=data,
+            outcome=outcome,
+            reason_text=(reason or "").strip(),
+            at=timezone.now(),
         )
-        summary = _("处理结果：%(outcome)s。%(reason)s") % {
-            "outcome": Outcome(outcome).label,
-            "reason": (reason or "").strip(),
-        }
+        case_deadlines_close(obj, [DL_PLATFORM_CHECK, DL_VERIFICATION], status="met")
+        params = {"outcome": outcome, "reason": (reason or "").strip()}
+        summary = "objection.decision.resolved"
         if outcome == Outcome.MODIFIED:
-            summary += " " + _("更正后的内容：%(content)s") % {"content": content.strip()}  # type: ignore[union-attr]
-        _issue_decision(obj, by=by, decision=outcome, summary=summary)
-        _notify_applicant(obj, "objection.resolved", outcome=Outcome(outcome).label, reason=reason)
+            summary = "objection.decision.modified"
+            params["content"] = (content or "").strip()
+        _issue_decision(obj, by=by, decision=outcome, summary=summary, params=params)
+        _notify_applicant(obj, "objection.resolved", outcome=outcome, reason=reason)
         return obj
 
 
 def objection_withdraw(*, objection: Objection, by: User, reason: str = "") -> Objection:
     with transaction.atomic():
-        obj = _locked(objection)
-        if obj.applicant_id != by.pk:
+        owner = Objection.objects.filter(pk=objection.pk).values_list("applicant_id", flat=True).first()
+        if owner != by.pk:
             raise NotFound(_("未找到该异议申请。"))
-        _check(obj, obj.withdraw, by, _("撤回"))
-        before = obj.status
-        obj.withdraw(at=timezone.now())
-        _save(obj, by, "withdrawn")
-        if before in (Status.ACCEPTED, Status.FORWARDED):
-            registry.record_set_objection_mark(
-                record=obj.record,
-                marked=False,
-                by=by,
-                reason=f"objection {obj.reference} withdrawn",
-            )
-        deadlines_close_for_case(case_kind=CASE_KIND, case_id=obj.pk, status="cancelled")
-        _audit(obj, from_state=before, by=by, reason=reason or str(_("申请人撤回异议")))
-        _notify_applicant(obj, "objection.withdrawn")
-        return obj
+        with case_transition(
+            Objection, objection.pk, "withdraw", by=by, action=_("撤回"), related=RELATED
+        ) as move:
+            obj = move.case
+            was_marked = move.before in (Status.ACCEPTED, Status.FORWARDED)
+            move.apply(history="withdrawn", msg="objection.withdrawn", reason=reason,
+                       at=timezone.now())
+            if was_marked:
+                registry.record_set_objection_mark(
+                    record=obj.record,
+                    marked=False,
+                    by=by,
+                    reason=f"objection {obj.reference} withdrawn",
+                )
+            case_deadlines_close(obj, None, status="cancelled")
+            _notify_applicant(obj, "objection.withdrawn")
+            return obj

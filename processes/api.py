@@ -1,13 +1,16 @@
-"""REST endpoints of the objection workflow and the task queues (SPEC §12).
+"""REST endpoints of every case kind and of the task queues (SPEC §12).
 
-Views validate input, call one service and render; they hold no business rules.
+Each registered case kind gets the same endpoints — list/file, detail, withdraw, supplement —
+from :func:`case_endpoints`; views validate input, call one service and render.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.shortcuts import get_object_or_404
+from django.urls import path
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
@@ -20,13 +23,24 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from objections.models import Grounds, Objection, Outcome
-from objections.selectors import objection_as_dict, objections_visible_to
+from objections.models import Grounds, Outcome
+from repair.selectors import repair_eligibility
+from repair.services import repair_revoke
 from workflow_app.accounts.models import User
 from workflow_app.api import ServiceError
+from workflow_app.registry.models import CreditRecord
 
 from . import services
+from .registry import CaseKind, kind
 from .selectors import soon_threshold, task_as_dict, task_queue_page
+
+
+def _files(request: Request, name: str = "evidence") -> list[Any]:
+    return list(request.FILES.getlist(name)) if hasattr(request, "FILES") else []
+
+
+def _commitment_field(message: Any) -> serializers.BooleanField:
+    return serializers.BooleanField(error_messages={"required": message})
 
 
 class ObjectionCreateSerializer(serializers.Serializer):
@@ -51,109 +65,67 @@ class ObjectionCreateSerializer(serializers.Serializer):
             "required": gettext_lazy("请填写异议说明。"),
         },
     )
-    commitment_accepted = serializers.BooleanField(
-        error_messages={
-            "required": gettext_lazy("提出异议须签署异议承诺（commitment_accepted: true）。")
-        }
+    commitment_accepted = _commitment_field(
+        gettext_lazy("提出异议须签署异议承诺（commitment_accepted: true）。")
     )
     evidence = serializers.ListField(child=serializers.FileField(), required=False)
 
 
-def _files(request: Request, name: str = "evidence") -> list[Any]:
-    return list(request.FILES.getlist(name)) if hasattr(request, "FILES") else []
-
-
-def _objection_for(user: User, pk: int) -> Objection:
-    return get_object_or_404(objections_visible_to(user), pk=pk)
-
-
-class ObjectionListCreate(APIView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
-
-    @extend_schema(
-        summary="List the caller's visible objections",
-        operation_id="objections_list",
-        responses={200: inline_serializer("ObjectionList", {"results": serializers.ListField()})},
+class RepairCreateSerializer(serializers.Serializer):
+    record = serializers.IntegerField(
+        error_messages={
+            "invalid": gettext_lazy("record 应为信用信息编号（整数）。"),
+            "required": gettext_lazy("请指定要修复的失信信息（record）。"),
+        }
     )
-    def get(self, request: Request) -> Response:
-        qs = objections_visible_to(request.user).order_by("-filed_at")[:100]
-        return Response(
-            {
-                "results": [
-                    {
-                        "id": o.pk,
-                        "reference": o.reference,
-                        "status": o.status,
-                        "record": o.record_id,
-                        "filed_at": o.filed_at.isoformat(),
-                    }
-                    for o in qs
-                ]
-            }
-        )
-
-    @extend_schema(
-        summary="File an objection (JSON, or multipart with evidence files)",
-        request=ObjectionCreateSerializer,
-        responses={201: inline_serializer("ObjectionCreated", {"id": serializers.IntegerField()})},
+    correction_statement = serializers.CharField(
+        max_length=5000,
+        error_messages={
+            "blank": gettext_lazy("请填写纠正失信行为的说明。"),
+            "required": gettext_lazy("请填写纠正失信行为的说明。"),
+        },
     )
-    def post(self, request: Request) -> Response:
-        s = ObjectionCreateSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        if s.validated_data["commitment_accepted"] is not True:
-            raise ServiceError(
-                _("提出异议须签署异议承诺：承诺所提交材料真实有效。"),
-                code="commitment_required",
-                errors=[{"field": "commitment_accepted", "message": _("请勾选异议承诺。")}],
-            )
-        objection = services.objection_file(
-            applicant=request.user,
-            record_id=s.validated_data["record"],
-            grounds=s.validated_data["grounds"],
-            description=s.validated_data["description"],
-            commitment_accepted=True,
-            files=_files(request),
-        )
-        detail = objection_as_dict(objection)
-        return Response(
-            {
-                "id": objection.pk,
-                "reference": objection.reference,
-                "status": objection.status,
-                "deadline": detail["deadline"]["due_at"] if detail["deadline"] else None,
-                "deadlines": detail["deadlines"],
-            },
-            status=status.HTTP_201_CREATED,
-        )
+    commitment_text = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    commitment_accepted = serializers.BooleanField(required=False, default=False)
+    evidence = serializers.ListField(child=serializers.FileField(), required=False)
 
 
-class ObjectionDetail(APIView):
-    @extend_schema(
-        summary="An objection with status, outcome, deadlines and timeline",
-        responses={200: OpenApiTypes.OBJECT},
-    )
-    def get(self, request: Request, pk: int) -> Response:
-        return Response(objection_as_dict(_objection_for(request.user, pk)))
+def _objection_kwargs(v: dict[str, Any], request: Request) -> dict[str, Any]:
+    if v["commitment_accepted"] is not True:
+        raise ServiceError(
+            _("提出异议须签署异议承诺：承诺所提交材料真实有效。"),
+            code="commitment_required",
+            errors=[{"field": "commitment_accepted", "message": _("请勾选异议承诺。")}],
+        )
+    return {
+        "record_id": v["record"],
+        "grounds": v["grounds"],
+        "description": v["description"],
+        "commitment_accepted": True,
+    }
+
+
+def _repair_kwargs(v: dict[str, Any], request: Request) -> dict[str, Any]:
+    return {
+        "record_id": v["record"],
+        "correction_statement": v["correction_statement"],
+        "commitment_text": v.get("commitment_text", ""),
+        "commitment_accepted": v.get("commitment_accepted") is True,
+    }
 
 
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
-class ObjectionWithdraw(APIView):
-    @extend_schema(
-        summary="Withdraw an open objection (owner)",
-        request=ReasonSerializer,
-        responses={200: OpenApiTypes.OBJECT},
+class RequiredReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=2000,
+        error_messages={
+            "blank": gettext_lazy("请写明理由。"),
+            "required": gettext_lazy("请写明理由（reason）。"),
+        },
     )
-    def post(self, request: Request, pk: int) -> Response:
-        objection = _objection_for(request.user, pk)
-        s = ReasonSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        objection = services.objection_withdrawn(
-            objection=objection, by=request.user, reason=s.validated_data.get("reason", "")
-        )
-        return Response(objection_as_dict(objection))
 
 
 class SupplementSerializer(serializers.Serializer):
@@ -161,25 +133,169 @@ class SupplementSerializer(serializers.Serializer):
     evidence = serializers.ListField(child=serializers.FileField(), required=False)
 
 
-class ObjectionSupplement(APIView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+def case_endpoints(
+    k: CaseKind,
+    create_serializer: type[serializers.Serializer],
+    create_kwargs: Callable[[dict[str, Any], Request], dict[str, Any]],
+) -> list[Any]:
+    """The list/file, detail, withdraw and supplement endpoints of a case kind."""
+    name = k.code
 
+    def _case_for(user: Any, pk: int) -> Any:
+        return get_object_or_404(k.visible_to(user), pk=pk)
+
+    class ListCreate(APIView):
+        parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+        @extend_schema(
+            summary=f"List the caller's visible {name} cases, newest first",
+            operation_id=f"{name}_list",
+            responses={200: inline_serializer(f"{name}List", {"results": serializers.ListField()})},
+        )
+        def get(self, request: Request) -> Response:
+            qs = k.visible_to(request.user).order_by("-filed_at", "-id")[:100]
+            return Response(
+                {
+                    "results": [
+                        {
+                            "id": c.pk,
+                            "reference": c.reference,
+                            "status": c.status,
+                            "record": c.record_id,
+                            "filed_at": c.filed_at.isoformat(),
+                        }
+                        for c in qs
+                    ]
+                }
+            )
+
+        @extend_schema(
+            summary=f"File a {name} case (JSON, or multipart with evidence files)",
+            operation_id=f"{name}_create",
+            request=create_serializer,
+            responses={201: inline_serializer(f"{name}Created", {"id": serializers.IntegerField()})},
+        )
+        def post(self, request: Request) -> Response:
+            s = create_serializer(data=request.data)
+            s.is_valid(raise_exception=True)
+            case = services.case_file(
+                name,
+                applicant=request.user,
+                files=_files(request),
+                **create_kwargs(dict(s.validated_data), request),
+            )
+            detail = k.as_dict(case, viewer=request.user)
+            return Response(
+                {
+                    "id": case.pk,
+                    "reference": case.reference,
+                    "status": case.status,
+                    "deadline": detail["deadline"]["due_at"] if detail["deadline"] else None,
+                    "deadlines": detail["deadlines"],
+                },
+                status=status.HTTP_201_CREATED,
+            )
+
+    class Detail(APIView):
+        @extend_schema(
+            summary=f"A {name} case with status, deadlines and timeline (owner, staff)",
+            operation_id=f"{name}_retrieve",
+            responses={200: OpenApiTypes.OBJECT},
+        )
+        def get(self, request: Request, pk: int) -> Response:
+            return Response(k.as_dict(_case_for(request.user, pk), viewer=request.user))
+
+    class Withdraw(APIView):
+        @extend_schema(
+            summary=f"Withdraw an open {name} case (owner)",
+            operation_id=f"{name}_withdraw",
+            request=ReasonSerializer,
+            responses={200: OpenApiTypes.OBJECT},
+        )
+        def post(self, request: Request, pk: int) -> Response:
+            case = _case_for(request.user, pk)
+            s = ReasonSerializer(data=request.data)
+            s.is_valid(raise_exception=True)
+            case = services.case_withdrawn(
+                name, case=case, by=request.user, reason=s.validated_data.get("reason", "")
+            )
+            return Response(k.as_dict(case, viewer=request.user))
+
+    class Supplement(APIView):
+        parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+        @extend_schema(
+            summary=f"Give the supplements asked for ({name}, owner)",
+            operation_id=f"{name}_supplement",
+            request=SupplementSerializer,
+            responses={200: OpenApiTypes.OBJECT},
+        )
+        def post(self, request: Request, pk: int) -> Response:
+            case = _case_for(request.user, pk)
+            s = SupplementSerializer(data=request.data)
+            s.is_valid(raise_exception=True)
+            case = services.case_supplement_given(
+                name,
+                case=case,
+                by=request.user,
+                text=s.validated_data.get("text", ""),
+                files=_files(request),
+            )
+            return Response(k.as_dict(case, viewer=request.user))
+
+    p = k.url_prefix
+    return [
+        path(f"{p}/", ListCreate.as_view(), name=f"api-{name}s"),
+        path(f"{p}/<int:pk>/", Detail.as_view(), name=f"api-{name}"),
+        path(f"{p}/<int:pk>/withdraw/", Withdraw.as_view(), name=f"api-{name}-withdraw"),
+        path(f"{p}/<int:pk>/supplement/", Supplement.as_view(), name=f"api-{name}-supplement"),
+    ]
+
+
+class RepairRevoke(APIView):
     @extend_schema(
-        summary="Give the supplements asked for (owner)",
-        request=SupplementSerializer,
+        summary="Revoke an approved repair (supervisor): the record is published again",
+        request=RequiredReasonSerializer,
         responses={200: OpenApiTypes.OBJECT},
     )
     def post(self, request: Request, pk: int) -> Response:
-        objection = _objection_for(request.user, pk)
-        s = SupplementSerializer(data=request.data)
+        k = kind("repair")
+        case = get_object_or_404(k.visible_to(request.user), pk=pk)
+        s = RequiredReasonSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        objection = services.objection_supplement_given(
-            objection=objection,
-            by=request.user,
-            text=s.validated_data.get("text", ""),
-            files=_files(request),
+        case = repair_revoke(repair=case, by=request.user, reason=s.validated_data["reason"])
+        return Response(k.as_dict(case, viewer=request.user))
+
+
+class RepairEligibility(APIView):
+    @extend_schema(
+        summary="Repair eligibility of one of the caller's records: every rule, pass or fail",
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        user = request.user
+        record = (
+            CreditRecord.objects.filter(pk=pk, subject_id=getattr(user, "subject_id", None))
+            .select_related("department")
+            .first()
+            if user.is_authenticated and getattr(user, "subject_id", None)
+            else None
         )
-        return Response(objection_as_dict(objection))
+        if record is None:
+            # another subject's record answers like a missing one: no existence leak
+            raise ServiceError(
+                _("未找到该信用信息，或它不属于您的企业。"), code="not_found", status_code=404
+            )
+        results = repair_eligibility(subject_id=user.subject_id, record=record)
+        first = next((r.detail.get("first_date") for r in results if r.rule == "minimum_publicity"), None)
+        return Response(
+            {
+                "record": record.pk,
+                "eligible": all(r.ok for r in results),
+                "first_date": first,
+                "rules": [{**r.as_dict(), "label": r.label} for r in results],
+            }
+        )
 
 
 # --- tasks --------------------------------------------------------------------------------------

@@ -1,19 +1,16 @@
 from django.urls import path
 
 from . import api
+from .registry import kind
 
 urlpatterns = [
-    path("objections/", api.ObjectionListCreate.as_view(), name="api-objections"),
-    path("objections/<int:pk>/", api.ObjectionDetail.as_view(), name="api-objection"),
+    *api.case_endpoints(kind("objection"), api.ObjectionCreateSerializer, api._objection_kwargs),
+    *api.case_endpoints(kind("repair"), api.RepairCreateSerializer, api._repair_kwargs),
+    path("repairs/<int:pk>/revoke/", api.RepairRevoke.as_view(), name="api-repair-revoke"),
     path(
-        "objections/<int:pk>/withdraw/",
-        api.ObjectionWithdraw.as_view(),
-        name="api-objection-withdraw",
-    ),
-    path(
-        "objections/<int:pk>/supplement/",
-        api.ObjectionSupplement.as_view(),
-        name="api-objection-supplement",
+        "records/<int:pk>/repair-eligibility/",
+        api.RepairEligibility.as_view(),
+        name="api-repair-eligibility",
     ),
     path("tasks/", api.TaskList.as_view(), name="api-tasks"),
     path("tasks/assign/", api.TaskAssign.as_view(), name="api-tasks-assign"),

@@ -1,8 +1,13 @@
 """viewflow flows: they put each human step in the right group's queue and only wire.
 
 Each View node is a queue task whose decision is taken by ``processes.services.task_complete``,
-which calls exactly one domain service and then executes the activation. Background steps are
-``Handle`` nodes completed by services or sweeps (viewflow's Celery nodes are not open source).
+which calls exactly one decision handler of the case kind's registration and then executes the
+activation. Background steps are ``Handle`` nodes completed by the application services
+(supplement given, lapse) — viewflow's Celery nodes are not open source.
+
+Switches never re-read the case: the handler that just ran returns the route the flow takes,
+which is stored on the in-memory process (``process.data["route"]``) that viewflow hands to the
+next node.
 """
 
 from __future__ import annotations
@@ -15,11 +20,8 @@ from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.lock import SelectForUpdateLock
 
-from objections.models import Status as ObjectionStatus
-from objections.selectors import objection_status
-
 from .models import CaseProcess, CaseTask
-from .services import task_attach_deadline
+from .tasksetup import task_attach_deadline
 
 
 def task_page(request: HttpRequest, **kwargs: Any) -> HttpResponse:
@@ -27,64 +29,95 @@ def task_page(request: HttpRequest, **kwargs: Any) -> HttpResponse:
     return redirect("task-detail", task_id=kwargs.get("task_pk"))
 
 
-class ObjectionFlow(flow.Flow):
-    """SPEC §5: intake → (supplement loop) → platform check → department verification."""
+def route(name: str) -> Any:
+    """Switch condition: the last handler chose ``name``."""
+    return lambda activation: activation.process.data.get("route") == name
+
+
+class CaseFlow(flow.Flow):
+    """What every case kind's flow shares: our process and task tables, the row lock, starting
+    on a case id, and the task setup (queue columns from the step's open deadline)."""
 
     process_class = CaseProcess
     task_class = CaseTask
     lock_impl = SelectForUpdateLock(nowait=False, attempts=1)
+    case_kind = ""
+    steps: dict[str, str] = {}  # View node name → step code
+
+    def start_process(self, activation: Any, case_id: int) -> Any:
+        activation.process.case_kind = self.case_kind
+        activation.process.case_id = case_id
+        return activation.process
+
+    def resume(self, activation: Any, route: str = "resume", **kwargs: Any) -> None:
+        """Handle nodes: the applicant supplied (``resume``) or the period lapsed (``lapse``)."""
+        activation.process.data["route"] = route
+
+    def setup_task(self, activation: Any) -> None:
+        task_attach_deadline(activation.task, step=self.steps[activation.flow_task.name])
+
+
+class ObjectionFlow(CaseFlow):
+    """SPEC §5: intake → (supplement loop) → platform check → department verification."""
+
     process_title = "异议处理"
+    case_kind = "objection"
+    steps = {
+        "intake": "objection_intake",
+        "platform_check": "objection_platform_check",
+        "verification": "objection_verification",
+    }
 
     start = flow.StartHandle(this.start_process).Next(this.intake)
 
     intake = flow.View(task_page).onCreate(this.setup_task).Next(this.after_intake)
     after_intake = (
         flow.Switch()
-        .Case(this.await_supplement, this.needs_supplement)
-        .Case(this.platform_check, this.accepted)
+        .Case(this.await_supplement, route("supplement"))
+        .Case(this.platform_check, route("platform_check"))
         .Default(this.end)
     )
-
-    await_supplement = flow.Handle(this.noop).Next(this.after_supplement)
-    after_supplement = flow.Switch().Case(this.intake, this.submitted).Default(this.end)
+    await_supplement = flow.Handle(this.resume).Next(this.after_supplement)
+    after_supplement = flow.Switch().Case(this.intake, route("resume")).Default(this.end)
 
     platform_check = flow.View(task_page).onCreate(this.setup_task).Next(this.after_platform_check)
-    after_platform_check = flow.Switch().Case(this.verification, this.forwarded).Default(this.end)
-
+    after_platform_check = (
+        flow.Switch().Case(this.verification, route("verification")).Default(this.end)
+    )
     verification = flow.View(task_page).onCreate(this.setup_task).Next(this.end)
 
     end = flow.End()
 
-    # --- wiring -------------------------------------------------------------------------------
 
-    def start_process(self, activation: Any, case_id: int) -> Any:
-        activation.process.case_kind = "objection"
-        activation.process.case_id = case_id
-        return activation.process
+class RepairFlow(CaseFlow):
+    """SPEC §6: centre intake (supplement loop) → decision by the record's department (谁认定谁
+    修复, with its own supplement loop that returns to the decision)."""
 
-    def noop(self, activation: Any, **kwargs: Any) -> None:
-        return None
+    process_title = "信用修复"
+    case_kind = "repair"
+    steps = {"intake": "repair_intake", "decision": "repair_decision"}
 
-    def setup_task(self, activation: Any) -> None:
-        task_attach_deadline(activation.task, step=STEP_OF_NODE[activation.flow_task.name])
+    start = flow.StartHandle(this.start_process).Next(this.intake)
 
-    def needs_supplement(self, activation: Any) -> bool:
-        return objection_status(activation.process.case_id) == ObjectionStatus.NEEDS_SUPPLEMENT
+    intake = flow.View(task_page).onCreate(this.setup_task).Next(this.after_intake)
+    after_intake = (
+        flow.Switch()
+        .Case(this.await_intake_supplement, route("supplement"))
+        .Case(this.decision, route("decision"))
+        .Default(this.end)
+    )
+    await_intake_supplement = flow.Handle(this.resume).Next(this.after_intake_supplement)
+    after_intake_supplement = flow.Switch().Case(this.intake, route("resume")).Default(this.end)
 
-    def accepted(self, activation: Any) -> bool:
-        return objection_status(activation.process.case_id) == ObjectionStatus.ACCEPTED
+    decision = flow.View(task_page).onCreate(this.setup_task).Next(this.after_decision)
+    after_decision = (
+        flow.Switch()
+        .Case(this.await_decision_supplement, route("supplement"))
+        .Default(this.end)
+    )
+    await_decision_supplement = flow.Handle(this.resume).Next(this.after_decision_supplement)
+    after_decision_supplement = (
+        flow.Switch().Case(this.decision, route("resume")).Default(this.end)
+    )
 
-    def submitted(self, activation: Any) -> bool:
-        return objection_status(activation.process.case_id) == ObjectionStatus.SUBMITTED
-
-    def forwarded(self, activation: Any) -> bool:
-        return objection_status(activation.process.case_id) == ObjectionStatus.FORWARDED
-
-
-STEP_OF_NODE = {
-    "intake": "objection_intake",
-    "platform_check": "objection_platform_check",
-    "verification": "objection_verification",
-}
-
-FLOWS = {"objection": ObjectionFlow}
+    end = flow.End()

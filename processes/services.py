@@ -1,5 +1,5 @@
 """Queue services: claim, release, assign, complete; and the application services that move a flow
-after a domain service (filing, supplement, withdrawal, lapse).
+after a domain service (filing, supplement, withdrawal, lapse), for every registered case kind.
 
 Lock order everywhere: process row → task row → domain row. Two caseworkers completing one task
 serialise on the task row; the second sees the task done and gets a 409.
@@ -8,97 +8,46 @@ serialise on the task row; the second sees the task done and gets a 409.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from objections import services as objection_services
-from objections.models import Objection
 from workflow_app.accounts.models import User
 from workflow_app.api import Conflict, Forbidden, NotFound, ServiceError
 from workflow_app.audit.services import audit_append
 from workflow_app.workdays.deadlines import deadline_set_assignee
-from workflow_app.workdays.models import Deadline
 
 from .models import OPEN_TASK_STATUSES, CaseProcess, CaseTask
-
-# --- task setup (called by the flows when a human task is created) -----------------------------
-
-
-def task_attach_deadline(task: CaseTask, *, step: str) -> None:
-    """Copy the queue columns onto a new task from the case's open deadline for ``step``."""
-    process = task.process
-    deadline = (
-        Deadline.objects.filter(
-            case_kind=process.case_kind, case_id=process.case_id, kind=step, status="open"
-        )
-        .order_by("-id")
-        .first()
-    )
-    task.case_kind = process.case_kind
-    task.case_id = process.case_id
-    task.step = step
-    if deadline is not None:
-        task.case_reference = deadline.case_reference
-        task.queue = deadline.queue
-        task.deadline = deadline
-        task.due_at = deadline.due_at
-        deadline.task_id = task.pk
-        deadline.save(update_fields=["task_id"])
-    if task.queue.startswith("dept:"):
-        from workflow_app.registry.models import Department
-
-        task.department = Department.objects.filter(code=task.queue[5:]).first()
-    task.save()
-
-
-def tasks_sync_due_dates(deadlines: list[Deadline]) -> int:
-    """Listener for recomputed provisional deadlines: keep task due dates in step, and record the
-    recomputation on each case's timeline."""
-    changed = 0
-    for d in deadlines:
-        changed += CaseTask.objects.filter(deadline_id=d.pk).update(due_at=d.due_at)
-        audit_append(
-            case_kind=d.case_kind,
-            case_id=d.case_id,
-            event="deadline",
-            actor=None,
-            reason=_("官方日历已导入，临时期限“%(kind)s”重新计算为 %(due)s")
-            % {
-                "kind": DEADLINE_LABELS.get(d.kind, d.kind),
-                "due": timezone.localtime(d.due_at).strftime("%Y-%m-%d %H:%M"),
-            },
-            data={"deadline_id": d.pk, "due_at": d.due_at.isoformat()},
-        )
-    return changed
-
-
-DEADLINE_LABELS = {
-    "objection_intake": gettext_lazy("受理期限"),
-    "objection_platform_check": gettext_lazy("平台核查期限"),
-    "objection_verification": gettext_lazy("信源单位核查期限"),
-    "objection_supplement": gettext_lazy("补正期限"),
-}
-
+from .registry import CaseKind, kind, kinds, step_label, step_of
 
 # --- access -------------------------------------------------------------------------------------
 
 
-def user_can_work(user: User, task: CaseTask) -> bool:
+def user_may_act(user: User, task: CaseTask) -> bool:
+    """Who takes a task's decision, settled once: members of the task's group; supervisors also
+    on steps their registration opens to them (centre steps). Claim, release, assign and
+    complete all ask this, and the domain permissions agree with it."""
     if not user.is_authenticated or not user.is_staff_member:
         return False
     if not task.queue:
         return False  # background steps (e.g. waiting for supplements) are nobody's queue task
-    if user.is_supervisor:
+    if task.queue in user.queues():
         return True
-    return task.queue in user.queues()
+    step = step_of(task.case_kind, task.step)
+    return user.role == "supervisor" and step is not None and step.supervisors_act
 
 
-def _lock_task(task_id: int, user: User) -> CaseTask:
+def user_may_view(user: User, task: CaseTask) -> bool:
+    """Supervisors and administrators see every queue task (to assign and follow escalations)."""
+    if user_may_act(user, task):
+        return True
+    return bool(task.queue) and user.is_authenticated and user.is_supervisor
+
+
+def _lock_task(task_id: int, user: User, *, for_assignment: bool = False) -> CaseTask:
     try:
         process_id = CaseTask.objects.values_list("process_id", flat=True).get(pk=task_id)
     except (CaseTask.DoesNotExist, ValueError, TypeError):
@@ -110,8 +59,13 @@ def _lock_task(task_id: int, user: User) -> CaseTask:
         .select_related("owner", "completed_by")
         .get(pk=task_id)
     )
-    if not user_can_work(user, task):
+    if not user_may_view(user, task):
         raise NotFound(_("任务不存在，或不在您的队列中。"))
+    if not for_assignment and not user_may_act(user, task):
+        raise Forbidden(
+            _("“%(step)s”由 %(queue)s 办理；您可以查看，但不能认领或办理，如需调整请分派给该组人员。")
+            % {"step": step_label(task.step), "queue": queue_label(task.queue)}
+        )
     return task
 
 
@@ -134,7 +88,22 @@ def _ensure_open(task: CaseTask) -> None:
     )
 
 
-def _set_owner(task: CaseTask, user: User | None, *, by: User, event_reason: str) -> None:
+def queue_label(queue: str) -> str:
+    if queue == "centre":
+        return str(_("信用中心"))
+    if queue == "supervisors":
+        return str(_("主管"))
+    if queue.startswith("dept:"):
+        from workflow_app.registry.models import Department
+
+        dept = Department.objects.filter(code=queue[5:]).only("name").first()
+        return dept.name if dept else queue[5:]
+    return queue
+
+
+def _set_owner(
+    task: CaseTask, user: User | None, *, by: User, msg: str, params: dict[str, Any] | None = None
+) -> None:
     task.owner = user
     task.status = "ASSIGNED" if user else "NEW"
     task.assigned = timezone.now() if user else None
@@ -146,9 +115,8 @@ def _set_owner(task: CaseTask, user: User | None, *, by: User, event_reason: str
         case_id=task.case_id,  # type: ignore[arg-type]
         event="assignment",
         actor=by,
-        reason=event_reason,
-        task=f"{task.step}#{task.pk}",
-        data={"owner": user.username if user else None},
+        task=_ref(task),
+        data={"msg": msg, "params": params or {}, "owner": user.username if user else None},
     )
 
 
@@ -163,13 +131,13 @@ def task_claim(*, task_id: int, user: User) -> CaseTask:
                 _("该任务已由 %(who)s 认领。") % {"who": task.owner.username},  # type: ignore[union-attr]
                 code="task_held",
             )
-        _set_owner(task, user, by=user, event_reason=_("认领任务"))
+        _set_owner(task, user, by=user, msg="task.claimed")
         return task
 
 
 def task_release(*, task_id: int, user: User) -> CaseTask:
     with transaction.atomic():
-        task = _lock_task(task_id, user)
+        task = _lock_task(task_id, user, for_assignment=user.is_supervisor)
         _ensure_open(task)
         if task.owner_id is None:
             return task
@@ -178,7 +146,7 @@ def task_release(*, task_id: int, user: User) -> CaseTask:
                 _("该任务由 %(who)s 持有，只有本人或主管可以释放。") % {"who": task.owner.username},  # type: ignore[union-attr]
                 code="task_held",
             )
-        _set_owner(task, None, by=user, event_reason=_("释放任务，退回队列"))
+        _set_owner(task, None, by=user, msg="task.released")
         return task
 
 
@@ -189,100 +157,33 @@ def task_assign(*, task_ids: Sequence[int], assignee: User | None, by: User) -> 
     done: list[CaseTask] = []
     with transaction.atomic():
         for task_id in task_ids:
-            task = _lock_task(task_id, by)
+            task = _lock_task(task_id, by, for_assignment=True)
             _ensure_open(task)
-            if assignee is not None and not (
-                assignee.is_active and task.queue in assignee.queues()
-            ):
+            if assignee is not None and not user_may_act(assignee, task):
                 raise ServiceError(
                     _("%(who)s 不属于任务 %(task)s 所在的队列，不能分派给他/她。")
                     % {"who": assignee.username, "task": task.case_reference or task.pk},
                     code="wrong_assignee",
                 )
-            reason = (
-                _("主管分派给 %(who)s") % {"who": assignee.username}
-                if assignee
-                else _("主管收回任务，退回队列")
-            )
-            _set_owner(task, assignee, by=by, event_reason=reason)
+            if assignee:
+                _set_owner(task, assignee, by=by, msg="task.assigned", params={"who": assignee.username})
+            else:
+                _set_owner(task, None, by=by, msg="task.recalled")
             done.append(task)
     return done
 
 
 # --- completion ---------------------------------------------------------------------------------
 
-Handler = Callable[..., Any]
-
-
-def _objection(task: CaseTask) -> Objection:
-    return Objection.objects.get(pk=int(task.case_id or 0))
-
-
-def _need(value: str | None, field: str, message: str) -> str:
-    if not (value or "").strip():
-        raise ServiceError(message, code="invalid", errors=[{"field": field, "message": message}])
-    return value.strip()  # type: ignore[union-attr]
-
-
-def _intake_accept(task: CaseTask, user: User, d: dict[str, Any]) -> None:
-    objection_services.objection_accept(
-        objection=_objection(task), by=user, reason=d.get("reason", ""), task=_ref(task)
-    )
-
-
-def _intake_refuse(task: CaseTask, user: User, d: dict[str, Any]) -> None:
-    objection_services.objection_refuse(
-        objection=_objection(task),
-        by=user,
-        reason=_need(d.get("reason"), "reason", _("不予受理须写明理由。")),
-        task=_ref(task),
-    )
-
-
-def _intake_supplement(task: CaseTask, user: User, d: dict[str, Any]) -> None:
-    objection_services.objection_request_supplement(
-        objection=_objection(task),
-        by=user,
-        reason=_need(d.get("reason"), "reason", _("请写明需要补正的内容。")),
-        task=_ref(task),
-    )
-
-
-def _platform_forward(task: CaseTask, user: User, d: dict[str, Any]) -> None:
-    objection_services.objection_forward(
-        objection=_objection(task), by=user, reason=d.get("reason", ""), task=_ref(task)
-    )
-
-
-def _resolve(task: CaseTask, user: User, d: dict[str, Any]) -> None:
-    objection_services.objection_resolve(
-        objection=_objection(task),
-        by=user,
-        outcome=_need(d.get("outcome"), "outcome", _("请选择处理结果。")),
-        reason=d.get("reason", ""),
-        content=d.get("content"),
-        task=_ref(task),
-    )
-
 
 def _ref(task: CaseTask) -> str:
     return f"{task.step}#{task.pk}"
 
 
-STEP_DECISIONS: dict[str, dict[str, Handler]] = {
-    "objection_intake": {
-        "accept": _intake_accept,
-        "not_accept": _intake_refuse,
-        "request_supplement": _intake_supplement,
-    },
-    "objection_platform_check": {"forward": _platform_forward, "resolve": _resolve},
-    "objection_verification": {"resolve": _resolve},
-}
-
-
 def task_complete(*, task_id: int, user: User, decision: str, data: dict[str, Any]) -> CaseTask:
-    """Take the decision of a task: claim it if nobody holds it, call the step's domain service,
-    then move the flow on. 409 when someone else holds or completed it or the case moved on."""
+    """Take the decision of a task: claim it if nobody holds it, call the step's handler (one
+    domain service), then move the flow on the route the handler returned. 409 when someone
+    else holds or completed it or the case moved on."""
     with transaction.atomic():
         task = _lock_task(task_id, user)
         _ensure_open(task)
@@ -292,88 +193,107 @@ def task_complete(*, task_id: int, user: User, decision: str, data: dict[str, An
                 % {"who": task.owner.username},  # type: ignore[union-attr]
                 code="task_held",
             )
-        handlers = STEP_DECISIONS.get(task.step, {})
-        handler = handlers.get(decision)
-        if handler is None:
+        step = step_of(task.case_kind, task.step)
+        choice = step.decisions.get(decision) if step else None
+        if step is None or choice is None:
+            choices = ", ".join(step.decisions) if step else ""
             raise ServiceError(
-                _("此环节的办理决定只能是：%(choices)s。") % {"choices": ", ".join(handlers)},
+                _("此环节的办理决定只能是：%(choices)s。") % {"choices": choices},
                 code="invalid_decision",
                 errors=[{"field": "decision", "message": _("请选择办理决定。")}],
             )
+        if choice.reason_required and not (data.get("reason") or "").strip():
+            message = _("“%(decision)s”须写明理由。") % {"decision": choice.label}
+            raise ServiceError(
+                message, code="reason_required", errors=[{"field": "reason", "message": message}]
+            )
         if task.owner_id is None:
-            _set_owner(task, user, by=user, event_reason=_("认领任务"))
+            _set_owner(task, user, by=user, msg="task.claimed")
+        case_kind = kind(task.case_kind)
+        case = case_kind.load(task.case_id)
         activation = task.flow_task.activation_class(task)
         activation.start(None)
-        handler(task, user, data)
+        route = choice.handler(case, user, data, _ref(task))
+        activation.process.data["route"] = route or ""
         task.completed_by = user
         activation.execute()
         return task
 
 
-# --- application services for the applicant's side ---------------------------------------------
+# --- application services for the applicant's side (every kind) --------------------------------
 
 
-def _flow(kind: str) -> Any:
-    from .flows import FLOWS
-
-    return FLOWS[kind]
-
-
-def objection_file(**kwargs: Any) -> Objection:
-    """File an objection (domain service) and start its flow, in one transaction."""
+def case_file(case_kind: str, **kwargs: Any) -> Any:
+    """File a case (the kind's domain service) and start its flow, in one transaction."""
+    k = kind(case_kind)
     with transaction.atomic():
-        objection = objection_services.objection_submit(**kwargs)
-        _flow("objection").start.run(case_id=objection.pk)
-        return objection
+        case = k.submit(**kwargs)
+        k.flow.start.run(case_id=case.pk)
+        return case
 
 
-def _lock_process(kind: str, case_id: int) -> CaseProcess | None:
-    return CaseProcess.objects.select_for_update().filter(case_kind=kind, case_id=case_id).first()
+def _lock_process(case_kind: str, case_id: int) -> CaseProcess | None:
+    return (
+        CaseProcess.objects.select_for_update()
+        .filter(case_kind=case_kind, case_id=case_id)
+        .first()
+    )
 
 
-def _open_handle(process: CaseProcess, node: Any) -> CaseTask | None:
-    return process.task_set.filter(flow_task=node, status="NEW").order_by("-id").first()
+def _resume(process: CaseProcess | None, route: str) -> None:
+    """Complete the flow's open background step (waiting for supplements) on ``route``."""
+    if process is None:
+        return
+    task = (
+        process.task_set.filter(status="NEW", queue="", flow_task_type="FUNCTION")
+        .order_by("-id")
+        .first()
+    )
+    if task is not None:
+        task.flow_task.run(task, route=route)
 
 
-def objection_supplement_given(
-    *, objection: Objection, by: User, text: str, files: Sequence[Any] = ()
-) -> Objection:
+def case_supplement_given(
+    case_kind: str, *, case: Any, by: User, text: str, files: Sequence[Any] = ()
+) -> Any:
+    k = kind(case_kind)
+    if k.supplement is None:
+        raise ServiceError(_("此类案件不接受补正。"), code="not_supported")
     with transaction.atomic():
-        process = _lock_process("objection", objection.pk)
-        objection = objection_services.objection_supplement(
-            objection=objection, by=by, text=text, files=files
-        )
-        flow_class = _flow("objection")
-        task = _open_handle(process, flow_class.await_supplement) if process else None
-        if task is not None:
-            flow_class.await_supplement.run(task)
-        return objection
+        process = _lock_process(case_kind, case.pk)
+        case = k.supplement(case=case, by=by, text=text, files=files)
+        _resume(process, "resume")
+        return case
 
 
-def objection_withdrawn(*, objection: Objection, by: User, reason: str = "") -> Objection:
+def case_withdrawn(case_kind: str, *, case: Any, by: User, reason: str = "") -> Any:
+    k = kind(case_kind)
+    if k.withdraw is None:
+        raise ServiceError(_("此类案件不能撤回。"), code="not_supported")
     with transaction.atomic():
-        process = _lock_process("objection", objection.pk)
-        objection = objection_services.objection_withdraw(objection=objection, by=by, reason=reason)
+        process = _lock_process(case_kind, case.pk)
+        case = k.withdraw(case=case, by=by, reason=reason)
         if process is not None and process.status not in ("DONE", "CANCELED"):
-            _flow("objection").instance.cancel(process)
-        return objection
+            k.flow.instance.cancel(process)
+        return case
 
 
-def objections_lapse_overdue(now: datetime.datetime | None = None) -> int:
-    """Sweep: supplement periods that passed → not accepted, and the flow ends."""
-    from objections.selectors import objections_to_lapse
-
+def _lapse_kind(k: CaseKind, now: datetime.datetime) -> int:
     count = 0
-    flow_class = _flow("objection")
-    for objection_id in objections_to_lapse(now):
+    for case_id in k.to_lapse(now) if k.to_lapse else []:
         with transaction.atomic():
-            process = _lock_process("objection", objection_id)
-            objection = Objection.objects.get(pk=objection_id)
-            if objection.status != "needs_supplement":
-                continue
-            objection_services.objection_lapse(objection=objection, at=now)
-            task = _open_handle(process, flow_class.await_supplement) if process else None
-            if task is not None:
-                flow_class.await_supplement.run(task)
+            process = _lock_process(k.code, case_id)
+            case = k.model._default_manager.select_for_update().get(pk=case_id)
+            if not k.needs_supplement(case):
+                continue  # supplied meanwhile, or withdrawn
+            k.lapse(case=case, at=now)  # type: ignore[misc]
+            _resume(process, "lapse")
             count += 1
     return count
+
+
+def cases_lapse_overdue(now: datetime.datetime | None = None) -> dict[str, int]:
+    """Sweep: supplement periods that passed → the kind's lapse (not accepted / rejected), and
+    the flow ends."""
+    now = now or timezone.now()
+    return {k.code: _lapse_kind(k, now) for k in kinds() if k.lapse is not None}

@@ -8,6 +8,7 @@ import logging
 from django.utils import timezone
 
 from notifications import services as notification_services
+from workflow_app.cases.evidence import evidence_remove_orphans
 
 from . import services
 
@@ -18,10 +19,11 @@ def run_all(now: datetime.datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     result = {
         # lapses first: a passed supplement period ends the case instead of escalating it
-        "objection_lapses": services.objections_lapse_overdue(now),
+        **{f"{kind}_lapses": n for kind, n in services.cases_lapse_overdue(now).items()},
         "reminders": notification_services.sweep_reminders(now=now),
         "escalations": notification_services.sweep_escalations(now=now),
         "redelivered": notification_services.redeliver_pending(),
+        "evidence_orphans_removed": evidence_remove_orphans(),
     }
     logger.info("sweeps: %s", result)
     return result

@@ -1,22 +1,32 @@
 from django.urls import path
 
 from . import views
+from .registry import kinds
 
 urlpatterns = [
-    path("objections/", views.objection_list, name="objection-list"),
     path("objections/new/", views.objection_new, name="objection-new"),
-    path("objections/<int:pk>/", views.objection_detail, name="objection-detail"),
-    path("objections/<int:pk>/withdraw/", views.objection_withdraw, name="objection-withdraw"),
-    path(
-        "objections/<int:pk>/supplement/", views.objection_supplement, name="objection-supplement"
-    ),
-    path(
-        "objections/<int:pk>/evidence/<int:evidence_id>/",
-        views.evidence_download,
-        name="objection-evidence",
-    ),
+    path("repairs/new/", views.repair_new, name="repair-new"),
+    path("repairs/<int:pk>/revoke/", views.repair_revoke_view, name="repair-revoke"),
     path("queue/", views.queue, name="queue"),
     path("queue/assign/", views.queue_assign, name="queue-assign"),
     path("tasks/<int:task_id>/", views.task_detail, name="task-detail"),
     path("tasks/<int:task_id>/<str:action>/", views.task_action, name="task-action"),
 ]
+
+# Every registered case kind gets the same pages: list, detail, withdraw, supplement, evidence.
+for _k in kinds():
+    _p, _kw = _k.url_prefix, {"kind_code": _k.code}
+    urlpatterns += [
+        path(f"{_p}/", views.case_list, _kw, name=f"{_k.code}-list"),
+        path(f"{_p}/<int:pk>/", views.case_detail, _kw, name=f"{_k.code}-detail"),
+        path(f"{_p}/<int:pk>/withdraw/", views.case_withdraw, _kw, name=f"{_k.code}-withdraw"),
+        path(
+            f"{_p}/<int:pk>/supplement/", views.case_supplement, _kw, name=f"{_k.code}-supplement"
+        ),
+        path(
+            f"{_p}/<int:pk>/evidence/<int:evidence_id>/",
+            views.evidence_download,
+            _kw,
+            name=f"{_k.code}-evidence",
+        ),
+    ]

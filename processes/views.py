@@ -1,10 +1,12 @@
-"""Portal pages: the applicant's objection pages and the caseworkers' queue and task pages.
+"""Portal pages of every case kind: the applicant's filing, case list and case page, and the
+caseworkers' queue and task pages. One view per page, dispatched through the case-kind registry.
 
 Views validate input, call one service, and show the service's message when it refuses.
 """
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
@@ -19,15 +21,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from objections.models import Grounds, Objection, Outcome
-from objections.selectors import objection_as_dict, objections_visible_to
+from objections.models import Grounds
+from repair.selectors import repair_eligibility
+from repair.services import commitment_template, repair_revoke
 from workflow_app.accounts.models import User
 from workflow_app.api import ServiceError
-from workflow_app.registry.models import CreditRecord, RecordStatus
+from workflow_app.registry.models import CreditRecord, Department, RecordStatus
 from workflow_app.workdays.calendar import explain
 
 from . import services
 from .models import CaseTask
+from .registry import CaseKind, all_steps, kind, kinds
 from .selectors import open_task_for_case, soon_threshold, task_as_dict, task_queue_page
 
 
@@ -44,6 +48,15 @@ class MultipleFileField(forms.FileField):
         return [super().clean(data, initial)] if data else []
 
 
+def _files_field(label: Any, required: bool = False) -> MultipleFileField:
+    return MultipleFileField(
+        label=label,
+        required=required,
+        help_text=gettext_lazy("PDF、JPG 或 PNG，单个文件不超过 10 MB，可多选。"),
+        widget=MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )
+
+
 class ObjectionForm(forms.Form):
     grounds = forms.ChoiceField(label=gettext_lazy("异议理由"), choices=Grounds.choices)
     description = forms.CharField(
@@ -52,12 +65,7 @@ class ObjectionForm(forms.Form):
         max_length=5000,
         help_text=gettext_lazy("请说明该信息哪里有误、应当如何更正，以及依据。"),
     )
-    evidence = MultipleFileField(
-        label=gettext_lazy("证明材料"),
-        required=False,
-        help_text=gettext_lazy("PDF、JPG 或 PNG，单个文件不超过 10 MB，可多选。"),
-        widget=MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
-    )
+    evidence = _files_field(gettext_lazy("证明材料"))
     commitment_accepted = forms.BooleanField(
         label=gettext_lazy(
             "我承诺：所提异议及材料真实、合法、有效，如有虚假，愿承担相应法律责任（异议承诺）。"
@@ -66,15 +74,31 @@ class ObjectionForm(forms.Form):
     )
 
 
+class RepairForm(forms.Form):
+    correction_statement = forms.CharField(
+        label=gettext_lazy("纠正失信行为说明"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=5000,
+        help_text=gettext_lazy("说明已如何纠正失信行为、履行了哪些义务（如已缴清罚款、已完成整改）。"),
+    )
+    evidence = _files_field(gettext_lazy("纠正失信行为的证明材料"))
+    commitment_text = forms.CharField(
+        label=gettext_lazy("信用修复承诺书"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=5000,
+        help_text=gettext_lazy("已按模板预填，请阅读并确认；可补充具体承诺事项。"),
+    )
+    commitment_accepted = forms.BooleanField(
+        label=gettext_lazy("我已阅读并签署上述信用修复承诺，知悉违背承诺将被撤销修复决定并重新公示。"),
+        error_messages={"required": gettext_lazy("申请信用修复须签署信用修复承诺。")},
+    )
+
+
 class SupplementForm(forms.Form):
     text = forms.CharField(
         label=gettext_lazy("补正说明"), widget=forms.Textarea(attrs={"rows": 4}), required=False
     )
-    evidence = MultipleFileField(
-        label=gettext_lazy("补正材料"),
-        required=False,
-        widget=MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
-    )
+    evidence = _files_field(gettext_lazy("补正材料"))
 
 
 def _service_errors(request: HttpRequest, form: forms.Form | None, exc: ServiceError) -> None:
@@ -89,42 +113,47 @@ def _service_errors(request: HttpRequest, form: forms.Form | None, exc: ServiceE
         messages.error(request, exc.message)
 
 
-# --- applicant ----------------------------------------------------------------------------------
+
+def _int(value: Any) -> int:
+    text = str(value or "")
+    return int(text) if text.isascii() and text.isdigit() else 0
 
 
-@login_required
-def objection_list(request: HttpRequest) -> HttpResponse:
-    qs = objections_visible_to(request.user).order_by("-filed_at")
-    status = request.GET.get("status")
-    if status:
-        qs = qs.filter(status=status)
-    page = Paginator(qs, 25).get_page(request.GET.get("page"))
-    return render(request, "processes/objection_list.html", {"page": page, "status": status})
+def _own_record(request: HttpRequest, *, what: str) -> CreditRecord | None:
+    user = request.user
+    if user.role != "applicant" or not user.subject_id:  # type: ignore[union-attr]
+        messages.error(request, _("只有已关联企业的申请人可以%(what)s。") % {"what": what})
+        return None
+    record_id = _int(request.GET.get("record") or request.POST.get("record"))
+    return (
+        CreditRecord.objects.select_related("department")
+        .filter(pk=record_id, subject_id=user.subject_id)  # type: ignore[union-attr]
+        .first()
+    )
+
+
+def _report_url(request: HttpRequest) -> str:
+    subject = getattr(request.user, "subject", None)
+    return reverse("report", args=[subject.identifier]) if subject else reverse("home")
+
+
+# --- applicant: filing ----------------------------------------------------------------------------
 
 
 @login_required
 def objection_new(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    if user.role != "applicant" or not user.subject_id:  # type: ignore[union-attr]
-        messages.error(request, _("只有已关联企业的申请人可以提出异议。"))
-        return redirect("home")
-    record_id = request.GET.get("record") or request.POST.get("record")
-    record = (
-        CreditRecord.objects.select_related("department")
-        .filter(
-            pk=int(record_id) if str(record_id).isascii() and str(record_id).isdigit() else 0,
-            subject_id=user.subject_id,
-        )  # type: ignore[union-attr]
-        .first()
-    )
+    record = _own_record(request, what=_("提出异议"))
     if record is None:
-        messages.error(request, _("请从本企业的信用报告中选择要提出异议的信息。"))
+        if request.user.role == "applicant":  # type: ignore[union-attr]
+            messages.info(request, _("请在本企业的信用报告中选择要提出异议的信息，点击“提出异议”。"))
+            return redirect(_report_url(request))
         return redirect("home")
     form = ObjectionForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            objection = services.objection_file(
-                applicant=user,
+            objection = services.case_file(
+                "objection",
+                applicant=request.user,
                 record_id=record.pk,
                 grounds=form.cleaned_data["grounds"],
                 description=form.cleaned_data["description"],
@@ -145,6 +174,60 @@ def objection_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+@login_required
+def repair_new(request: HttpRequest) -> HttpResponse:
+    record = _own_record(request, what=_("申请信用修复"))
+    if record is None:
+        if request.user.role == "applicant":  # type: ignore[union-attr]
+            messages.info(request, _("请在本企业的信用报告中选择要修复的失信信息，点击“申请信用修复”。"))
+            return redirect(_report_url(request))
+        return redirect("home")
+    form = RepairForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"commitment_text": commitment_template()},
+    )
+    rules = repair_eligibility(subject_id=record.subject_id, record=record)
+    if request.method == "POST" and form.is_valid():
+        try:
+            repair = services.case_file(
+                "repair",
+                applicant=request.user,
+                record_id=record.pk,
+                correction_statement=form.cleaned_data["correction_statement"],
+                commitment_text=form.cleaned_data["commitment_text"],
+                commitment_accepted=form.cleaned_data["commitment_accepted"],
+                files=form.cleaned_data["evidence"],
+            )
+        except ServiceError as exc:
+            if exc.code == "ineligible":
+                for err in exc.errors:
+                    field = {"proof_missing": "evidence", "commitment_missing": "commitment_accepted"}.get(
+                        err.get("rule", "")
+                    )
+                    if field:
+                        form.add_error(field, err["message"])
+                    else:
+                        messages.error(request, err["message"])
+            else:
+                _service_errors(request, form, exc)
+            if request.FILES:
+                messages.warning(request, _("出于安全原因，已选择的文件需要重新选择后再提交。"))
+        else:
+            messages.success(
+                request, _("信用修复申请已提交，案件编号 %(ref)s。") % {"ref": repair.reference}
+            )
+            return redirect("repair-detail", pk=repair.pk)
+    blocking = [r for r in rules if not r.ok]
+    return render(
+        request,
+        "processes/repair_new.html",
+        {"form": form, "record": record, "rules": rules, "blocking": blocking},
+    )
+
+
+# --- applicant and staff: case pages ------------------------------------------------------------
+
 DEADLINE_STATUS = {
     "open": gettext_lazy("进行中"),
     "met": gettext_lazy("已按期完成"),
@@ -157,87 +240,109 @@ EVENT_LABELS = {
     "reminder": gettext_lazy("到期提醒"),
     "assignment": gettext_lazy("任务分派"),
     "deadline": gettext_lazy("期限重算"),
+    "note": gettext_lazy("补充材料"),
 }
 
 
 def _dt(value: str | None) -> Any:
-    import datetime
-
     return datetime.datetime.fromisoformat(value) if value else None
 
 
-def _detail_context(request: HttpRequest, objection: Objection) -> dict[str, Any]:
-    from objections.models import Status
+def _kind_or_404(code: str) -> CaseKind:
+    try:
+        return kind(code)
+    except LookupError:
+        raise Http404
 
-    data = objection_as_dict(objection)
-    labels = dict(Status.choices)
+
+def case_context(request: HttpRequest, k: CaseKind, case: Any) -> dict[str, Any]:
+    data = k.as_dict(case, viewer=request.user)
+    labels = k.status_labels()
     for d in data["deadlines"]:
         d["text"] = explain(d["basis"]) if d.get("basis") else ""
-        d["kind_label"] = services.DEADLINE_LABELS.get(d["kind"], d["kind"])
+        d["kind_label"] = k.deadline_labels.get(d["kind"], d["kind"])
         d["status_label"] = DEADLINE_STATUS.get(d["status"], d["status"])
         d["due"] = _dt(d["due_at"])
     if data["deadline"]:
         data["deadline"]["due"] = _dt(data["deadline"]["due_at"])
-    staff = getattr(request.user, "is_staff_member", False)
-    timeline = []
+        data["deadline"]["kind_label"] = k.deadline_labels.get(
+            data["deadline"]["kind"], data["deadline"]["kind"]
+        )
     for e in data["timeline"]:
-        if e["event"] == "assignment" and not staff:
-            continue  # internal queue handling is shown to staff only
         e["at_dt"] = _dt(e["at"])
         e["from_label"] = labels.get(e["from"], e["from"])
         e["to_label"] = labels.get(e["to"], e["to"])
         e["event_label"] = EVENT_LABELS.get(e["event"], "")
-        timeline.append(e)
-    data["timeline"] = timeline
-    task = open_task_for_case("objection", objection.pk)
+    task = open_task_for_case(k.code, case.pk)
     user = request.user
     return {
-        "o": objection,
+        "k": k,
+        "o": case,
         "data": data,
-        "record": objection.record,
-        "result_record": objection.result_record,
-        "open_task": task if task and services.user_can_work(user, task) else None,  # type: ignore[arg-type]
-        "is_owner": objection.applicant_id == user.pk,
+        "record": case.record,
+        "open_task": task if task and services.user_may_view(user, task) else None,  # type: ignore[arg-type]
+        "is_owner": case.applicant_id == user.pk,
+        "is_open": k.is_open(case),
+        "needs_supplement": k.needs_supplement(case),
         "supplement_form": SupplementForm(),
+        "evidence_url": f"{k.code}-evidence",
+        **k.page_context(request, case),
     }
 
 
 @login_required
-def objection_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    objection = get_object_or_404(objections_visible_to(request.user), pk=pk)
-    return render(request, "processes/objection_detail.html", _detail_context(request, objection))
+def case_list(request: HttpRequest, kind_code: str) -> HttpResponse:
+    k = _kind_or_404(kind_code)
+    qs = k.visible_to(request.user).order_by("-filed_at", "-id")
+    status = request.GET.get("status") or ""
+    if status in k.status_labels():
+        qs = qs.filter(status=status)
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "processes/case_list.html",
+        {"k": k, "page": page, "status": status, "statuses": k.status_labels()},
+    )
+
+
+@login_required
+def case_detail(request: HttpRequest, kind_code: str, pk: int) -> HttpResponse:
+    k = _kind_or_404(kind_code)
+    case = get_object_or_404(k.visible_to(request.user), pk=pk)
+    return render(request, "processes/case_detail.html", case_context(request, k, case))
 
 
 @login_required
 @require_POST
-def objection_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    objection = get_object_or_404(objections_visible_to(request.user), pk=pk)
+def case_withdraw(request: HttpRequest, kind_code: str, pk: int) -> HttpResponse:
+    k = _kind_or_404(kind_code)
+    case = get_object_or_404(k.visible_to(request.user), pk=pk)
     try:
-        services.objection_withdrawn(
-            objection=objection,
-            by=request.user,
-            reason=request.POST.get("reason", ""),  # type: ignore[arg-type]
+        services.case_withdrawn(
+            k.code, case=case, by=request.user, reason=request.POST.get("reason", "")  # type: ignore[arg-type]
         )
-        messages.success(request, _("异议已撤回。"))
+        messages.success(request, _("申请已撤回。"))
     except ServiceError as exc:
         messages.error(request, exc.message)
-    return redirect("objection-detail", pk=pk)
+    return redirect(k.detail_url_name, pk=pk)
 
 
 @login_required
 @require_POST
-def objection_supplement(request: HttpRequest, pk: int) -> HttpResponse:
-    objection = get_object_or_404(objections_visible_to(request.user), pk=pk)
+def case_supplement(request: HttpRequest, kind_code: str, pk: int) -> HttpResponse:
+    k = _kind_or_404(kind_code)
+    case = get_object_or_404(k.visible_to(request.user), pk=pk)
     form = SupplementForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.objection_supplement_given(
-                objection=objection,
+            services.case_supplement_given(
+                k.code,
+                case=case,
                 by=request.user,  # type: ignore[arg-type]
                 text=form.cleaned_data["text"],
                 files=form.cleaned_data["evidence"],
             )
-            messages.success(request, _("补正材料已提交，受理期限自今日重新计算。"))
+            messages.success(request, _("补正材料已提交，办理期限自今日重新计算。"))
         except ServiceError as exc:
             messages.error(request, exc.message)
     else:
@@ -246,13 +351,16 @@ def objection_supplement(request: HttpRequest, pk: int) -> HttpResponse:
             _("补正内容有误：%(errors)s")
             % {"errors": "; ".join(str(e) for e in form.errors.values())},
         )
-    return redirect("objection-detail", pk=pk)
+    return redirect(k.detail_url_name, pk=pk)
 
 
 @login_required
-def evidence_download(request: HttpRequest, pk: int, evidence_id: int) -> HttpResponse:
-    objection = get_object_or_404(objections_visible_to(request.user), pk=pk)
-    evidence = get_object_or_404(objection.evidence, pk=evidence_id)
+def evidence_download(request: HttpRequest, kind_code: str, pk: int, evidence_id: int) -> HttpResponse:
+    k = _kind_or_404(kind_code)
+    case = get_object_or_404(k.visible_to(request.user), pk=pk)
+    evidence = get_object_or_404(case.evidence, pk=evidence_id)
+    if not evidence.stored:
+        raise Http404(_("该材料的文件尚未保存完成或已丢失，请联系信用中心。"))
     return FileResponse(
         evidence.file.open("rb"),
         as_attachment=False,
@@ -261,21 +369,20 @@ def evidence_download(request: HttpRequest, pk: int, evidence_id: int) -> HttpRe
     )
 
 
+@login_required
+@require_POST
+def repair_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    k = kind("repair")
+    case = get_object_or_404(k.visible_to(request.user), pk=pk)
+    try:
+        repair_revoke(repair=case, by=request.user, reason=request.POST.get("reason", ""))  # type: ignore[arg-type]
+        messages.success(request, _("信用修复决定已撤销，该信息恢复公示。"))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return redirect("repair-detail", pk=pk)
+
+
 # --- caseworkers --------------------------------------------------------------------------------
-
-STEP_LABELS = {
-    "objection_intake": gettext_lazy("异议受理"),
-    "objection_platform_check": gettext_lazy("平台核查"),
-    "objection_verification": gettext_lazy("信源单位核查"),
-}
-
-DECISION_LABELS = {
-    "accept": gettext_lazy("受理"),
-    "not_accept": gettext_lazy("不予受理"),
-    "request_supplement": gettext_lazy("要求补正"),
-    "forward": gettext_lazy("转信源单位核查"),
-    "resolve": gettext_lazy("办结"),
-}
 
 
 def _staff_required(request: HttpRequest) -> None:
@@ -317,10 +424,11 @@ def queue(request: HttpRequest) -> HttpResponse:
     # Rows are prepared here (one reverse, labels and dates formatted once) so that rendering
     # 50 rows stays cheap; see bench/run.py.
     detail_url = reverse("task-detail", args=[0])[:-2]
+    steps = all_steps()
     rows = []
     for t in tasks:
         row = task_as_dict(t, now=now, soon=soon)
-        row["step_label"] = STEP_LABELS.get(t.step, t.step)
+        row["step_label"] = steps.get(t.step, t.step)
         row["due_text"] = (
             timezone.localtime(t.due_at).strftime("%Y-%m-%d %H:%M") if t.due_at else ""
         )
@@ -333,8 +441,6 @@ def queue(request: HttpRequest) -> HttpResponse:
         if request.user.is_supervisor  # type: ignore[union-attr]
         else []
     )
-    from workflow_app.registry.models import Department
-
     return render(
         request,
         "processes/queue.html",
@@ -342,35 +448,35 @@ def queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "filters": f,
-            "steps": STEP_LABELS,
+            "steps": steps,
+            "kinds": [(k.code, k.label) for k in kinds()],
             "departments": Department.objects.all(),
             "assignees": assignees,
         },
     )
 
 
+
 @login_required
 def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     _staff_required(request)
     task = get_object_or_404(CaseTask.objects.select_related("owner", "completed_by"), pk=task_id)
-    if not services.user_can_work(request.user, task):  # type: ignore[arg-type]
+    if not services.user_may_view(request.user, task):  # type: ignore[arg-type]
         raise Http404
-    objection = get_object_or_404(Objection, pk=task.case_id)
-    ctx = _detail_context(request, objection)
-    decisions = list(services.STEP_DECISIONS.get(task.step, {}))
-    outcomes = (
-        [Outcome.MODIFIED, Outcome.DELETED]
-        if task.step == "objection_platform_check"
-        else list(Outcome)
-    )
+    k = _kind_or_404(task.case_kind)
+    case = get_object_or_404(k.model, pk=task.case_id)
+    ctx = case_context(request, k, case)
+    step = k.step(task.step)
+    decisions = list(step.decisions.values()) if step else []
     ctx.update(
         {
             "task": task,
             "task_info": task_as_dict(task),
-            "step_label": STEP_LABELS.get(task.step, task.step),
-            "decisions": [(d, DECISION_LABELS.get(d, d)) for d in decisions],
-            "outcomes": [(o.value, o.label) for o in outcomes],
+            "step_label": step.label if step else task.step,
+            "decisions": decisions,
+            "outcomes": list(step.outcomes) if step else [],
             "is_open": task.status in ("NEW", "ASSIGNED"),
+            "may_act": services.user_may_act(request.user, task),  # type: ignore[arg-type]
             "held_by_other": bool(task.owner_id and task.owner_id != request.user.pk),
         }
     )
@@ -392,14 +498,17 @@ def task_action(request: HttpRequest, task_id: int, action: str) -> HttpResponse
             return redirect("queue")
         elif action == "complete":
             data = {k: request.POST.get(k, "") for k in ("reason", "outcome", "content")}
-            services.task_complete(
+            task = services.task_complete(
                 task_id=task_id,
                 user=user,  # type: ignore[arg-type]
                 decision=request.POST.get("decision", ""),
                 data={k: v for k, v in data.items() if v},
             )
-            messages.success(request, _("办理完成。"))
-            return redirect("queue")
+            messages.success(
+                request,
+                _("办理完成：%(ref)s。") % {"ref": task.case_reference},
+            )
+            return redirect(kind(task.case_kind).detail_url_name, pk=task.case_id)
         else:
             raise Http404
     except ServiceError as exc:

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class RepairConfig(AppConfig):
     name = "repair"
     verbose_name = _("信用修复")
+
+    def ready(self) -> None:
+        from . import messages, notifications  # noqa: F401  (register codes and texts)

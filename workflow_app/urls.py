@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("workflow_app.registry.api_urls")),
     path("", include("notifications.api_urls")),
     path("", include("processes.api_urls")),
+    path("", include("commitments.urls")),
 ]
 
 urlpatterns = [

@@ -12,6 +12,7 @@ from notifications.services import deliver, sweep_escalations, sweep_reminders
 from tests.factories import UserFactory
 from workflow_app.audit.models import TransitionLog
 from workflow_app.audit.services import verify_chains
+from workflow_app.cases.messages import render_message
 from workflow_app.workdays.models import Deadline
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +88,8 @@ def test_escalation_once_to_supervisors_and_on_the_timeline(supervisor, centre_u
     assert note.title == "任务已逾期：YY-2026-0041"
     assert "centre" in note.body
     entry = TransitionLog.objects.get(case_kind="objection", case_id=41, event="escalation")
-    assert "逾期" in entry.reason
+    assert entry.data["msg"] == "deadline.escalated"
+    assert "逾期" in render_message(entry.data["msg"], entry.data["params"])
     assert entry.data["deadline_id"] == d.pk and entry.data["kind"] == "objection_intake"
     assert verify_chains() == []
 

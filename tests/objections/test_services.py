@@ -39,7 +39,7 @@ def _file(applicant, record, **kw):
         "commitment_accepted": True,
     }
     args.update(kw)
-    return app.objection_file(**args)
+    return app.case_file("objection", **args)
 
 
 # --- filing -------------------------------------------------------------------------------------
@@ -92,7 +92,7 @@ def test_submit_refuses_duplicate_open_objection(applicant, record):
         _file(applicant, record)
     assert first.reference in exc.value.message
     # once withdrawn, a new objection is allowed
-    app.objection_withdrawn(objection=first, by=applicant)
+    app.case_withdrawn("objection", case=first, by=applicant)
     assert _file(applicant, record).status == "submitted"
 
 
@@ -196,7 +196,7 @@ def test_only_owner_withdraws(applicant, other_applicant, record):
 def test_supplement_only_when_asked(applicant, record):
     o = _file(applicant, record)
     with pytest.raises(Conflict):
-        app.objection_supplement_given(objection=o, by=applicant, text="x")
+        app.case_supplement_given("objection", case=o, by=applicant, text="x")
 
 
 # --- deadlines over time ------------------------------------------------------------------------
@@ -253,7 +253,7 @@ def test_supplement_stops_and_restarts_intake_clock(applicant, record, centre_us
     assert timezone.localtime(sup.due_at).date() == datetime.date(2026, 3, 10)
     # supplement arrives on Monday 9 March: intake counts anew (2 working days → Wed 11 March)
     with mock.patch("django.utils.timezone.now", return_value=_at(2026, 3, 9)):
-        app.objection_supplement_given(objection=o, by=applicant, text="已补充")
+        app.case_supplement_given("objection", case=o, by=applicant, text="已补充")
     sup.refresh_from_db()
     assert sup.status == "met"
     new_intake = Deadline.objects.filter(case_id=o.pk, kind="objection_intake", status="open").get()
@@ -279,7 +279,7 @@ def test_supplement_period_lapses_to_not_accepted(applicant, record, centre_user
     assert o.status == "not_accepted"
     assert run_all(now=_at(2026, 3, 11, 9))["objection_lapses"] == 0
     deliver_outbox()
-    assert Notification.objects.filter(recipient=applicant, event="objection.not_accepted").exists()
+    assert Notification.objects.filter(recipient=applicant, event="objection.lapsed").exists()
     from processes.models import CaseTask
 
     assert not CaseTask.objects.filter(case_id=o.pk, status__in=["NEW", "ASSIGNED"]).exists()

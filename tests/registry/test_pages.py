@@ -35,7 +35,7 @@ def test_the_owner_gets_an_objection_link_per_published_record(client, applicant
     client.force_login(applicant)
     html = client.get(f"/report/{company.identifier}/").content.decode()
     assert f"/objections/new/?record={record.pk}" in html
-    assert f"?record={marked.pk}" not in html
+    assert f"/objections/new/?record={marked.pk}" not in html
 
 
 def test_another_applicant_sees_no_objection_link(client, other_applicant, company, samr):

@@ -240,19 +240,36 @@ def verify_chains(*, chain_key: str | None = None) -> list[Problem]:
     return problems
 
 
-def timeline_for(case_kind: str, case_id: int) -> list[dict[str, Any]]:
-    """Every entry of a case, oldest first, in the API's shape."""
-    return [
-        {
-            "seq": e.seq,
-            "event": e.event,
-            "from": e.from_state,
-            "to": e.to_state,
-            "actor": e.actor_label,
-            "at": timezone.localtime(e.at).isoformat(),
-            "reason": e.reason,
-            "task": e.task,
-            "data": e.data,
-        }
-        for e in TransitionLog.objects.filter(chain_key=f"{case_kind}:{case_id}").order_by("seq")
-    ]
+INTERNAL_EVENTS = ("assignment",)
+
+
+def timeline_for(
+    case_kind: str, case_id: int, *, include_internal: bool = True
+) -> list[dict[str, Any]]:
+    """Every entry of a case, oldest first, in the API's shape. ``message`` is the system's text
+    rendered now, in the reader's language, from the code stored in the entry; ``reason`` is what
+    a person wrote. ``include_internal=False`` leaves out queue handling (claims, assignments),
+    which applicants are not shown."""
+    from workflow_app.cases.messages import render_message
+
+    qs = TransitionLog.objects.filter(chain_key=f"{case_kind}:{case_id}").order_by("seq")
+    if not include_internal:
+        qs = qs.exclude(event__in=INTERNAL_EVENTS)
+    entries = []
+    for e in qs:
+        data = e.data or {}
+        entries.append(
+            {
+                "seq": e.seq,
+                "event": e.event,
+                "from": e.from_state,
+                "to": e.to_state,
+                "actor": e.actor_label,
+                "at": timezone.localtime(e.at).isoformat(),
+                "message": render_message(data.get("msg"), data.get("params")),
+                "reason": e.reason,
+                "task": e.task,
+                "data": data,
+            }
+        )
+    return entries

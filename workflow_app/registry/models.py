@@ -165,7 +165,10 @@ class DecisionDocument(models.Model):
     )
     title = models.CharField(_("标题"), max_length=200)
     decision = models.CharField(_("决定"), max_length=40)
-    summary = models.TextField(_("决定内容"))
+    summary = models.TextField(_("决定内容"), blank=True)
+    # the summary as a message code and parameters, rendered in the reader's language
+    summary_code = models.CharField(max_length=60, blank=True)
+    summary_params = models.JSONField(default=dict, blank=True)
     issued_at = models.DateTimeField(_("作出时间"))
     issued_by = models.CharField(_("作出机关"), max_length=100)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.IN_FORCE)

@@ -113,6 +113,7 @@ def decision_by_code(code: str) -> DecisionDocument | None:
 
 
 DECISION_LABELS = {
+    "not_accepted": _("不予受理"),
     "confirmed": _("维持原信息"),
     "modified": _("更正信息"),
     "deleted": _("删除信息"),
@@ -124,6 +125,15 @@ DECISION_LABELS = {
 
 def decision_label(code: str) -> str:
     return str(DECISION_LABELS.get(code, code))
+
+
+def decision_summary(document: DecisionDocument) -> str:
+    """The summary in the reader's language (documents issued before codes keep their text)."""
+    if document.summary_code:
+        from workflow_app.cases.messages import render_message
+
+        return render_message(document.summary_code, document.summary_params)
+    return document.summary
 
 
 def decision_public_name(document: DecisionDocument) -> str:
@@ -142,7 +152,7 @@ def decision_as_dict(document: DecisionDocument) -> dict[str, Any]:
         "title": document.title,
         "decision": document.decision,
         "decision_label": decision_label(document.decision),
-        "summary": document.summary,
+        "summary": decision_summary(document),
         "case_reference": document.case_reference,
         "subject": decision_public_name(document),
         "issued_at": document.issued_at.isoformat(),

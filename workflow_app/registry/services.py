@@ -547,8 +547,10 @@ def decision_issue(
     record: CreditRecord | None,
     title: str,
     decision: str,
-    summary: str,
     issued_by: str,
+    summary: str = "",
+    summary_code: str = "",
+    summary_params: dict[str, Any] | None = None,
     by: Any = None,
 ) -> DecisionDocument:
     """Issue a decision document with a fresh public verification code."""
@@ -567,6 +569,8 @@ def decision_issue(
             title=str(title)[:200],
             decision=str(decision)[:40],
             summary=str(summary),
+            summary_code=summary_code,
+            summary_params=summary_params or {},
             issued_at=timezone.now(),
             issued_by=str(issued_by)[:100],
         )

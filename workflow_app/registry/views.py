@@ -11,6 +11,8 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy
 
+from workflow_app.cases.hooks import report_row_actions
+
 from . import selectors
 from .identifiers import lookup_candidates
 
@@ -66,14 +68,6 @@ def report_search(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _objection_url(record_id: int) -> str:
-    try:
-        base = reverse("objection-new")
-    except NoReverseMatch:
-        base = "/objections/new/"
-    return f"{base}?record={record_id}"
-
-
 def report(request: HttpRequest, identifier: str) -> HttpResponse:
     try:
         lookup_candidates(identifier)
@@ -89,15 +83,9 @@ def report(request: HttpRequest, identifier: str) -> HttpResponse:
     if subject is None or not selectors.can_view_subject_report(request.user, subject):
         raise Http404(str(NOT_FOUND))
     may_object = selectors.can_object_to(request.user, subject)
-    rows = [
-        {
-            "record": record,
-            "objection_url": _objection_url(record.pk)
-            if may_object and not record.under_objection
-            else "",
-        }
-        for record in selectors.report_records(subject)
-    ]
+    records = list(selectors.report_records(subject))
+    actions = report_row_actions(request.user, records) if may_object else {}
+    rows = [{"record": record, "actions": actions.get(record.pk, [])} for record in records]
     return render(
         request,
         "registry/report.html",
@@ -132,6 +120,7 @@ def verify_detail(request: HttpRequest, code: str) -> HttpResponse:
             "document": document,
             "subject_name": selectors.decision_public_name(document),
             "decision_label": selectors.decision_label(document.decision),
+            "summary": selectors.decision_summary(document),
             "in_force": document.status == document.Status.IN_FORCE,
         },
     )

@@ -138,6 +138,8 @@ MEDIA_URL = "media/"
 # Uploads: evidence files (PDF/JPG/PNG), checked by content.
 EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024)))
 EVIDENCE_MAX_FILES = int(os.environ.get("EVIDENCE_MAX_FILES", "10"))
+# Administrative area code (6 digits) that starts commitment references (GB/T 46277 practice).
+CREDIT_AREA_CODE = os.environ.get("CREDIT_AREA_CODE", "440300")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
 SIMPLE_HISTORY_REVERT_DISABLED = True

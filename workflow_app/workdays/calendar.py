@@ -259,6 +259,13 @@ def _shift_months(d: date, months: int) -> date:
     return date(year, month, min(d.day, last))
 
 
+def months_later(d: date, months: int) -> date:
+    """The nominal last day of a period of ``months`` calendar months that starts the day after
+    ``d`` (民法典 Art. 201–202): the same-numbered day of the target month, or its last day when
+    it has none. No rolling past rest days: callers that need Art. 203 use :func:`add_months`."""
+    return _shift_months(d, months)
+
+
 def add_months(start: date | datetime, months: int) -> Computation:
     """A calendar-month period per 民法典 Art. 201–203.
 

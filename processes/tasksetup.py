@@ -1,0 +1,61 @@
+"""Task setup: the flows call this when a human task is created; the deadline engine calls
+:func:`tasks_sync_due_dates` when provisional deadlines are recomputed."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from workflow_app.audit.services import audit_append
+from workflow_app.registry.models import Department
+from workflow_app.workdays.models import Deadline
+
+from .models import CaseTask
+
+
+def task_attach_deadline(task: CaseTask, *, step: str) -> None:
+    """Copy the queue columns onto a new task from the case's open deadline for ``step``."""
+    process = task.process
+    deadline = (
+        Deadline.objects.filter(
+            case_kind=process.case_kind, case_id=process.case_id, kind=step, status="open"
+        )
+        .order_by("-id")
+        .first()
+    )
+    task.case_kind = process.case_kind
+    task.case_id = process.case_id
+    task.step = step
+    if deadline is not None:
+        task.case_reference = deadline.case_reference
+        task.queue = deadline.queue
+        task.deadline = deadline
+        task.due_at = deadline.due_at
+        deadline.task_id = task.pk
+        deadline.save(update_fields=["task_id"])
+    if task.queue.startswith("dept:"):
+        task.department = Department.objects.filter(code=task.queue[5:]).first()
+    task.save()
+
+
+def tasks_sync_due_dates(deadlines: list[Deadline]) -> int:
+    """Listener for recomputed provisional deadlines: keep task due dates in step, and record the
+    recomputation on each case's timeline (as a code, rendered in the reader's language)."""
+    changed = 0
+    for d in deadlines:
+        changed += CaseTask.objects.filter(deadline_id=d.pk).update(due_at=d.due_at)
+        audit_append(
+            case_kind=d.case_kind,
+            case_id=d.case_id,
+            event="deadline",
+            actor=None,
+            data={
+                "msg": "deadline.recomputed",
+                "params": {
+                    "step_kind": d.kind,
+                    "due": timezone.localtime(d.due_at).strftime("%Y-%m-%d %H:%M"),
+                },
+                "deadline_id": d.pk,
+                "due_at": d.due_at.isoformat(),
+            },
+        )
+    return changed

@@ -1,0 +1,172 @@
+"""Reads of the repair domain that more than one caller needs."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from objections.models import OPEN_STATUSES as OBJECTION_OPEN
+from objections.models import Objection
+from workflow_app.cases.selectors import case_common_dict
+from workflow_app.registry.models import CreditRecord
+from workflow_app.workdays.models import Deadline
+from workflow_app.workdays.policy import current_policy
+
+from . import eligibility
+from .models import OPEN_STATUSES, Repair, Status
+
+CASE_KIND = Repair.CASE_KIND
+DL_SUPPLEMENT = "repair_supplement"
+
+
+def repairs_visible_to(user: Any) -> QuerySet[Repair]:
+    """Applicants see their own subject's repairs; centre staff and supervisors see all;
+    department staff see repairs of records their department determined."""
+    qs = Repair.objects.select_related("record", "record__department", "subject", "applicant")
+    if not user.is_authenticated:
+        return qs.none()
+    role = user.role
+    if role == "applicant":
+        return qs.filter(subject_id=user.subject_id) if user.subject_id else qs.none()
+    if role in ("centre", "supervisor", "admin"):
+        return qs
+    if role == "department" and user.department_id:
+        return qs.filter(record__department_id=user.department_id)
+    return qs.none()
+
+
+def _chain(record: CreditRecord) -> dict[str, Any]:
+    return {
+        "record__department_id": record.department_id,
+        "record__external_id": record.external_id,
+    }
+
+
+def open_objection_ref(record: CreditRecord) -> str | None:
+    return (
+        Objection.objects.filter(
+            subject_id=record.subject_id, status__in=[s.value for s in OBJECTION_OPEN], **_chain(record)
+        )
+        .values_list("reference", flat=True)
+        .first()
+    )
+
+
+def open_repair_ref(record: CreditRecord) -> str | None:
+    return (
+        Repair.objects.filter(
+            subject_id=record.subject_id, status__in=[s.value for s in OPEN_STATUSES], **_chain(record)
+        )
+        .values_list("reference", flat=True)
+        .first()
+    )
+
+
+def last_approval(subject_id: int) -> tuple[str, datetime.datetime] | None:
+    """The subject's most recent approved repair (a revoked approval still counts: it was
+    granted)."""
+    row = (
+        Repair.objects.filter(
+            subject_id=subject_id,
+            status__in=[Status.APPROVED, Status.REVOKED],
+            decided_at__isnull=False,
+        )
+        .order_by("-decided_at")
+        .values_list("reference", "decided_at")
+        .first()
+    )
+    return (row[0], row[1]) if row else None
+
+
+def repair_eligibility(
+    *,
+    subject_id: int | None,
+    record: CreditRecord | None,
+    params: dict[str, Any] | None = None,
+    proof_count: int | None = None,
+    commitment_accepted: bool | None = None,
+    today: datetime.date | None = None,
+) -> list[eligibility.RuleResult]:
+    if params is None:
+        params = current_policy()[1]
+    own = record is not None and subject_id is not None and record.subject_id == subject_id
+    return eligibility.evaluate(
+        subject_id=subject_id,
+        record=record,
+        params=params,
+        proof_count=proof_count,
+        commitment_accepted=commitment_accepted,
+        today=today,
+        open_objection=open_objection_ref(record) if own and record else None,
+        open_repair=open_repair_ref(record) if own and record else None,
+        last_approval=last_approval(subject_id) if own and subject_id else None,
+    )
+
+
+def repairable_from(records: list[CreditRecord], params: dict[str, Any] | None = None) -> dict[int, datetime.date]:
+    """The first repairable date of each published dishonesty record (report page)."""
+    if params is None:
+        params = current_policy()[1]
+    return {
+        r.pk: eligibility.first_repairable_date(r, params)
+        for r in records
+        if r.nature == "dishonesty"
+    }
+
+
+def open_repairs_for_records(subject_id: int, records: list[CreditRecord]) -> dict[int, Repair]:
+    keys = {(r.department_id, r.external_id): r.pk for r in records}
+    found: dict[int, Repair] = {}
+    qs = Repair.objects.filter(
+        subject_id=subject_id, status__in=[s.value for s in OPEN_STATUSES]
+    ).select_related("record")
+    for rep in qs:
+        rid = keys.get((rep.record.department_id, rep.record.external_id))
+        if rid is not None:
+            found[rid] = rep
+    return found
+
+
+def repairs_to_lapse(now: datetime.datetime | None = None) -> list[int]:
+    now = now or timezone.now()
+    return list(
+        Deadline.objects.filter(
+            case_kind=CASE_KIND, kind=DL_SUPPLEMENT, status="open", due_at__lt=now
+        ).values_list("case_id", flat=True)
+    )
+
+
+def repair_as_dict(repair: Repair, *, viewer: Any = None) -> dict[str, Any]:
+    record = repair.record
+    return {
+        "id": repair.pk,
+        "kind": CASE_KIND,
+        "reference": repair.reference,
+        "status": repair.status,
+        "status_label": repair.get_status_display(),
+        "record": {
+            "id": record.pk,
+            "title": record.title,
+            "category": record.category,
+            "severity": record.severity,
+            "department": record.department.code,
+            "decision_date": record.decision_date.isoformat(),
+            "status": record.status,
+        },
+        "correction_statement": repair.correction_statement,
+        "commitment_text": repair.commitment_text,
+        "commitment_accepted": repair.commitment_accepted,
+        "eligibility": eligibility.with_labels(repair.eligibility),
+        "supplement_request": repair.supplement_request,
+        "supplement_step": repair.supplement_step or None,
+        "supplement_response": repair.supplement_response,
+        "decision_reason": repair.decision_reason,
+        "filed_at": repair.filed_at.isoformat(),
+        "decided_at": repair.decided_at.isoformat() if repair.decided_at else None,
+        "revoked_at": repair.revoked_at.isoformat() if repair.revoked_at else None,
+        "revocation_reason": repair.revocation_reason or None,
+        **case_common_dict(repair, viewer=viewer),
+    }

@@ -1,0 +1,46 @@
+"""Reads every case kind shares: deadlines, timeline, decision document, evidence list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workflow_app.audit.services import timeline_for
+from workflow_app.registry.models import DecisionDocument
+from workflow_app.workdays.deadlines import deadline_as_dict, deadlines_for_case
+
+
+def case_decision(case: Any) -> DecisionDocument | None:
+    return (
+        DecisionDocument.objects.filter(case_kind=case.CASE_KIND, case_id=case.pk)
+        .order_by("-issued_at", "-id")
+        .first()
+    )
+
+
+def is_staff_viewer(viewer: Any) -> bool:
+    return bool(viewer is None or getattr(viewer, "is_staff_member", False))
+
+
+def case_common_dict(case: Any, *, viewer: Any = None) -> dict[str, Any]:
+    """``deadline`` (the open one), ``deadlines``, ``timeline``, ``evidence`` and
+    ``verification_code`` of any case. Queue handling entries are shown to staff only."""
+    deadlines = list(deadlines_for_case(case.CASE_KIND, case.pk))
+    open_ones = [d for d in deadlines if d.status == "open"]
+    current = max(open_ones, key=lambda d: (d.created_at, d.pk)) if open_ones else None
+    decision = case_decision(case)
+    evidence = getattr(case, "evidence", None)
+    return {
+        "deadline": deadline_as_dict(current) if current else None,
+        "deadlines": [deadline_as_dict(d) for d in deadlines],
+        "timeline": timeline_for(
+            case.CASE_KIND, case.pk, include_internal=is_staff_viewer(viewer)
+        ),
+        "evidence": [
+            {"id": e.pk, "name": e.original_name, "size": e.size, "stage": e.stage}
+            for e in evidence.all()
+        ]
+        if evidence is not None
+        else [],
+        "verification_code": decision.code if decision else None,
+        "decision_status": decision.status if decision else None,
+    }

@@ -1,0 +1,199 @@
+"""The transition plumbing every domain service uses (objections, repairs, commitments).
+
+A service of a domain reads::
+
+    with case_transition(Repair, repair.pk, "route", by=by, action=_("转办")) as move:
+        ...                                    # effects on other objects, under the same lock
+        move.apply(history="routed", msg="repair.routed", params={...}, reason=reason, task=task)
+
+``case_transition`` opens the transaction, locks the case row (``select_for_update``), checks the
+transition can run from the current state (409 otherwise) and that ``by`` holds its permission
+(403), and hands back the locked copy. ``apply`` runs the model's ``@transition`` (own fields
+only), saves with the history user and reason, and appends the hash-chained audit entry with a
+message *code* and parameters that readers render in their own language.
+
+A case model provides ``CASE_KIND``, ``reference`` and a protected FSM ``status`` field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from django.db import models, transaction
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed, has_transition_perm
+
+from workflow_app.api import Conflict, Forbidden, NotFound
+from workflow_app.audit.services import audit_append
+
+M = TypeVar("M", bound=models.Model)
+
+
+def lock_case(model: type[M], pk: Any, *, related: Sequence[str] = ()) -> M:
+    """Re-read a case under a row lock; later code works on the fresh copy."""
+    try:
+        qs = model._default_manager.select_for_update(of=("self",))
+        if related:
+            qs = qs.select_related(*related)
+        return qs.get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError):  # type: ignore[attr-defined]
+        raise NotFound(
+            _("%(kind)s不存在。") % {"kind": model._meta.verbose_name}  # type: ignore[attr-defined]
+        )
+
+
+def save_case(case: models.Model, *, by: Any, reason: str, **kwargs: Any) -> None:
+    case._history_user = by if getattr(by, "pk", None) else None  # type: ignore[attr-defined]
+    case._change_reason = reason  # type: ignore[attr-defined]
+    case.save(**kwargs)
+
+
+def audit_case(
+    case: Any,
+    *,
+    before: str,
+    by: Any,
+    msg: str,
+    params: dict[str, Any] | None = None,
+    reason: str = "",
+    task: str = "",
+    data: dict[str, Any] | None = None,
+    event: str = "transition",
+) -> None:
+    """Append the case's audit entry. ``reason`` is what a person wrote (stored as written);
+    ``msg``/``params`` is the system's text, stored as a code and rendered when read."""
+    audit_append(
+        case_kind=case.CASE_KIND,
+        case_id=case.pk,
+        event=event,
+        from_state=before,
+        to_state=case.status if event == "transition" else "",
+        actor=by,
+        reason=(reason or "").strip(),
+        task=task,
+        data={"msg": msg, "params": params or {}, **(data or {})},
+    )
+
+
+def check_transition(case: Any, method: Any, by: Any, action: str) -> None:
+    """409 when the case is not in a state the transition starts from, 403 when ``by`` may not
+    run it (``by=None`` is the system)."""
+    kind = case._meta.verbose_name
+    if not can_proceed(method):
+        raise Conflict(
+            _(
+                "%(kind)s %(ref)s 当前状态为“%(status)s”，不能%(action)s；"
+                "页面可能已过期，请刷新后查看。"
+            )
+            % {
+                "kind": kind,
+                "ref": case.reference,
+                "status": case.get_status_display(),
+                "action": action,
+            },
+            code="wrong_state",
+        )
+    if by is not None and not has_transition_perm(method, by):
+        raise Forbidden(
+            _("您没有权限对%(kind)s %(ref)s 执行“%(action)s”。")
+            % {"kind": kind, "ref": case.reference, "action": action}
+        )
+
+
+class CaseMove:
+    """A transition in progress on a locked case (see the module docstring)."""
+
+    def __init__(self, case: Any, method_name: str, by: Any) -> None:
+        self.case = case
+        self.method_name = method_name
+        self.by = by
+        self.before: str = case.status
+
+    def apply(
+        self,
+        *,
+        history: str,
+        msg: str,
+        params: dict[str, Any] | None = None,
+        reason: str = "",
+        task: str = "",
+        data: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        getattr(self.case, self.method_name)(**kwargs)
+        save_case(self.case, by=self.by, reason=history)
+        audit_case(
+            self.case,
+            before=self.before,
+            by=self.by,
+            msg=msg,
+            params=params,
+            reason=reason,
+            task=task,
+            data=data,
+        )
+        return self.case
+
+
+@contextmanager
+def case_transition(
+    model: type[M],
+    pk: Any,
+    method_name: str,
+    *,
+    by: Any,
+    action: str,
+    related: Sequence[str] = (),
+    system: bool = False,
+) -> Iterator[CaseMove]:
+    """Lock, check, and yield a :class:`CaseMove`; everything runs in one transaction.
+    ``system=True`` skips the permission check (sweeps act as nobody)."""
+    with transaction.atomic():
+        case = lock_case(model, pk, related=related)
+        check_transition(case, getattr(case, method_name), None if system else by, action)
+        yield CaseMove(case, method_name, by)
+
+
+# --- deadlines of a case, from its policy snapshot ------------------------------------------------
+
+
+def case_policy_value(case: Any, key: str) -> Any:
+    return case.policy_snapshot["params"][key]
+
+
+def case_deadline_open(
+    case: Any,
+    kind: str,
+    *,
+    days_key: str,
+    start_at: Any,
+    queue: str,
+    assignee: Any = None,
+    unit: str = "working_days",
+) -> Any:
+    """Open a deadline of the case whose length comes from the policy the case was filed
+    under (later policy changes never move it)."""
+    from workflow_app.workdays.deadlines import deadline_open
+
+    return deadline_open(
+        case_kind=case.CASE_KIND,
+        case_id=case.pk,
+        case_reference=case.reference,
+        kind=kind,
+        start_at=start_at,
+        amount=int(case_policy_value(case, days_key)),
+        unit=unit,
+        queue=queue,
+        assignee=assignee,
+        reminder_days=int(case_policy_value(case, "reminder_days_before")),
+    )
+
+
+def case_deadlines_close(case: Any, kinds: list[str] | None, status: str = "met") -> int:
+    from workflow_app.workdays.deadlines import deadlines_close_for_case
+
+    return deadlines_close_for_case(
+        case_kind=case.CASE_KIND, case_id=case.pk, status=status, kinds=kinds
+    )
