@@ -11,4 +11,6 @@ class CommitmentsConfig(AppConfig):
 
         from workflow_app.cases.messages import register_messages
 
-        register_messages({"commitment.repair_activated": t("信用修复（{repair}）获准，修复承诺生效")})
+        register_messages(
+            {"commitment.repair_activated": t("信用修复（{repair}）获准，修复承诺生效")}
+        )

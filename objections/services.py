@@ -79,10 +79,13 @@ def _notify_applicant(objection: Objection, event: str, **extra: Any) -> None:
     )
 
 
-def _issue_decision(objection: Objection, *, by: User | None, decision: str, summary: str,
-                    params: dict[str, Any]) -> None:
+def _issue_decision(
+    objection: Objection, *, by: User | None, decision: str, summary: str, params: dict[str, Any]
+) -> None:
     dept = objection.record.department
-    by_department = objection.status == Status.RESOLVED and by is not None and by.role == "department"
+    by_department = (
+        objection.status == Status.RESOLVED and by is not None and by.role == "department"
+    )
     registry.decision_issue(
         case_kind=CASE_KIND,
         case_id=objection.pk,
@@ -270,10 +273,15 @@ def objection_supplement(
             data={"files": [c.name for c in checked]},
             text=(text or "").strip(),
         )
-        evidence_store(model=Evidence, case=obj, files=checked, by=by, stage=Evidence.Stage.SUPPLEMENT)
+        evidence_store(
+            model=Evidence, case=obj, files=checked, by=by, stage=Evidence.Stage.SUPPLEMENT
+        )
         case_deadlines_close(obj, [DL_SUPPLEMENT], status="met")
         case_deadline_open(
-            obj, DL_INTAKE, days_key="objection_intake_days", start_at=timezone.now(),
+            obj,
+            DL_INTAKE,
+            days_key="objection_intake_days",
+            start_at=timezone.now(),
             queue=QUEUE_CENTRE,
         )
         _notify_applicant(obj, "objection.supplemented")
@@ -294,8 +302,15 @@ def objection_add_evidence(*, objection: Objection, by: User, files: Sequence[An
         rows = evidence_store(
             model=Evidence, case=obj, files=checked, by=by, stage=Evidence.Stage.SUPPLEMENT
         )
-        audit_case(obj, before=obj.status, by=by, msg="case.evidence_added", event="note",
-                   params={"files": len(rows)}, data={"files": [c.name for c in checked]})
+        audit_case(
+            obj,
+            before=obj.status,
+            by=by,
+            msg="case.evidence_added",
+            event="note",
+            params={"files": len(rows)},
+            data={"files": [c.name for c in checked]},
+        )
         return rows
 
 
@@ -303,14 +318,20 @@ def objection_lapse(*, objection: Objection, at: datetime.datetime | None = None
     """System: the supplement period passed without supplements."""
     at = at or timezone.now()
     with case_transition(
-        Objection, objection.pk, "lapse", by=None, action=_("因补正逾期不予受理"),
-        related=RELATED, system=True,
+        Objection,
+        objection.pk,
+        "lapse",
+        by=None,
+        action=_("因补正逾期不予受理"),
+        related=RELATED,
+        system=True,
     ) as move:
         obj = move.case
         move.apply(history="supplement period passed", msg="objection.lapsed", at=at)
         case_deadlines_close(obj, [DL_SUPPLEMENT], status="lapsed")
-        _issue_decision(obj, by=None, decision="not_accepted", summary="objection.decision.lapsed",
-                        params={})
+        _issue_decision(
+            obj, by=None, decision="not_accepted", summary="objection.decision.lapsed", params={}
+        )
         _notify_applicant(obj, "objection.lapsed")
         return obj
 
@@ -325,11 +346,22 @@ def objection_refuse(*, objection: Objection, by: User, reason: str, task: str =
         Objection, objection.pk, "refuse", by=by, action=_("不予受理"), related=RELATED
     ) as move:
         obj = move.case
-        move.apply(history="not accepted", msg="objection.refused", reason=reason, task=task,
-                   reason_text=reason.strip(), at=timezone.now())
+        move.apply(
+            history="not accepted",
+            msg="objection.refused",
+            reason=reason,
+            task=task,
+            reason_text=reason.strip(),
+            at=timezone.now(),
+        )
         case_deadlines_close(obj, [DL_INTAKE], status="met")
-        _issue_decision(obj, by=by, decision="not_accepted", summary="objection.decision.refused",
-                        params={"reason": reason.strip()})
+        _issue_decision(
+            obj,
+            by=by,
+            decision="not_accepted",
+            summary="objection.decision.refused",
+            params={"reason": reason.strip()},
+        )
         _notify_applicant(obj, "objection.not_accepted", reason=reason)
         return obj
 
@@ -356,8 +388,11 @@ def objection_accept(
         )
         case_deadlines_close(obj, [DL_INTAKE], status="met")
         case_deadline_open(
-            obj, DL_PLATFORM_CHECK, days_key="objection_platform_check_days",
-            start_at=timezone.now(), queue=QUEUE_CENTRE,
+            obj,
+            DL_PLATFORM_CHECK,
+            days_key="objection_platform_check_days",
+            start_at=timezone.now(),
+            queue=QUEUE_CENTRE,
         )
         _notify_applicant(obj, "objection.accepted")
         return obj
@@ -371,13 +406,22 @@ def objection_forward(
     ) as move:
         obj = move.case
         dept = obj.record.department
-        move.apply(history="forwarded", msg="objection.forwarded", params={"department": dept.code},
-                   reason=reason, task=task, data={"department": dept.code})
+        move.apply(
+            history="forwarded",
+            msg="objection.forwarded",
+            params={"department": dept.code},
+            reason=reason,
+            task=task,
+            data={"department": dept.code},
+        )
         case_deadlines_close(obj, [DL_PLATFORM_CHECK], status="met")
         queue = department_queue(dept.code)
         case_deadline_open(
-            obj, DL_VERIFICATION, days_key="objection_verification_days",
-            start_at=timezone.now(), queue=queue,
+            obj,
+            DL_VERIFICATION,
+            days_key="objection_verification_days",
+            start_at=timezone.now(),
+            queue=queue,
         )
         _notify_applicant(obj, "objection.forwarded", department=dept.name)
         notify_queue(
@@ -484,7 +528,9 @@ def objection_resolve(
 
 def objection_withdraw(*, objection: Objection, by: User, reason: str = "") -> Objection:
     with transaction.atomic():
-        owner = Objection.objects.filter(pk=objection.pk).values_list("applicant_id", flat=True).first()
+        owner = (
+            Objection.objects.filter(pk=objection.pk).values_list("applicant_id", flat=True).first()
+        )
         if owner != by.pk:
             raise NotFound(_("未找到该异议申请。"))
         with case_transition(
@@ -492,8 +538,9 @@ def objection_withdraw(*, objection: Objection, by: User, reason: str = "") -> O
         ) as move:
             obj = move.case
             was_marked = move.before in (Status.ACCEPTED, Status.FORWARDED)
-            move.apply(history="withdrawn", msg="objection.withdrawn", reason=reason,
-                       at=timezone.now())
+            move.apply(
+                history="withdrawn", msg="objection.withdrawn", reason=reason, at=timezone.now()
+            )
             if was_marked:
                 registry.record_set_objection_mark(
                     record=obj.record,

@@ -173,7 +173,9 @@ def case_endpoints(
             summary=f"File a {name} case (JSON, or multipart with evidence files)",
             operation_id=f"{name}_create",
             request=create_serializer,
-            responses={201: inline_serializer(f"{name}Created", {"id": serializers.IntegerField()})},
+            responses={
+                201: inline_serializer(f"{name}Created", {"id": serializers.IntegerField()})
+            },
         )
         def post(self, request: Request) -> Response:
             s = create_serializer(data=request.data)
@@ -287,7 +289,9 @@ class RepairEligibility(APIView):
                 _("未找到该信用信息，或它不属于您的企业。"), code="not_found", status_code=404
             )
         results = repair_eligibility(subject_id=user.subject_id, record=record)
-        first = next((r.detail.get("first_date") for r in results if r.rule == "minimum_publicity"), None)
+        first = next(
+            (r.detail.get("first_date") for r in results if r.rule == "minimum_publicity"), None
+        )
         return Response(
             {
                 "record": record.pk,

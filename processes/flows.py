@@ -111,13 +111,9 @@ class RepairFlow(CaseFlow):
 
     decision = flow.View(task_page).onCreate(this.setup_task).Next(this.after_decision)
     after_decision = (
-        flow.Switch()
-        .Case(this.await_decision_supplement, route("supplement"))
-        .Default(this.end)
+        flow.Switch().Case(this.await_decision_supplement, route("supplement")).Default(this.end)
     )
     await_decision_supplement = flow.Handle(this.resume).Next(this.after_decision_supplement)
-    after_decision_supplement = (
-        flow.Switch().Case(this.decision, route("resume")).Default(this.end)
-    )
+    after_decision_supplement = flow.Switch().Case(this.decision, route("resume")).Default(this.end)
 
     end = flow.End()

@@ -39,7 +39,11 @@ def report_actions(user: Any, records: Sequence[Any]) -> dict[int, list[dict[str
             )
         elif not r.under_objection:
             actions.append(
-                {"label": _("提出异议"), "url": f"{new_objection}?record={r.pk}", "style": "primary"}
+                {
+                    "label": _("提出异议"),
+                    "url": f"{new_objection}?record={r.pk}",
+                    "style": "primary",
+                }
             )
         if r.pk in repairs:
             rep = repairs[r.pk]

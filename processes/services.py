@@ -63,7 +63,9 @@ def _lock_task(task_id: int, user: User, *, for_assignment: bool = False) -> Cas
         raise NotFound(_("任务不存在，或不在您的队列中。"))
     if not for_assignment and not user_may_act(user, task):
         raise Forbidden(
-            _("“%(step)s”由 %(queue)s 办理；您可以查看，但不能认领或办理，如需调整请分派给该组人员。")
+            _(
+                "“%(step)s”由 %(queue)s 办理；您可以查看，但不能认领或办理，如需调整请分派给该组人员。"
+            )
             % {"step": step_label(task.step), "queue": queue_label(task.queue)}
         )
     return task
@@ -166,7 +168,9 @@ def task_assign(*, task_ids: Sequence[int], assignee: User | None, by: User) -> 
                     code="wrong_assignee",
                 )
             if assignee:
-                _set_owner(task, assignee, by=by, msg="task.assigned", params={"who": assignee.username})
+                _set_owner(
+                    task, assignee, by=by, msg="task.assigned", params={"who": assignee.username}
+                )
             else:
                 _set_owner(task, None, by=by, msg="task.recalled")
             done.append(task)
@@ -234,9 +238,7 @@ def case_file(case_kind: str, **kwargs: Any) -> Any:
 
 def _lock_process(case_kind: str, case_id: int) -> CaseProcess | None:
     return (
-        CaseProcess.objects.select_for_update()
-        .filter(case_kind=case_kind, case_id=case_id)
-        .first()
+        CaseProcess.objects.select_for_update().filter(case_kind=case_kind, case_id=case_id).first()
     )
 
 

@@ -79,7 +79,9 @@ class RepairForm(forms.Form):
         label=gettext_lazy("纠正失信行为说明"),
         widget=forms.Textarea(attrs={"rows": 5}),
         max_length=5000,
-        help_text=gettext_lazy("说明已如何纠正失信行为、履行了哪些义务（如已缴清罚款、已完成整改）。"),
+        help_text=gettext_lazy(
+            "说明已如何纠正失信行为、履行了哪些义务（如已缴清罚款、已完成整改）。"
+        ),
     )
     evidence = _files_field(gettext_lazy("纠正失信行为的证明材料"))
     commitment_text = forms.CharField(
@@ -89,7 +91,9 @@ class RepairForm(forms.Form):
         help_text=gettext_lazy("已按模板预填，请阅读并确认；可补充具体承诺事项。"),
     )
     commitment_accepted = forms.BooleanField(
-        label=gettext_lazy("我已阅读并签署上述信用修复承诺，知悉违背承诺将被撤销修复决定并重新公示。"),
+        label=gettext_lazy(
+            "我已阅读并签署上述信用修复承诺，知悉违背承诺将被撤销修复决定并重新公示。"
+        ),
         error_messages={"required": gettext_lazy("申请信用修复须签署信用修复承诺。")},
     )
 
@@ -111,7 +115,6 @@ def _service_errors(request: HttpRequest, form: forms.Form | None, exc: ServiceE
                 placed = True
     if not placed:
         messages.error(request, exc.message)
-
 
 
 def _int(value: Any) -> int:
@@ -145,7 +148,9 @@ def objection_new(request: HttpRequest) -> HttpResponse:
     record = _own_record(request, what=_("提出异议"))
     if record is None:
         if request.user.role == "applicant":  # type: ignore[union-attr]
-            messages.info(request, _("请在本企业的信用报告中选择要提出异议的信息，点击“提出异议”。"))
+            messages.info(
+                request, _("请在本企业的信用报告中选择要提出异议的信息，点击“提出异议”。")
+            )
             return redirect(_report_url(request))
         return redirect("home")
     form = ObjectionForm(request.POST or None, request.FILES or None)
@@ -179,7 +184,9 @@ def repair_new(request: HttpRequest) -> HttpResponse:
     record = _own_record(request, what=_("申请信用修复"))
     if record is None:
         if request.user.role == "applicant":  # type: ignore[union-attr]
-            messages.info(request, _("请在本企业的信用报告中选择要修复的失信信息，点击“申请信用修复”。"))
+            messages.info(
+                request, _("请在本企业的信用报告中选择要修复的失信信息，点击“申请信用修复”。")
+            )
             return redirect(_report_url(request))
         return redirect("home")
     form = RepairForm(
@@ -202,9 +209,10 @@ def repair_new(request: HttpRequest) -> HttpResponse:
         except ServiceError as exc:
             if exc.code == "ineligible":
                 for err in exc.errors:
-                    field = {"proof_missing": "evidence", "commitment_missing": "commitment_accepted"}.get(
-                        err.get("rule", "")
-                    )
+                    field = {
+                        "proof_missing": "evidence",
+                        "commitment_missing": "commitment_accepted",
+                    }.get(err.get("rule", ""))
                     if field:
                         form.add_error(field, err["message"])
                     else:
@@ -319,7 +327,10 @@ def case_withdraw(request: HttpRequest, kind_code: str, pk: int) -> HttpResponse
     case = get_object_or_404(k.visible_to(request.user), pk=pk)
     try:
         services.case_withdrawn(
-            k.code, case=case, by=request.user, reason=request.POST.get("reason", "")  # type: ignore[arg-type]
+            k.code,
+            case=case,
+            by=request.user,
+            reason=request.POST.get("reason", ""),  # type: ignore[arg-type]
         )
         messages.success(request, _("申请已撤回。"))
     except ServiceError as exc:
@@ -355,7 +366,9 @@ def case_supplement(request: HttpRequest, kind_code: str, pk: int) -> HttpRespon
 
 
 @login_required
-def evidence_download(request: HttpRequest, kind_code: str, pk: int, evidence_id: int) -> HttpResponse:
+def evidence_download(
+    request: HttpRequest, kind_code: str, pk: int, evidence_id: int
+) -> HttpResponse:
     k = _kind_or_404(kind_code)
     case = get_object_or_404(k.visible_to(request.user), pk=pk)
     evidence = get_object_or_404(case.evidence, pk=evidence_id)
@@ -454,7 +467,6 @@ def queue(request: HttpRequest) -> HttpResponse:
             "assignees": assignees,
         },
     )
-
 
 
 @login_required

@@ -123,9 +123,7 @@ def evaluate(
         RuleResult(
             "not_own_record",
             own,
-            ""
-            if own
-            else _("未找到该信用信息，或它不属于您的企业；请从本企业的信用报告中选择。"),
+            "" if own else _("未找到该信用信息，或它不属于您的企业；请从本企业的信用报告中选择。"),
         )
     )
     if own:
@@ -154,7 +152,8 @@ def evaluate(
             RuleResult(
                 "category_not_repairable",
                 not blocked,
-                _("“%(category)s”类信息依规不可修复。") % {"category": record.get_category_display()}
+                _("“%(category)s”类信息依规不可修复。")
+                % {"category": record.get_category_display()}
                 if blocked
                 else "",
             )
@@ -236,7 +235,9 @@ def evaluate(
                 proof_count > 0,
                 ""
                 if proof_count > 0
-                else _("请上传纠正失信行为的证明材料（如罚款缴纳凭证、整改报告），PDF、JPG 或 PNG。"),
+                else _(
+                    "请上传纠正失信行为的证明材料（如罚款缴纳凭证、整改报告），PDF、JPG 或 PNG。"
+                ),
             )
         )
     if commitment_accepted is not None:

@@ -19,7 +19,9 @@ register_messages(
         "repair.approved": _("准予信用修复，该信息停止公示"),
         "repair.withdrawn": _("申请人撤回修复申请"),
         "repair.revoked": _("撤销信用修复决定，该信息恢复公示至 {publicity_end}"),
-        "repair.decision.approved": _("准予信用修复：“{record_title}”自决定之日起停止公示。{reason}"),
+        "repair.decision.approved": _(
+            "准予信用修复：“{record_title}”自决定之日起停止公示。{reason}"
+        ),
         "repair.decision.rejected": _("不予信用修复。理由：{reason}"),
         "repair.decision.lapsed": _("申请人未在补正期限内补正，不予信用修复。"),
     }

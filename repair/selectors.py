@@ -48,7 +48,9 @@ def _chain(record: CreditRecord) -> dict[str, Any]:
 def open_objection_ref(record: CreditRecord) -> str | None:
     return (
         Objection.objects.filter(
-            subject_id=record.subject_id, status__in=[s.value for s in OBJECTION_OPEN], **_chain(record)
+            subject_id=record.subject_id,
+            status__in=[s.value for s in OBJECTION_OPEN],
+            **_chain(record),
         )
         .values_list("reference", flat=True)
         .first()
@@ -58,7 +60,9 @@ def open_objection_ref(record: CreditRecord) -> str | None:
 def open_repair_ref(record: CreditRecord) -> str | None:
     return (
         Repair.objects.filter(
-            subject_id=record.subject_id, status__in=[s.value for s in OPEN_STATUSES], **_chain(record)
+            subject_id=record.subject_id,
+            status__in=[s.value for s in OPEN_STATUSES],
+            **_chain(record),
         )
         .values_list("reference", flat=True)
         .first()
@@ -78,7 +82,7 @@ def last_approval(subject_id: int) -> tuple[str, datetime.datetime] | None:
         .values_list("reference", "decided_at")
         .first()
     )
-    return (row[0], row[1]) if row else None
+    return (row[0], row[1]) if row and row[1] else None
 
 
 def repair_eligibility(
@@ -106,7 +110,9 @@ def repair_eligibility(
     )
 
 
-def repairable_from(records: list[CreditRecord], params: dict[str, Any] | None = None) -> dict[int, datetime.date]:
+def repairable_from(
+    records: list[CreditRecord], params: dict[str, Any] | None = None
+) -> dict[int, datetime.date]:
     """The first repairable date of each published dishonesty record (report page)."""
     if params is None:
         params = current_policy()[1]

@@ -38,8 +38,10 @@ from workflow_app.registry.models import CreditRecord, DecisionDocument, RecordS
 from workflow_app.uploads import check_evidence_files
 from workflow_app.workdays.policy import policy_snapshot
 
-from . import eligibility
-from . import messages  # noqa: F401  (registers the message codes)
+from . import (
+    eligibility,
+    messages,  # noqa: F401  (registers the message codes)
+)
 from . import notifications as events  # noqa: F401  (registers the event templates)
 from .models import Evidence, Repair, Status
 from .selectors import repair_eligibility
@@ -99,7 +101,11 @@ def _issue_decision(
     repair: Repair, *, by: User | None, decision: str, summary: str, params: dict[str, Any]
 ) -> DecisionDocument:
     dept = repair.record.department
-    issuer = dept.name if decision == "approved" or repair.routed_at else _("公共信用信息平台（信用中心）")
+    issuer = (
+        dept.name
+        if decision == "approved" or repair.routed_at
+        else _("公共信用信息平台（信用中心）")
+    )
     return registry.decision_issue(
         case_kind=CASE_KIND,
         case_id=repair.pk,
@@ -135,9 +141,7 @@ def repair_submit(
         raise ServiceError(
             _("请说明已如何纠正失信行为（如已缴纳罚款、已完成整改）。"),
             code="invalid",
-            errors=[
-                {"field": "correction_statement", "message": _("请填写纠正失信行为的说明。")}
-            ],
+            errors=[{"field": "correction_statement", "message": _("请填写纠正失信行为的说明。")}],
         )
     checked = check_evidence_files(list(files)) if files else []
     snapshot = policy_snapshot()
@@ -159,7 +163,8 @@ def repair_submit(
             record=record,
             params=snapshot["params"],
             proof_count=len(checked),
-            commitment_accepted=commitment_accepted is True and bool((commitment_text or "").strip()),
+            commitment_accepted=commitment_accepted is True
+            and bool((commitment_text or "").strip()),
         )
         failed = eligibility.failures(results)
         if failed:
@@ -188,9 +193,7 @@ def repair_submit(
             with transaction.atomic():
                 save_case(repair, by=applicant, reason="repair submitted")
         except IntegrityError:
-            raise Conflict(
-                _("该信息已有正在办理的修复申请，请勿重复提交。"), code="duplicate_open"
-            )
+            raise Conflict(_("该信息已有正在办理的修复申请，请勿重复提交。"), code="duplicate_open")
         repair.reference = f"XF{timezone.localdate(now):%Y}{repair.pk:07d}"
         repair.save(update_fields=["reference"])
         evidence_store(model=Evidence, case=repair, files=checked, by=applicant)
@@ -200,8 +203,13 @@ def repair_submit(
         case_deadline_open(
             repair, DL_TOTAL, days_key="repair_total_days", start_at=now, queue=QUEUE_SUPERVISORS
         )
-        audit_case(repair, before="", by=applicant, msg="repair.submitted",
-                   data={"eligibility": [r.rule for r in results if r.ok]})
+        audit_case(
+            repair,
+            before="",
+            by=applicant,
+            msg="repair.submitted",
+            data={"eligibility": [r.rule for r in results if r.ok]},
+        )
         _notify_applicant(repair, "repair.submitted")
         notify_queue(
             queue=QUEUE_CENTRE,
@@ -220,18 +228,29 @@ def repair_submit(
 
 def repair_request_supplement(*, repair: Repair, by: User, reason: str, task: str = "") -> Repair:
     if not (reason or "").strip():
-        raise ServiceError(_("请写明需要补正的内容，申请人将据此补充材料。"), code="reason_required")
+        raise ServiceError(
+            _("请写明需要补正的内容，申请人将据此补充材料。"), code="reason_required"
+        )
     with case_transition(
         Repair, repair.pk, "request_supplement", by=by, action=_("要求补正"), related=RELATED
     ) as move:
         obj = move.case
         step_deadline = DL_DECISION if obj.status == Status.UNDER_REVIEW else DL_INTAKE
         case_deadlines_close(obj, [step_deadline], status="stopped")
-        move.apply(history="supplement requested", msg="repair.supplement_requested",
-                   reason=reason, task=task, reason_text=reason.strip())
+        move.apply(
+            history="supplement requested",
+            msg="repair.supplement_requested",
+            reason=reason,
+            task=task,
+            reason_text=reason.strip(),
+        )
         case_deadline_open(
-            obj, DL_SUPPLEMENT, days_key="supplement_days", start_at=timezone.now(),
-            queue=APPLICANT_QUEUE, assignee=obj.applicant,
+            obj,
+            DL_SUPPLEMENT,
+            days_key="supplement_days",
+            start_at=timezone.now(),
+            queue=APPLICANT_QUEUE,
+            assignee=obj.applicant,
         )
         _notify_applicant(obj, "repair.needs_supplement", reason=reason)
         return obj
@@ -247,19 +266,32 @@ def repair_supplement(*, repair: Repair, by: User, text: str, files: Sequence[An
         Repair, repair.pk, "supplement", by=by, action=_("补正"), related=RELATED
     ) as move:
         obj = move.case
-        move.apply(history="supplement given", msg="repair.supplemented",
-                   params={"files": len(checked)}, reason=text,
-                   data={"files": [c.name for c in checked]}, text=(text or "").strip())
-        evidence_store(model=Evidence, case=obj, files=checked, by=by, stage=Evidence.Stage.SUPPLEMENT)
+        move.apply(
+            history="supplement given",
+            msg="repair.supplemented",
+            params={"files": len(checked)},
+            reason=text,
+            data={"files": [c.name for c in checked]},
+            text=(text or "").strip(),
+        )
+        evidence_store(
+            model=Evidence, case=obj, files=checked, by=by, stage=Evidence.Stage.SUPPLEMENT
+        )
         case_deadlines_close(obj, [DL_SUPPLEMENT], status="met")
         if obj.status == Status.UNDER_REVIEW:
             case_deadline_open(
-                obj, DL_DECISION, days_key="repair_decision_days", start_at=timezone.now(),
+                obj,
+                DL_DECISION,
+                days_key="repair_decision_days",
+                start_at=timezone.now(),
                 queue=department_queue(obj.record.department.code),
             )
         else:
             case_deadline_open(
-                obj, DL_INTAKE, days_key="repair_intake_days", start_at=timezone.now(),
+                obj,
+                DL_INTAKE,
+                days_key="repair_intake_days",
+                start_at=timezone.now(),
                 queue=QUEUE_CENTRE,
             )
         _notify_applicant(obj, "repair.supplemented")
@@ -270,13 +302,20 @@ def repair_lapse(*, repair: Repair, at: datetime.datetime | None = None) -> Repa
     """System: the supplement period passed without supplements → rejected, with a reason."""
     at = at or timezone.now()
     with case_transition(
-        Repair, repair.pk, "lapse", by=None, action=_("因补正逾期不予修复"), related=RELATED,
+        Repair,
+        repair.pk,
+        "lapse",
+        by=None,
+        action=_("因补正逾期不予修复"),
+        related=RELATED,
         system=True,
     ) as move:
         obj = move.case
         move.apply(history="supplement period passed", msg="repair.lapsed", at=at)
         case_deadlines_close(obj, None, status="lapsed")
-        _issue_decision(obj, by=None, decision="rejected", summary="repair.decision.lapsed", params={})
+        _issue_decision(
+            obj, by=None, decision="rejected", summary="repair.decision.lapsed", params={}
+        )
         _notify_applicant(obj, "repair.lapsed")
         return obj
 
@@ -290,8 +329,15 @@ def repair_route(*, repair: Repair, by: User, reason: str = "", task: str = "") 
     ) as move:
         obj = move.case
         dept = obj.record.department
-        move.apply(history="routed", msg="repair.routed", params={"department": dept.code},
-                   reason=reason, task=task, data={"department": dept.code}, at=timezone.now())
+        move.apply(
+            history="routed",
+            msg="repair.routed",
+            params={"department": dept.code},
+            reason=reason,
+            task=task,
+            data={"department": dept.code},
+            at=timezone.now(),
+        )
         case_deadlines_close(obj, [DL_INTAKE], status="met")
         queue = department_queue(dept.code)
         case_deadline_open(
@@ -320,11 +366,22 @@ def repair_reject(*, repair: Repair, by: User, reason: str, task: str = "") -> R
         Repair, repair.pk, "reject", by=by, action=_("不予修复"), related=RELATED
     ) as move:
         obj = move.case
-        move.apply(history="rejected", msg="repair.rejected", reason=reason, task=task,
-                   reason_text=reason.strip(), at=timezone.now())
+        move.apply(
+            history="rejected",
+            msg="repair.rejected",
+            reason=reason,
+            task=task,
+            reason_text=reason.strip(),
+            at=timezone.now(),
+        )
         case_deadlines_close(obj, None, status="met")
-        _issue_decision(obj, by=by, decision="rejected", summary="repair.decision.rejected",
-                        params={"reason": reason.strip()})
+        _issue_decision(
+            obj,
+            by=by,
+            decision="rejected",
+            summary="repair.decision.rejected",
+            params={"reason": reason.strip()},
+        )
         _notify_applicant(obj, "repair.rejected", reason=reason)
         return obj
 
@@ -339,16 +396,27 @@ def repair_approve(*, repair: Repair, by: User, reason: str = "", task: str = ""
         record = registry.record_current_locked(obj.record)
         if record.status != RecordStatus.PUBLISHED:
             raise Conflict(
-                _("该信用信息已不在公示中（当前状态：%(status)s），无需修复；请选择不予修复并说明理由。")
+                _(
+                    "该信用信息已不在公示中（当前状态：%(status)s），无需修复；请选择不予修复并说明理由。"
+                )
                 % {"status": record.get_status_display()},
                 code="record_not_published",
             )
-        move.apply(history="approved", msg="repair.approved", reason=reason, task=task,
-                   data={"record_id": record.pk}, reason_text=(reason or "").strip(),
-                   at=timezone.now())
+        move.apply(
+            history="approved",
+            msg="repair.approved",
+            reason=reason,
+            task=task,
+            data={"record_id": record.pk},
+            reason_text=(reason or "").strip(),
+            at=timezone.now(),
+        )
         case_deadlines_close(obj, None, status="met")
         document = _issue_decision(
-            obj, by=by, decision="approved", summary="repair.decision.approved",
+            obj,
+            by=by,
+            decision="approved",
+            summary="repair.decision.approved",
             params={"record_title": record.title, "reason": (reason or "").strip()},
         )
         registry.record_set_status(
@@ -371,7 +439,9 @@ def repair_withdraw(*, repair: Repair, by: User, reason: str = "") -> Repair:
             Repair, repair.pk, "withdraw", by=by, action=_("撤回"), related=RELATED
         ) as move:
             obj = move.case
-            move.apply(history="withdrawn", msg="repair.withdrawn", reason=reason, at=timezone.now())
+            move.apply(
+                history="withdrawn", msg="repair.withdrawn", reason=reason, at=timezone.now()
+            )
             case_deadlines_close(obj, None, status="cancelled")
             _notify_applicant(obj, "repair.withdrawn")
             return obj
@@ -397,12 +467,19 @@ def repair_revoke(*, repair: Repair, by: User, reason: str) -> Repair:
         end = eligibility.maximum_publicity_end(record, obj.policy_snapshot["params"])
         today = timezone.localdate()
         status = RecordStatus.PUBLISHED if end >= today else RecordStatus.EXPIRED
-        move.apply(history="revoked", msg="repair.revoked",
-                   params={"publicity_end": end.isoformat()}, reason=reason,
-                   data={"record_id": record.pk, "publicity_end": end.isoformat()},
-                   reason_text=reason.strip(), at=timezone.now())
+        move.apply(
+            history="revoked",
+            msg="repair.revoked",
+            params={"publicity_end": end.isoformat()},
+            reason=reason,
+            data={"record_id": record.pk, "publicity_end": end.isoformat()},
+            reason_text=reason.strip(),
+            at=timezone.now(),
+        )
         document = (
-            DecisionDocument.objects.filter(case_kind=CASE_KIND, case_id=obj.pk, decision="approved")
+            DecisionDocument.objects.filter(
+                case_kind=CASE_KIND, case_id=obj.pk, decision="approved"
+            )
             .order_by("-issued_at")
             .first()
         )

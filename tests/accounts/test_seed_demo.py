@@ -30,7 +30,7 @@ def test_seed_demo_is_idempotent(settings):
     call_command("seed_demo")
     assert _counts() == first
     assert sorted(CreditRecord.objects.values_list("id", flat=True)) == ids
-    assert first["departments"] == 3 and first["users"] == 7
+    assert first["departments"] == 3 and first["users"] == 8
 
 
 def test_seed_demo_is_refused_in_production_without_force(settings):
@@ -51,6 +51,7 @@ def test_demo_users_can_log_in_with_their_links(client):
     assert User.objects.get(username="applicant2").subject.name == "深圳市宝安示例制造有限公司"
     assert User.objects.get(username="dept_samr").department.code == "SAMR"
     assert User.objects.get(username="dept_emb").department.code == "EMB"
+    assert User.objects.get(username="dept_tax").department.code == "TAX"  # every department acts
 
 
 def test_demo_records_cover_every_category_and_severity_and_are_published():

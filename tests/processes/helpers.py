@@ -40,9 +40,12 @@ def file_objection(applicant: Any, record: Any, **extra: Any) -> dict[str, Any]:
     return r.json()
 
 
-def open_task(case_id: int, step: str) -> CaseTask:
+def open_task(case_id: int, step: str, kind: str | None = None) -> CaseTask:
     return CaseTask.objects.get(
-        case_kind="objection", case_id=case_id, step=step, status__in=["NEW", "ASSIGNED"]
+        case_kind=kind or step.split("_")[0],
+        case_id=case_id,
+        step=step,
+        status__in=["NEW", "ASSIGNED"],
     )
 
 
@@ -53,8 +56,24 @@ def complete(user: Any, task: CaseTask | int, expect: int = 200, **data: Any) ->
     return r.json()
 
 
-def detail(user: Any, case_id: int) -> dict[str, Any]:
-    r = client_for(user).get(f"/api/v1/objections/{case_id}/")
+def file_repair(applicant: Any, record: Any, *, expect: int = 201, **extra: Any) -> dict[str, Any]:
+    """File a repair over multipart with one proof PDF and the signed commitment."""
+    body = {
+        "record": record.pk,
+        "correction_statement": "罚款已于2026年1月缴清，整改报告已提交。",
+        "commitment_text": "本单位承诺不再发生同类失信行为。",
+        "commitment_accepted": "true",
+        "evidence": [pdf_file("proof.pdf")],
+        **extra,
+    }
+    body = {k: v for k, v in body.items() if v is not None}
+    r = client_for(applicant).post("/api/v1/repairs/", body, format="multipart")
+    assert r.status_code == expect, r.content
+    return r.json()
+
+
+def detail(user: Any, case_id: int, kind: str = "objections") -> dict[str, Any]:
+    r = client_for(user).get(f"/api/v1/{kind}/{case_id}/")
     assert r.status_code == 200, r.content
     return r.json()
 

@@ -313,6 +313,7 @@ USERS: list[dict[str, Any]] = [
     {"username": "centre", "role": Role.CENTRE},
     {"username": "dept_samr", "role": Role.DEPARTMENT, "department": "SAMR"},
     {"username": "dept_emb", "role": Role.DEPARTMENT, "department": "EMB"},
+    {"username": "dept_tax", "role": Role.DEPARTMENT, "department": "TAX"},
     {"username": "supervisor", "role": Role.SUPERVISOR},
     {"username": "admin", "role": Role.ADMIN},
 ]

@@ -21,6 +21,7 @@ DEMO_USERNAMES = (
     "centre",
     "dept_samr",
     "dept_emb",
+    "dept_tax",
     "supervisor",
     "admin",
 )

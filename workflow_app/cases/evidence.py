@@ -63,7 +63,8 @@ class EvidenceBase(models.Model):
 
     @property
     def stored(self) -> bool:
-        return bool(self.file.name) and default_storage.exists(self.file.name)
+        name = self.file.name
+        return bool(name) and default_storage.exists(str(name))
 
 
 def _storage_name(case: Any, item: CheckedFile) -> str:

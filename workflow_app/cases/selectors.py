@@ -32,9 +32,7 @@ def case_common_dict(case: Any, *, viewer: Any = None) -> dict[str, Any]:
     return {
         "deadline": deadline_as_dict(current) if current else None,
         "deadlines": [deadline_as_dict(d) for d in deadlines],
-        "timeline": timeline_for(
-            case.CASE_KIND, case.pk, include_internal=is_staff_viewer(viewer)
-        ),
+        "timeline": timeline_for(case.CASE_KIND, case.pk, include_internal=is_staff_viewer(viewer)),
         "evidence": [
             {"id": e.pk, "name": e.original_name, "size": e.size, "stage": e.stage}
             for e in evidence.all()

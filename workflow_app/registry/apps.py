@@ -6,3 +6,14 @@ class RegistryConfig(AppConfig):
     name = "workflow_app.registry"
     label = "registry"
     verbose_name = _("信用信息登记")
+
+    def ready(self) -> None:
+        from workflow_app.cases.messages import register_label_resolver
+
+        from .models import Department
+
+        def department_name(code: str) -> str:
+            name = Department.objects.filter(code=code).values_list("name", flat=True).first()
+            return name or code
+
+        register_label_resolver("department", department_name)
