@@ -7,4 +7,9 @@ class RepairConfig(AppConfig):
     verbose_name = _("信用修复")
 
     def ready(self) -> None:
+        from workflow_app.registry.hooks import on_public_change
+
         from . import messages, notifications  # noqa: F401  (register codes and texts)
+        from .notices import repair_notice_on_new_records
+
+        on_public_change(repair_notice_on_new_records)

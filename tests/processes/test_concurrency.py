@@ -16,6 +16,31 @@ from workflow_app.audit.models import TransitionLog
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
+def _race(task_id: int, users, decision: str, data: dict) -> dict[str, str]:
+    """Both users complete the same task behind a barrier; returns each one's outcome."""
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def work(user):
+        try:
+            barrier.wait(timeout=10)
+            services.task_complete(task_id=task_id, user=user, decision=decision, data=data)
+            outcomes[user.username] = "ok"
+        except Conflict as exc:
+            outcomes[user.username] = f"409: {exc.message}"
+        except Exception as exc:  # noqa: BLE001 - reported in the assertion
+            outcomes[user.username] = f"error: {exc!r}"
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(u,)) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return outcomes
+
+
 def test_two_concurrent_completions_give_one_transition_and_one_conflict(applicant, company, samr):
     if connection.vendor != "postgresql":
         pytest.skip("row-lock concurrency is tested on PostgreSQL")
@@ -25,26 +50,7 @@ def test_two_concurrent_completions_give_one_transition_and_one_conflict(applica
     case = file_objection(applicant, record)["id"]
     task_id = open_task(case, "objection_intake").pk
 
-    barrier = threading.Barrier(2)
-    outcomes: dict[str, str] = {}
-
-    def work(user):
-        try:
-            barrier.wait(timeout=10)
-            services.task_complete(task_id=task_id, user=user, decision="accept", data={})
-            outcomes[user.username] = "ok"
-        except Conflict as exc:
-            outcomes[user.username] = f"409: {exc.message}"
-        except Exception as exc:  # noqa: BLE001 - reported in the assertion
-            outcomes[user.username] = f"error: {exc!r}"
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work, args=(u,)) for u in (alice, bob)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    outcomes = _race(task_id, (alice, bob), "accept", {})
 
     results = list(outcomes.values())
     assert len(results) == 2, outcomes
@@ -56,3 +62,41 @@ def test_two_concurrent_completions_give_one_transition_and_one_conflict(applica
         == 1
     )
     assert open_task(case, "objection_platform_check")  # the flow moved on exactly once
+
+
+def test_two_department_caseworkers_approve_one_repair_at_once(
+    applicant, company, samr, centre_user
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("row-lock concurrency is tested on PostgreSQL")
+    import datetime
+
+    from tests.processes.helpers import complete, file_repair
+
+    record = CreditRecordFactory(
+        subject=company, department=samr, decision_date=datetime.date(2025, 1, 6)
+    )
+    alice = UserFactory(username="samr_a", role="department", department=samr)
+    bob = UserFactory(username="samr_b", role="department", department=samr)
+    case = file_repair(applicant, record)["id"]
+    complete(centre_user, open_task(case, "repair_intake"), decision="route")
+    task_id = open_task(case, "repair_decision").pk
+
+    outcomes = _race(task_id, (alice, bob), "approve", {"reason": "已整改"})
+
+    results = list(outcomes.values())
+    assert len(results) == 2, outcomes
+    assert results.count("ok") == 1, outcomes
+    conflict = next(r for r in results if r != "ok")
+    assert conflict.startswith("409"), outcomes
+    assert (
+        TransitionLog.objects.filter(
+            case_kind="repair", case_id=case, event="transition", to_state="approved"
+        ).count()
+        == 1
+    )
+    from commitments.models import Commitment
+
+    assert Commitment.objects.filter(repair_id=case).count() == 1
+    record.refresh_from_db()
+    assert record.status == "repaired"

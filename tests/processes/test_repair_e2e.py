@@ -166,9 +166,11 @@ def test_withdraw(applicant, record, centre_user):
     assert r.status_code == 409
 
 
-def test_revoke_puts_the_record_back(
-    applicant, company, record, centre_user, dept_samr, supervisor
-):
+def test_revoke_puts_the_record_back(applicant, company, samr, centre_user, dept_samr, supervisor):
+    from workflow_app.workdays.calendar import months_later
+
+    decided = timezone.localdate() - datetime.timedelta(days=120)
+    record = CreditRecordFactory(subject=company, department=samr, decision_date=decided)
     rid = _approve(applicant, record, centre_user, dept_samr)
     code = detail(applicant, rid, "repairs")["verification_code"]
     # only a supervisor revokes, and only with a reason
@@ -185,7 +187,7 @@ def test_revoke_puts_the_record_back(
     assert r.json()["status"] == "revoked"
     record.refresh_from_db()
     assert record.status == "published"
-    assert record.publicity_end == datetime.date(2026, 6, 3)  # decided 2025-06-03 + 1 year
+    assert record.publicity_end == months_later(decided, 12)  # general: 1 year from decision
     assert record.pk in _report_ids(company)
     v = client_for(None).get(f"/api/v1/verify/{code}/").json()
     assert v["in_force"] is False and v["revocation_reason"] == "提供虚假缴款凭证"
@@ -262,3 +264,16 @@ def test_dishonesty_record_push_sends_the_repair_notice(company, samr, applicant
     n = Notification.objects.get(recipient=applicant, event="record.dishonesty_notice")
     assert "2027-03-01" in n.body and "信用修复" in n.body
     assert CreditRecord.objects.filter(external_id="PEN-2026-1").exists()
+
+
+def test_revoke_after_the_maximum_period_expires_the_record(
+    applicant, record, centre_user, dept_samr, supervisor
+):
+    """Decided 2025-06-03, general: publicity could last until 2026-06-03, which has passed."""
+    rid = _approve(applicant, record, centre_user, dept_samr)
+    r = client_for(supervisor).post(
+        f"/api/v1/repairs/{rid}/revoke/", {"reason": "违背修复承诺"}, format="json"
+    )
+    assert r.status_code == 200
+    record.refresh_from_db()
+    assert record.status == "expired" and record.publicity_end == datetime.date(2026, 6, 3)

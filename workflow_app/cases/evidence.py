@@ -125,7 +125,8 @@ def _walk(path: str) -> Iterable[str]:
 def evidence_remove_orphans(*, older_than: datetime.timedelta | None = None) -> int:
     """Delete stored evidence files that no evidence row names and that are older than a day.
     Returns how many were removed."""
-    older_than = older_than or datetime.timedelta(days=1)
+    if older_than is None:
+        older_than = datetime.timedelta(days=1)
     try:
         names = list(_walk(EVIDENCE_ROOT))
     except (FileNotFoundError, NotImplementedError):

@@ -8,9 +8,12 @@ class RegistryConfig(AppConfig):
     verbose_name = _("信用信息登记")
 
     def ready(self) -> None:
-        from workflow_app.cases.messages import register_label_resolver
+        from workflow_app.cases.messages import register_label_resolver, register_labels
 
-        from .models import Department
+        from .models import Category, Department, Severity
+
+        register_labels("severity", Severity.choices)
+        register_labels("category", Category.choices)
 
         def department_name(code: str) -> str:
             name = Department.objects.filter(code=code).values_list("name", flat=True).first()

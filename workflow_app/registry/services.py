@@ -22,6 +22,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from workflow_app.api import Conflict, ServiceError
 
 from .identifiers import subject_key
+from .hooks import public_changed
 from .models import (
     Category,
     CreditRecord,
@@ -412,6 +413,10 @@ def _import(*, department: Department, items: list[dict], by: Any) -> dict:
             )
         for row in created_rows:
             current[row.external_id] = row
+        public_changed(records=[r for r in created_rows if r.version == 1], change="created", by=by)
+        public_changed(
+            records=[r for r in created_rows if r.version > 1], change="corrected", by=by
+        )
     return {
         "created": len(to_create),
         "updated": len(new_versions),
@@ -451,7 +456,12 @@ def _sync(target: CreditRecord, source: CreditRecord) -> None:
 
 
 def record_new_version(
-    *, record: CreditRecord, changes: dict[str, Any], by: Any, reason: str
+    *,
+    record: CreditRecord,
+    changes: dict[str, Any],
+    by: Any,
+    reason: str,
+    case: dict[str, Any] | None = None,
 ) -> CreditRecord:
     """Replace ``record`` by a new version with ``changes`` applied; the old row becomes
     ``corrected``. The under-objection mark is carried only if ``changes`` says so."""
@@ -475,6 +485,7 @@ def record_new_version(
         _save(old, by=by, reason=f"{reason} (replaced by version {old.version + 1})")
         _save(new, by=by, reason=reason)
         _sync(record, old)
+        public_changed(records=[new], change="corrected", case=case, by=by)
         return new
 
 
@@ -497,6 +508,7 @@ def record_set_status(
     reason: str,
     note: str | None = None,
     publicity_end: datetime.date | None = None,
+    case: dict[str, Any] | None = None,
 ) -> None:
     """Change the publication status of the record's current version (``deleted``,
     ``repaired``, ``published`` again, ``expired``); optionally its note and publicity end."""
@@ -516,6 +528,7 @@ def record_set_status(
             row.publicity_end = publicity_end
         _save(row, by=by, reason=reason)
         _sync(record, row)
+        public_changed(records=[row], change=status, case=case, by=by)
 
 
 def record_set_note(*, record: CreditRecord, note: str, by: Any, reason: str) -> None:

@@ -1,0 +1,63 @@
+"""两书同达: when a department pushes a new dishonesty record, the subject's users receive, with
+the penalty, the repair notice — which record, how to repair it, and the first day they may
+apply. Registered with the registry's public-change hook; runs in the import's transaction and
+reads the subjects' users in one query per batch."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+
+from notifications.services import notify
+from workflow_app.accounts.models import User
+from workflow_app.registry.models import Nature, RecordStatus
+from workflow_app.workdays.policy import current_policy
+
+from .eligibility import first_repairable_date
+
+
+def repair_notice_on_new_records(
+    *, records: list[Any], change: str, case: Any = None, by: Any = None
+) -> None:
+    if change != "created":
+        return
+    dishonest = [
+        r for r in records if r.nature == Nature.DISHONESTY and r.status == RecordStatus.PUBLISHED
+    ]
+    if not dishonest:
+        return
+    users: dict[int, list[User]] = defaultdict(list)
+    for user in User.objects.filter(
+        subject_id__in={r.subject_id for r in dishonest}, is_active=True, role="applicant"
+    ):
+        users[user.subject_id].append(user)  # type: ignore[index]
+    if not users:
+        return
+    params = current_policy()[1]
+    for record in dishonest:
+        recipients = users.get(record.subject_id)
+        if not recipients:
+            continue
+        try:
+            url = reverse("report", args=[record.subject.identifier])
+        except NoReverseMatch:
+            url = ""
+        notify(
+            event="record.dishonesty_notice",
+            recipients=recipients,
+            context={
+                "reference": record.external_id,
+                "record_title": record.title,
+                "department": record.department.code,
+                "decision_date": record.decision_date.isoformat(),
+                "severity": record.severity,
+                "first_date": first_repairable_date(record, params).isoformat(),
+            },
+            case_kind="record",
+            case_id=record.pk,
+            key=f"dishonesty-notice:{record.pk}",
+            url=url,
+            channels=("inapp", "email"),
+        )
