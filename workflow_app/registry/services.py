@@ -21,8 +21,8 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from workflow_app.api import Conflict, ServiceError
 
-from .identifiers import subject_key
 from .hooks import public_changed
+from .identifiers import subject_key
 from .models import (
     Category,
     CreditRecord,
