@@ -12,6 +12,15 @@ EXPECTED = [
     "/api/v1/objections/",
     "/api/v1/objections/{id}/",
     "/api/v1/objections/{id}/withdraw/",
+    "/api/v1/objections/{id}/supplement/",
+    "/api/v1/repairs/",
+    "/api/v1/repairs/{id}/",
+    "/api/v1/repairs/{id}/withdraw/",
+    "/api/v1/repairs/{id}/supplement/",
+    "/api/v1/repairs/{id}/revoke/",
+    "/api/v1/records/{id}/repair-eligibility/",
+    "/api/v1/commitments/",
+    "/api/v1/commitments/{id}/",
     "/api/v1/tasks/",
     "/api/v1/tasks/{id}/claim/",
     "/api/v1/tasks/{id}/release/",
@@ -33,3 +42,9 @@ def test_docs_page_renders_without_a_cdn(client):
     r = client.get("/api/docs/")
     assert r.status_code == 200
     assert "cdn.jsdelivr" not in r.content.decode() and "unpkg.com" not in r.content.decode()
+
+
+def test_schema_operation_ids_are_unique(client):
+    r = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    ops = [op["operationId"] for path in r.json()["paths"].values() for op in path.values()]
+    assert len(ops) == len(set(ops))
