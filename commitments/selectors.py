@@ -1,20 +1,29 @@
-"""Reads of commitments."""
+"""Reads of commitments that more than one caller needs."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 
 from workflow_app.cases.selectors import case_common_dict
+from workflow_app.registry.models import Department, RecordStatus, Subject
+from workflow_app.workdays.models import Deadline
 
-from .models import Commitment
+from .models import Commitment, Kind, Publicity, Status
+
+CASE_KIND = Commitment.CASE_KIND
+UNDER_CHECK_DEADLINES = ("commitment_verification", "breach_review")
 
 
 def commitments_visible_to(user: Any) -> QuerySet[Commitment]:
     """Owners see their subject's commitments; centre staff and supervisors all; departments
     those of their matters."""
-    qs = Commitment.objects.select_related("subject", "department", "repair")
+    qs = Commitment.objects.select_related(
+        "subject", "department", "repair", "signer", "breach_record"
+    )
     if not user.is_authenticated:
         return qs.none()
     if user.role == "applicant":
@@ -24,6 +33,72 @@ def commitments_visible_to(user: Any) -> QuerySet[Commitment]:
     if user.role == "department" and user.department_id:
         return qs.filter(department_id=user.department_id)
     return qs.none()
+
+
+def unrepaired_breaches(subject: Subject) -> list[Commitment]:
+    """Confirmed breaches whose dishonesty record is still published (not repaired)."""
+    return list(
+        Commitment.objects.filter(
+            subject=subject,
+            status=Status.BREACH_CONFIRMED,
+            breach_record__status=RecordStatus.PUBLISHED,
+        )
+        .select_related("breach_record")
+        .order_by("-reviewed_at")
+    )
+
+
+def _under_check() -> Exists:
+    return Exists(
+        Deadline.objects.filter(
+            case_kind=CASE_KIND,
+            case_id=OuterRef("pk"),
+            kind__in=UNDER_CHECK_DEADLINES,
+            status="open",
+        )
+    )
+
+
+def random_check_population(department: Department | None = None) -> list[list[Any]]:
+    """Active commitments with a department and no verification or review under way:
+    ``[[id, grade, red_list, department_code], …]`` sorted by id (one set-based query)."""
+    qs = Commitment.objects.filter(status=Status.ACTIVE, department__isnull=False).exclude(
+        _under_check()
+    )
+    if department is not None:
+        qs = qs.filter(department=department)
+    return [
+        [cid, grade or "", bool(red), code]
+        for cid, grade, red, code in qs.order_by("id").values_list(
+            "id", "subject__grade", "subject__red_list", "department__code"
+        )
+    ]
+
+
+def commitments_past_due(now: datetime.datetime | None = None) -> tuple[list[int], list[int]]:
+    """``(deficiency ids to lapse, other ids whose due date passed unfulfilled)``."""
+    today = timezone.localdate(now or timezone.now())
+    rows = Commitment.objects.filter(
+        status=Status.ACTIVE, due_date__isnull=False, due_date__lt=today
+    ).values_list("id", "kind")
+    lapse = [cid for cid, kind in rows if kind == Kind.DEFICIENCY]
+    breach = [cid for cid, kind in rows if kind != Kind.DEFICIENCY]
+    return lapse, breach
+
+
+def public_commitments(subject: Subject, viewer: Any = None) -> list[Commitment]:
+    """What a report shows: ``public`` ones to everyone; ``restricted`` ones too to staff; all
+    of them to the owner (珠海 承诺公示)."""
+    qs = Commitment.objects.filter(subject=subject).select_related("department")
+    owner = (
+        getattr(viewer, "subject_id", None) == subject.pk
+        and getattr(viewer, "role", "") == "applicant"
+    )
+    staff = getattr(viewer, "is_staff_member", False)
+    if not owner:
+        allowed = [Publicity.PUBLIC] + ([Publicity.RESTRICTED] if staff else [])
+        qs = qs.filter(publicity__in=allowed)
+    return list(qs.order_by("-signed_at", "-id")[:200])
 
 
 def commitment_as_dict(c: Commitment, *, viewer: Any = None) -> dict[str, Any]:
@@ -38,15 +113,107 @@ def commitment_as_dict(c: Commitment, *, viewer: Any = None) -> dict[str, Any]:
         "department": c.department.code if c.department else None,
         "matter_reference": c.matter_reference,
         "matter_title": c.matter_title,
+        "matter_status": c.matter_status or None,
         "text": c.text,
         "liability": c.liability,
         "publicity": c.publicity,
         "due_date": c.due_date.isoformat() if c.due_date else None,
         "repair": c.repair_id,
         "signed_at": c.signed_at.isoformat(),
-        **{k: v for k, v in case_common_dict(c, viewer=viewer).items() if k != "evidence"},
+        "fulfilment_note": c.fulfilment_note,
+        "finding": c.finding or None,
+        "finding_unmet": c.finding_unmet,
+        "found_by": c.found_by.username if c.found_by_id else None,  # type: ignore[union-attr]
+        "found_at": c.found_at.isoformat() if c.found_at else None,
+        "breach_reason": c.breach_reason,
+        "review_reason": c.review_reason,
+        "breach_record": c.breach_record_id,
+        **case_common_dict(c, viewer=viewer),
     }
 
 
 def commitment_for_repair(repair_id: int) -> Commitment | None:
     return Commitment.objects.filter(repair_id=repair_id).first()
+
+
+MEASURE_TEXTS = {
+    "restricted_approval": (
+        "失信黑名单主体：依法从严审核行政许可，不适用简化程序。",
+        "失信黑名单（宝安：黑名单限制审批）",
+    ),
+    "no_commitment_approval": (
+        "不适用告知承诺制和容缺受理，须按一般程序提交全部材料。",
+        "SPEC §7：黑名单或违诺未修复主体不得签署告知承诺、容缺受理承诺",
+    ),
+    "more_checks": ("列为重点监管对象，提高抽查比例和频次。", "双随机抽查：按信用等级确定抽查比例"),
+    "green_channel": (
+        "守信红名单主体：可适用绿色通道、容缺受理等便利措施。",
+        "守信红名单（联合激励）",
+    ),
+    "fewer_checks": (
+        "降低抽查比例（按等级比例的一半）。",
+        "双随机抽查：红名单主体抽查比例减半（福田）",
+    ),
+}
+
+
+def credit_check_result(subject: Subject) -> dict[str, Any]:
+    """What staff see before approving a matter: the subject, its published dishonesty records,
+    its unrepaired breaches, which commitment-based approvals it may use, and the measures that
+    apply with their basis. Built from a handful of queries."""
+    from django.utils.translation import gettext as _t
+
+    from workflow_app.registry.models import CreditRecord
+
+    records = list(
+        CreditRecord.objects.filter(
+            subject=subject, status=RecordStatus.PUBLISHED, nature="dishonesty"
+        )
+        .select_related("department")
+        .order_by("-decision_date")[:100]
+    )
+    breaches = unrepaired_breaches(subject)
+    excluded = bool(subject.black_list or breaches)
+    codes: list[str] = []
+    if subject.black_list:
+        codes += ["restricted_approval", "no_commitment_approval", "more_checks"]
+    elif breaches:
+        codes += ["no_commitment_approval", "more_checks"]
+    if subject.red_list and not subject.black_list:
+        codes += ["green_channel", "fewer_checks"]
+    return {
+        "subject": {
+            "identifier": subject.identifier_display,
+            "name": subject.name,
+            "kind": subject.kind,
+            "grade": subject.grade,
+            "red_list": subject.red_list,
+            "black_list": subject.black_list,
+        },
+        "dishonesty_records": [
+            {
+                "id": r.pk,
+                "title": r.title,
+                "category": r.category,
+                "severity": r.severity,
+                "department": r.department.code,
+                "decision_date": r.decision_date.isoformat(),
+            }
+            for r in records
+        ],
+        "unrepaired_breaches": [
+            {
+                "commitment": b.reference,
+                "kind": b.kind,
+                "matter_title": b.matter_title,
+                "record": b.breach_record_id,
+                "confirmed_at": b.reviewed_at.isoformat() if b.reviewed_at else None,
+            }
+            for b in breaches
+        ],
+        "eligible": {"notification": not excluded, "deficiency": not excluded},
+        "measures": [
+            {"code": c, "text": _t(MEASURE_TEXTS[c][0]), "basis": _t(MEASURE_TEXTS[c][1])}
+            for c in codes
+        ],
+    }

@@ -3,6 +3,14 @@ from django.urls import path
 from . import api
 
 urlpatterns = [
-    path("commitments/", api.CommitmentList.as_view(), name="api-commitments"),
-    path("commitments/<int:pk>/", api.CommitmentDetail.as_view(), name="api-commitment"),
+    path(
+        "subjects/<str:identifier>/credit-check/",
+        api.CreditCheckView.as_view(),
+        name="api-credit-check",
+    ),
+    path(
+        "credit-checks/<int:pk>/feedback/",
+        api.CreditCheckFeedback.as_view(),
+        name="api-credit-check-feedback",
+    ),
 ]

@@ -23,12 +23,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from commitments.models import Kind as CommitmentKind
+from commitments.models import RandomCheck
+from commitments.services import commitment_submit_fulfilment, random_check_replay
 from objections.models import Grounds, Outcome
 from repair.selectors import repair_eligibility
 from repair.services import repair_revoke
 from workflow_app.accounts.models import User
 from workflow_app.api import ServiceError
-from workflow_app.registry.models import CreditRecord
+from workflow_app.registry.models import CreditRecord, Department
 
 from . import services
 from .registry import CaseKind, kind
@@ -88,6 +91,39 @@ class RepairCreateSerializer(serializers.Serializer):
     commitment_text = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     commitment_accepted = serializers.BooleanField(required=False, default=False)
     evidence = serializers.ListField(child=serializers.FileField(), required=False)
+
+
+class CommitmentCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=[(k.value, k.label) for k in CommitmentKind],
+        error_messages={
+            "invalid_choice": format_lazy(
+                gettext_lazy("承诺类型无效，可选：{codes}"),
+                codes="notification, deficiency, voluntary",
+            )
+        },
+    )
+    department = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    matter_reference = serializers.CharField(required=False, allow_blank=True, max_length=60)
+    matter_title = serializers.CharField(max_length=200)
+    text = serializers.CharField(max_length=5000)
+    publicity = serializers.CharField(required=False, default="public", max_length=20)
+    due_date = serializers.DateField(required=False, allow_null=True)
+    commitment_accepted = serializers.BooleanField(required=False, default=False)
+    evidence = serializers.ListField(child=serializers.FileField(), required=False)
+
+
+def _commitment_kwargs(v: dict[str, Any], request: Request) -> dict[str, Any]:
+    return {
+        "kind": v["kind"],
+        "department": v.get("department") or None,
+        "matter_reference": v.get("matter_reference", ""),
+        "matter_title": v["matter_title"],
+        "text": v["text"],
+        "publicity": v.get("publicity") or "public",
+        "due_date": v.get("due_date"),
+        "commitment_accepted": v.get("commitment_accepted") is True,
+    }
 
 
 def _objection_kwargs(v: dict[str, Any], request: Request) -> dict[str, Any]:
@@ -153,21 +189,8 @@ def case_endpoints(
             responses={200: inline_serializer(f"{name}List", {"results": serializers.ListField()})},
         )
         def get(self, request: Request) -> Response:
-            qs = k.visible_to(request.user).order_by("-filed_at", "-id")[:100]
-            return Response(
-                {
-                    "results": [
-                        {
-                            "id": c.pk,
-                            "reference": c.reference,
-                            "status": c.status,
-                            "record": c.record_id,
-                            "filed_at": c.filed_at.isoformat(),
-                        }
-                        for c in qs
-                    ]
-                }
-            )
+            qs = k.visible_to(request.user).order_by(*k.order_by)[:100]
+            return Response({"results": [k.list_item(c) for c in qs]})
 
         @extend_schema(
             summary=f"File a {name} case (JSON, or multipart with evidence files)",
@@ -246,12 +269,19 @@ def case_endpoints(
             return Response(k.as_dict(case, viewer=request.user))
 
     p = k.url_prefix
-    return [
+    urls = [
         path(f"{p}/", ListCreate.as_view(), name=f"api-{name}s"),
         path(f"{p}/<int:pk>/", Detail.as_view(), name=f"api-{name}"),
-        path(f"{p}/<int:pk>/withdraw/", Withdraw.as_view(), name=f"api-{name}-withdraw"),
-        path(f"{p}/<int:pk>/supplement/", Supplement.as_view(), name=f"api-{name}-supplement"),
     ]
+    if k.withdraw is not None:
+        urls.append(
+            path(f"{p}/<int:pk>/withdraw/", Withdraw.as_view(), name=f"api-{name}-withdraw")
+        )
+    if k.supplement is not None:
+        urls.append(
+            path(f"{p}/<int:pk>/supplement/", Supplement.as_view(), name=f"api-{name}-supplement")
+        )
+    return urls
 
 
 class RepairRevoke(APIView):
@@ -397,14 +427,11 @@ class CompleteSerializer(serializers.Serializer):
         error_messages={"required": gettext_lazy("请给出办理决定（decision）。")}
     )
     reason = serializers.CharField(required=False, allow_blank=True, max_length=5000)
-    outcome = serializers.ChoiceField(
-        choices=Outcome.choices,
+    outcome = serializers.CharField(
         required=False,
-        error_messages={
-            "invalid_choice": format_lazy(
-                gettext_lazy("处理结果无效，可选：{codes}"), codes=", ".join(Outcome.values)
-            )
-        },
+        allow_blank=True,
+        max_length=40,
+        help_text=f"objection: {', '.join(Outcome.values)}; commitment finding: partly, not",
     )
     content = serializers.CharField(required=False, allow_blank=True, max_length=10000)
 
@@ -423,3 +450,113 @@ class TaskComplete(APIView):
             task_id=pk, user=request.user, decision=data.pop("decision"), data=data
         )
         return Response(task_as_dict(task))
+
+
+class FulfilmentSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    evidence = serializers.ListField(child=serializers.FileField(), required=False)
+
+
+class CommitmentFulfilment(APIView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(
+        summary="Supply fulfilment evidence for a commitment (owner); the department is notified",
+        request=FulfilmentSerializer,
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        k = kind("commitment")
+        case = get_object_or_404(k.visible_to(request.user), pk=pk)
+        s = FulfilmentSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        case = commitment_submit_fulfilment(
+            commitment=case,
+            by=request.user,
+            note=s.validated_data.get("note", ""),
+            files=_files(request),
+        )
+        return Response(k.as_dict(case, viewer=request.user))
+
+
+def _random_check_as_dict(check: Any) -> dict[str, Any]:
+    return {
+        "id": check.pk,
+        "seed": str(check.seed),
+        "started_at": check.started_at.isoformat(),
+        "started_by": check.started_by.username if check.started_by_id else None,
+        "department": check.department.code if check.department_id else None,
+        "policy_version": check.policy_version,
+        "ratios": check.ratios,
+        "population": len(check.population),
+        "population_ids": [row[0] for row in check.population],
+        "drawn": check.drawn,
+        "assignees": check.assignees,
+    }
+
+
+class RandomCheckSerializer(serializers.Serializer):
+    department = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    seed = serializers.IntegerField(required=False, min_value=0, max_value=2**62)
+
+
+def _supervisor(request: Request) -> None:
+    if not getattr(request.user, "is_supervisor", False):
+        raise ServiceError(_("双随机抽查仅对主管开放。"), code="forbidden", status_code=403)
+
+
+class RandomCheckListCreate(APIView):
+    @extend_schema(
+        summary="Random checks (双随机) so far, newest first (supervisors)",
+        operation_id="random_checks_list",
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request) -> Response:
+        _supervisor(request)
+        rows = RandomCheck.objects.select_related("started_by", "department")[:100]
+        return Response(
+            {
+                "results": [
+                    {k: v for k, v in _random_check_as_dict(c).items() if k != "population_ids"}
+                    for c in rows
+                ]
+            }
+        )
+
+    @extend_schema(
+        summary="Start a random check: draw active commitments at the grade-linked ratio",
+        request=RandomCheckSerializer,
+        responses={201: OpenApiTypes.OBJECT},
+    )
+    def post(self, request: Request) -> Response:
+        _supervisor(request)
+        s = RandomCheckSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        department = None
+        code = s.validated_data.get("department")
+        if code:
+            department = Department.objects.filter(code=code).first()
+            if department is None:
+                raise ServiceError(_("部门代码不存在：%(c)s。") % {"c": code}, code="invalid")
+        check = services.random_check_start(
+            by=request.user, department=department, seed=s.validated_data.get("seed")
+        )
+        return Response(_random_check_as_dict(check), status=status.HTTP_201_CREATED)
+
+
+class RandomCheckDetail(APIView):
+    @extend_schema(summary="One random check as drawn", responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, pk: int) -> Response:
+        _supervisor(request)
+        return Response(_random_check_as_dict(get_object_or_404(RandomCheck, pk=pk)))
+
+
+class RandomCheckReplay(APIView):
+    @extend_schema(
+        summary="Recompute a random check from its stored seed and population; does it match?",
+        request=None,
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        _supervisor(request)
+        return Response(random_check_replay(get_object_or_404(RandomCheck, pk=pk)))

@@ -44,9 +44,10 @@ class CaseFlow(flow.Flow):
     case_kind = ""
     steps: dict[str, str] = {}  # View node name → step code
 
-    def start_process(self, activation: Any, case_id: int) -> Any:
+    def start_process(self, activation: Any, case_id: int, route: str = "") -> Any:
         activation.process.case_kind = self.case_kind
         activation.process.case_id = case_id
+        activation.process.data["route"] = route
         return activation.process
 
     def resume(self, activation: Any, route: str = "resume", **kwargs: Any) -> None:
@@ -115,5 +116,42 @@ class RepairFlow(CaseFlow):
     )
     await_decision_supplement = flow.Handle(this.resume).Next(this.after_decision_supplement)
     after_decision_supplement = flow.Switch().Case(this.decision, route("resume")).Default(this.end)
+
+    end = flow.End()
+
+
+class CommitmentFlow(CaseFlow):
+    """SPEC §7: a commitment waits (``idle``) until something needs a person — verification at
+    signing (notification, deficiency) or when a random check draws it, a breach review when the
+    department suspects a breach or the due date passes — and returns to waiting when a breach
+    is dismissed. One process per commitment for its whole life."""
+
+    process_title = "信用承诺"
+    case_kind = "commitment"
+    steps = {"verification": "commitment_verification", "review": "breach_review"}
+
+    start = flow.StartHandle(this.start_process).Next(this.dispatch)
+    dispatch = (
+        flow.Switch()
+        .Case(this.verification, route("verify"))
+        .Case(this.review, route("review"))
+        .Default(this.idle)
+    )
+    idle = flow.Handle(this.resume).Next(this.after_idle)
+    after_idle = (
+        flow.Switch()
+        .Case(this.verification, route("verify"))
+        .Case(this.review, route("review"))
+        .Default(this.end)
+    )
+    verification = flow.View(task_page).onCreate(this.setup_task).Next(this.after_verification)
+    after_verification = (
+        flow.Switch()
+        .Case(this.review, route("review"))
+        .Case(this.idle, route("idle"))
+        .Default(this.end)
+    )
+    review = flow.View(task_page).onCreate(this.setup_task).Next(this.after_review)
+    after_review = flow.Switch().Case(this.idle, route("idle")).Default(this.end)
 
     end = flow.End()

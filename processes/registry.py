@@ -63,6 +63,16 @@ class CaseKind:
     is_open: Callable[[Any], bool] = lambda case: True
     needs_supplement: Callable[[Any], bool] = lambda case: False
     page_context: Callable[[Any, Any], dict[str, Any]] = lambda request, case: {}
+    # the route the flow takes right after filing ("" = the flow's default)
+    initial_route: Callable[[Any], str] = lambda case: ""
+    order_by: tuple[str, ...] = ("-filed_at", "-id")
+    list_item: Callable[[Any], dict[str, Any]] = lambda case: {
+        "id": case.pk,
+        "reference": case.reference,
+        "status": case.status,
+        "record": case.record_id,
+        "filed_at": case.filed_at.isoformat(),
+    }
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

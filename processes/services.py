@@ -232,8 +232,13 @@ def case_file(case_kind: str, **kwargs: Any) -> Any:
     k = kind(case_kind)
     with transaction.atomic():
         case = k.submit(**kwargs)
-        k.flow.start.run(case_id=case.pk)
+        k.flow.start.run(case_id=case.pk, route=k.initial_route(case))
         return case
+
+
+def case_start(case_kind: str, case: Any, route: str = "") -> None:
+    """Start the flow of a case created by another case's service (a repair commitment)."""
+    kind(case_kind).flow.start.run(case_id=case.pk, route=route)
 
 
 def _lock_process(case_kind: str, case_id: int) -> CaseProcess | None:
@@ -299,3 +304,103 @@ def cases_lapse_overdue(now: datetime.datetime | None = None) -> dict[str, int]:
     the flow ends."""
     now = now or timezone.now()
     return {k.code: _lapse_kind(k, now) for k in kinds() if k.lapse is not None}
+
+
+# --- commitments: random checks and due dates (flows moved by the system) -------------------------
+
+
+def _move_waiting_or_open(process: CaseProcess | None, route: str) -> None:
+    """Move a commitment's flow on ``route``: from its waiting step, or — when a verification
+    task is open (the system acts on it, e.g. a due date passed) — by completing that task."""
+    if process is None:
+        return
+    task = (
+        process.task_set.filter(status__in=OPEN_TASK_STATUSES)
+        .exclude(queue="")
+        .order_by("-id")
+        .first()
+    )
+    if task is None:
+        _resume(process, route)
+        return
+    task.status = "ASSIGNED"  # the system takes the open task (nobody's claim is overridden)
+    activation = task.flow_task.activation_class(task)
+    activation.start(None)
+    activation.process.data["route"] = route
+    activation.execute()
+
+
+def random_check_start(*, by: User | None, department: Any = None, seed: int | None = None) -> Any:
+    """Draw (stored, reproducible), then open a verification task for each drawn commitment and
+    assign it to the caseworker drawn for it."""
+    from commitments.models import Commitment
+    from commitments.services import commitment_open_verification, random_check_draw
+
+    with transaction.atomic():
+        check = random_check_draw(by=by, department=department, seed=seed)
+        users = {
+            u.username: u for u in User.objects.filter(username__in=set(check.assignees.values()))
+        }
+        for cid in check.drawn:
+            process = _lock_process("commitment", cid)
+            commitment = Commitment.objects.get(pk=cid)
+            commitment_open_verification(commitment=commitment, by=by, check_id=check.pk)
+            if process is None:  # commitments signed before flows were started for them
+                case_start("commitment", commitment, route="verify")
+            else:
+                _resume(process, "verify")
+            assignee = users.get(check.assignees.get(str(cid), ""))
+            task = (
+                CaseTask.objects.filter(
+                    case_kind="commitment",
+                    case_id=cid,
+                    step="commitment_verification",
+                    status__in=OPEN_TASK_STATUSES,
+                )
+                .order_by("-id")
+                .first()
+            )
+            if task is not None and assignee is not None:
+                _set_owner(
+                    task,
+                    assignee,
+                    by=by or assignee,
+                    msg="task.assigned",
+                    params={"who": assignee.username},
+                )
+        return check
+
+
+def commitments_sweep(now: datetime.datetime | None = None) -> dict[str, int]:
+    """Deficiency commitments past their due date lapse (the matter is terminated); any other
+    commitment whose due date passed unfulfilled becomes a suspected breach with a review task."""
+    from commitments.models import Commitment, Status
+    from commitments.selectors import commitments_past_due
+    from commitments.services import commitment_due_date_passed, commitment_lapse
+
+    now = now or timezone.now()
+    lapse_ids, breach_ids = commitments_past_due(now)
+    lapsed = breached = 0
+    for cid in lapse_ids:
+        with transaction.atomic():
+            process = _lock_process("commitment", cid)
+            c = Commitment.objects.select_for_update().get(pk=cid)
+            if c.status != Status.ACTIVE:
+                continue
+            commitment_lapse(commitment=c, at=now)
+            if process is not None and process.status not in ("DONE", "CANCELED"):
+                kind("commitment").flow.instance.cancel(process)
+            lapsed += 1
+    for cid in breach_ids:
+        with transaction.atomic():
+            process = _lock_process("commitment", cid)
+            c = Commitment.objects.select_for_update().get(pk=cid)
+            if c.status != Status.ACTIVE:
+                continue
+            commitment_due_date_passed(commitment=c, at=now)
+            if process is None:
+                case_start("commitment", c, route="review")
+            else:
+                _move_waiting_or_open(process, "review")
+            breached += 1
+    return {"commitment_lapses": lapsed, "commitment_breaches": breached}

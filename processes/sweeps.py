@@ -20,6 +20,7 @@ def run_all(now: datetime.datetime | None = None) -> dict[str, int]:
     result = {
         # lapses first: a passed supplement period ends the case instead of escalating it
         **{f"{kind}_lapses": n for kind, n in services.cases_lapse_overdue(now).items()},
+        **services.commitments_sweep(now),
         "reminders": notification_services.sweep_reminders(now=now),
         "escalations": notification_services.sweep_escalations(now=now),
         "redelivered": notification_services.redeliver_pending(),

@@ -301,7 +301,7 @@ def case_context(request: HttpRequest, k: CaseKind, case: Any) -> dict[str, Any]
 @login_required
 def case_list(request: HttpRequest, kind_code: str) -> HttpResponse:
     k = _kind_or_404(kind_code)
-    qs = k.visible_to(request.user).order_by("-filed_at", "-id")
+    qs = k.visible_to(request.user).order_by(*k.order_by)
     status = request.GET.get("status") or ""
     if status in k.status_labels():
         qs = qs.filter(status=status)

@@ -1,3 +1,3 @@
 """One registration per case kind; importing this package registers them all."""
 
-from . import objection, repair  # noqa: F401
+from . import commitment, objection, repair  # noqa: F401

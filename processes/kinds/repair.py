@@ -51,8 +51,11 @@ def request_supplement(case: Repair, user: Any, d: dict[str, Any], task: str) ->
 def approve(case: Repair, user: Any, d: dict[str, Any], task: str) -> str:
     """Approval and the repair commitment it activates, in the task's one transaction (repair
     never imports commitments; this registration joins them)."""
+    from ..services import case_start
+
     repair = svc.repair_approve(repair=case, by=user, reason=d.get("reason", ""), task=task)
-    commitment_create_for_repair(repair=repair, by=user)
+    commitment = commitment_create_for_repair(repair=repair, by=user)
+    case_start("commitment", commitment)  # waits for random checks and breach reports
     return ""
 
 

@@ -430,6 +430,45 @@ def _import(*, department: Department, items: list[dict], by: Any) -> dict:
 # --- single-record changes ----------------------------------------------------------------------
 
 
+def record_create(
+    *,
+    subject: Subject,
+    department: Department,
+    external_id: str,
+    category: str,
+    nature: str,
+    severity: str,
+    title: str,
+    content: str,
+    decision_date: datetime.date,
+    publicity_end: datetime.date | None,
+    by: Any,
+    reason: str,
+    case: dict[str, Any] | None = None,
+) -> CreditRecord:
+    """Publish one record made by the platform itself (e.g. a confirmed breach of a commitment,
+    违背信用承诺), with history, announced like a pushed record."""
+    with transaction.atomic():
+        record = CreditRecord(
+            subject=subject,
+            department=department,
+            external_id=external_id[:100],
+            version=1,
+            category=category,
+            nature=nature,
+            severity=severity,
+            title=title[:300],
+            content=content,
+            decision_date=decision_date,
+            publicity_start=decision_date,
+            publicity_end=publicity_end,
+            status=RecordStatus.PUBLISHED,
+        )
+        _save(record, by=by, reason=reason)
+        public_changed(records=[record], change="created", case=case, by=by)
+        return record
+
+
 def _locked_current(record: CreditRecord) -> CreditRecord:
     """The current version of ``record``'s chain, locked."""
     row = CreditRecord.objects.select_for_update().get(pk=record.pk)

@@ -259,6 +259,29 @@ def _shift_months(d: date, months: int) -> date:
     return date(year, month, min(d.day, last))
 
 
+def add_calendar_days(start: date | datetime, n: int) -> Computation:
+    """A period that ends with an agreed day ``n`` calendar days after ``start`` (a commitment's
+    due date): it ends at 23:59:59 of that day, rest day or not — the day was agreed, not
+    counted."""
+    if n < 0:
+        raise ValueError("n must not be negative")
+    local, start_date = _to_local(start)
+    end = start_date + timedelta(days=n)
+    return Computation(
+        due_at=_end_of(end),
+        provisional=False,
+        basis=_basis(
+            start=local,
+            start_date=start_date,
+            unit="days",
+            amount=n,
+            rule="agreed_date",
+            end_date=end,
+            uncovered=(),
+        ),
+    )
+
+
 def months_later(d: date, months: int) -> date:
     """The nominal last day of a period of ``months`` calendar months that starts the day after
     ``d`` (民法典 Art. 201–202): the same-numbered day of the target month, or its last day when
@@ -338,7 +361,9 @@ def explain(basis: dict[str, Any]) -> str:
         "amount": basis.get("amount", ""),
         "end": basis.get("end_date", ""),
     }
-    if basis.get("unit") == "months":
+    if basis.get("unit") == "days":
+        text = _("至约定日期 %(end)s 23:59:59（承诺约定的期限，按自然日计）") % params
+    elif basis.get("unit") == "months":
         text = (
             _(
                 "自 %(start)s 次日起算 %(amount)s 个月，至 %(end)s 23:59:59"

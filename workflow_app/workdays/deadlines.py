@@ -20,10 +20,17 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .calendar import Computation, add_months, add_working_days, explain, working_days_before
+from .calendar import (
+    Computation,
+    add_calendar_days,
+    add_months,
+    add_working_days,
+    explain,
+    working_days_before,
+)
 from .models import Deadline
 
-UNITS = ("working_days", "months")
+UNITS = ("working_days", "months", "days")
 DEFAULT_REMINDER_DAYS = 2
 
 RecomputeListener = Callable[[list[Deadline]], Any]
@@ -43,6 +50,8 @@ def _compute(start_at: datetime, amount: int, unit: str) -> Computation:
         return add_working_days(start_at, amount)
     if unit == "months":
         return add_months(start_at, amount)
+    if unit == "days":
+        return add_calendar_days(start_at, amount)
     raise ValueError(f"unknown deadline unit {unit!r}; expected one of {UNITS}")
 
 

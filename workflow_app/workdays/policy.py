@@ -51,6 +51,11 @@ DEFAULTS: dict[str, Any] = {
         "D": 1.0,
     },
     "evidence_required": False,
+    # commitments (SPEC §7)
+    "random_check_verification_days": 20,
+    "red_list_check_factor": 0.5,
+    "breach_record_severity": "general",
+    "breach_publicity_months": 12,
 }
 
 # Kinds of parameter, used to validate updates.
@@ -59,6 +64,8 @@ _BOOL = "bool"
 _SEVERITY_MONTHS = "severity_months"
 _CATEGORIES = "categories"
 _RATIOS = "ratios"
+_FACTOR = "factor"
+_SEVERITY = "severity"
 
 _KINDS: dict[str, str] = {
     key: _INT
@@ -73,6 +80,8 @@ _KINDS.update(
         "max_publicity_months": _SEVERITY_MONTHS,
         "non_repairable_categories": _CATEGORIES,
         "random_check_ratio": _RATIOS,
+        "red_list_check_factor": _FACTOR,
+        "breach_record_severity": _SEVERITY,
     }
 )
 # Periods that must be at least one unit long.
@@ -137,6 +146,18 @@ def _validate_value(key: str, value: Any) -> list[str]:
                     _("参数 %(key)s 含有未知的信息类别：%(unknown)s；可用的类别为：%(codes)s。")
                     % {"key": key, "unknown": ", ".join(unknown), "codes": ", ".join(codes)}
                 )
+    elif kind == _FACTOR and (
+        not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1
+    ):
+        errors.append(
+            _("参数 %(key)s 应为 0 到 1 之间的系数，收到的是 %(value)r。")
+            % {"key": key, "value": value}
+        )
+    elif kind == _SEVERITY and value not in SEVERITIES:
+        errors.append(
+            _("参数 %(key)s 应为 minor、general 或 serious，收到的是 %(value)r。")
+            % {"key": key, "value": value}
+        )
     elif kind == _RATIOS and (
         not isinstance(value, dict)
         or set(value) != set(GRADES)
