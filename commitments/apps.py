@@ -7,4 +7,9 @@ class CommitmentsConfig(AppConfig):
     verbose_name = _("信用承诺")
 
     def ready(self) -> None:
+        from workflow_app.cases.hooks import register_report_section
+
         from . import messages, notifications  # noqa: F401  (register codes and texts)
+        from .selectors import report_section
+
+        register_report_section(report_section)

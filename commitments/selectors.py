@@ -217,3 +217,23 @@ def credit_check_result(subject: Subject) -> dict[str, Any]:
             for c in codes
         ],
     }
+
+
+def report_section(subject: Subject, viewer: Any = None) -> dict[str, Any]:
+    """The commitments section of a credit report (registered with the kernel's hook)."""
+    items = [
+        {
+            "reference": c.reference,
+            "kind": c.kind,
+            "kind_label": str(c.get_kind_display()),
+            "matter_title": c.matter_title,
+            "department": c.department.code if c.department else None,
+            "department_name": c.department.name if c.department else None,
+            "signed_date": timezone.localdate(c.signed_at).isoformat(),
+            "status": c.status,
+            "status_label": str(c.get_status_display()),
+            "publicity": c.publicity,
+        }
+        for c in public_commitments(subject, viewer)
+    ]
+    return {"key": "commitments", "template": "commitments/_report_section.html", "items": items}

@@ -33,6 +33,7 @@ from workflow_app.cases.transitions import (
     audit_case,
     case_deadline_open,
     case_deadlines_close,
+    case_policy_value,
     case_transition,
     save_case,
 )
@@ -322,7 +323,7 @@ def _open_until(c: Commitment, until: datetime.date, queue: str) -> None:
         amount=max((until - timezone.localdate(now)).days, 0),
         unit="days",
         queue=queue,
-        reminder_days=int(c.policy_snapshot["params"]["reminder_days_before"]),
+        reminder_days=int(case_policy_value(c, "reminder_days_before")),
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,12 +22,28 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from commitments.models import Commitment as CommitmentModel
+from commitments.models import CreditCheck, Publicity, RandomCheck
+from commitments.models import Kind as CommitmentKind
+from commitments.selectors import credit_check_result
+from commitments.services import (
+    MEASURES,
+    commitment_exclusion,
+    commitment_submit_fulfilment,
+    credit_check,
+    credit_check_feedback,
+    liability_text,
+    random_check_replay,
+)
+from commitments.services import text_template as commitment_text_template
 from objections.models import Grounds
 from repair.selectors import repair_eligibility
 from repair.services import commitment_template, repair_revoke
 from workflow_app.accounts.models import User
 from workflow_app.api import ServiceError
+from workflow_app.registry.identifiers import lookup_candidates
 from workflow_app.registry.models import CreditRecord, Department, RecordStatus
+from workflow_app.registry.selectors import subject_by_identifier
 from workflow_app.workdays.calendar import explain
 
 from . import services
@@ -291,6 +308,7 @@ def case_context(request: HttpRequest, k: CaseKind, case: Any) -> dict[str, Any]
         "open_task": task if task and services.user_may_view(user, task) else None,  # type: ignore[arg-type]
         "is_owner": case.applicant_id == user.pk,
         "is_open": k.is_open(case),
+        "can_withdraw": k.withdraw is not None and k.is_open(case),
         "needs_supplement": k.needs_supplement(case),
         "supplement_form": SupplementForm(),
         "evidence_url": f"{k.code}-evidence",
@@ -547,3 +565,241 @@ def queue_assign(request: HttpRequest) -> HttpResponse:
     except ServiceError as exc:
         messages.error(request, exc.message)
     return redirect("queue")
+
+
+# --- commitments ----------------------------------------------------------------------------------
+
+
+class CommitmentForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=gettext_lazy("承诺类型"),
+        choices=[
+            (k.value, k.label)
+            for k in (
+                CommitmentKind.NOTIFICATION,
+                CommitmentKind.DEFICIENCY,
+                CommitmentKind.VOLUNTARY,
+            )
+        ],
+        help_text=gettext_lazy(
+            "告知承诺：以承诺代替证明材料；容缺受理：约定期限内补齐欠缺材料；主动承诺：自愿作出。"
+        ),
+    )
+    department = forms.ModelChoiceField(
+        label=gettext_lazy("受理部门"),
+        queryset=Department.objects.order_by("code"),
+        to_field_name="code",
+        required=False,
+        empty_label=gettext_lazy("（主动承诺可不选）"),
+    )
+    matter_reference = forms.CharField(
+        label=gettext_lazy("审批事项受理编号"), max_length=60, required=False
+    )
+    matter_title = forms.CharField(label=gettext_lazy("事项名称"), max_length=200)
+    text = forms.CharField(
+        label=gettext_lazy("承诺内容"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=5000,
+        help_text=gettext_lazy("已按所选类型预填模板，请核对并补充具体承诺事项。"),
+    )
+    due_date = forms.DateField(
+        label=gettext_lazy("履约期限"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=gettext_lazy("容缺受理承诺必填：补齐材料的最后一天。"),
+    )
+    publicity = forms.ChoiceField(
+        label=gettext_lazy("公开范围"), choices=Publicity.choices, initial=Publicity.PUBLIC
+    )
+    evidence = _files_field(gettext_lazy("附件"))
+    commitment_accepted = forms.BooleanField(
+        label=gettext_lazy("我已阅读承诺内容和违诺责任，自愿签署本承诺书。"),
+        error_messages={"required": gettext_lazy("请确认已阅读承诺内容和违诺责任并签署。")},
+    )
+
+
+class FulfilmentForm(forms.Form):
+    note = forms.CharField(
+        label=gettext_lazy("履约说明"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    evidence = _files_field(gettext_lazy("履约材料"))
+
+
+def commitment_page_context(request: HttpRequest, case: Any) -> dict[str, Any]:
+    ctx: dict[str, Any] = {"fulfilment_form": FulfilmentForm()}
+    if getattr(request.user, "is_staff_member", False):
+        ctx["history"] = credit_check_result(case.subject)
+    return ctx
+
+
+@login_required
+def commitment_new(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.role != "applicant" or not user.subject_id:  # type: ignore[union-attr]
+        messages.error(request, _("只有已关联企业的申请人可以签署信用承诺。"))
+        return redirect("home")
+    kind_code = request.POST.get("kind") or request.GET.get("kind") or CommitmentKind.NOTIFICATION
+    initial = {
+        "kind": kind_code,
+        "text": commitment_text_template(kind_code),
+        "department": request.GET.get("department", ""),
+    }
+    form = CommitmentForm(request.POST or None, request.FILES or None, initial=initial)
+    excluded = commitment_exclusion(user.subject)  # type: ignore[union-attr]
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            c = services.case_file(
+                "commitment",
+                applicant=user,
+                kind=d["kind"],
+                department=d["department"].code if d["department"] else None,
+                matter_reference=d["matter_reference"],
+                matter_title=d["matter_title"],
+                text=d["text"],
+                publicity=d["publicity"],
+                due_date=d["due_date"],
+                commitment_accepted=d["commitment_accepted"],
+                files=d["evidence"],
+            )
+        except ServiceError as exc:
+            _service_errors(request, form, exc)
+            if request.FILES:
+                messages.warning(request, _("出于安全原因，已选择的文件需要重新选择后再提交。"))
+        else:
+            messages.success(request, _("承诺已签署，承诺编号 %(ref)s。") % {"ref": c.reference})
+            return redirect("commitment-detail", pk=c.pk)
+    return render(
+        request,
+        "processes/commitment_new.html",
+        {
+            "form": form,
+            "excluded": excluded,
+            "liability": {k: liability_text(k) for k in CommitmentKind.values},
+            "templates": {k: commitment_text_template(k) for k in CommitmentKind.values},
+        },
+    )
+
+
+@login_required
+@require_POST
+def commitment_fulfilment(request: HttpRequest, pk: int) -> HttpResponse:
+    k = kind("commitment")
+    case = get_object_or_404(k.visible_to(request.user), pk=pk)
+    form = FulfilmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            commitment_submit_fulfilment(
+                commitment=case,
+                by=request.user,  # type: ignore[arg-type]
+                note=form.cleaned_data["note"],
+                files=form.cleaned_data["evidence"],
+            )
+            messages.success(request, _("履约材料已提交，部门将进行核查。"))
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+    else:
+        messages.error(request, "; ".join(str(e) for e in form.errors.values()))
+    return redirect("commitment-detail", pk=pk)
+
+
+def _supervisor_required(request: HttpRequest) -> None:
+    if not request.user.is_authenticated or not request.user.is_supervisor:  # type: ignore[union-attr]
+        raise Http404
+
+
+@login_required
+def random_checks(request: HttpRequest) -> HttpResponse:
+    _supervisor_required(request)
+    if request.method == "POST":
+        code = request.POST.get("department", "")
+        department = Department.objects.filter(code=code).first() if code else None
+        seed_text = request.POST.get("seed", "").strip()
+        seed = int(seed_text) if seed_text.isascii() and seed_text.isdigit() else None
+        if seed_text and seed is None:
+            messages.error(request, _("随机种子应为非负整数，或留空由系统生成。"))
+            return redirect("random-checks")
+        try:
+            check = services.random_check_start(by=request.user, department=department, seed=seed)  # type: ignore[arg-type]
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            return redirect("random-checks")
+        messages.success(
+            request,
+            _("已抽取 %(n)d 项承诺（范围 %(pop)d 项），核查任务已分派。")
+            % {"n": len(check.drawn), "pop": len(check.population)},
+        )
+        return redirect("random-check-detail", pk=check.pk)
+    return render(
+        request,
+        "processes/random_checks.html",
+        {
+            "checks": RandomCheck.objects.select_related("started_by", "department")[:50],
+            "departments": Department.objects.order_by("code"),
+        },
+    )
+
+
+@login_required
+def random_check_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _supervisor_required(request)
+    check = get_object_or_404(RandomCheck.objects.select_related("started_by", "department"), pk=pk)
+    replay = random_check_replay(check) if request.GET.get("replay") else None
+    drawn = CommitmentModel.objects.filter(pk__in=check.drawn).select_related(
+        "subject", "department"
+    )
+    return render(
+        request,
+        "processes/random_check_detail.html",
+        {"check": check, "drawn": drawn, "replay": replay, "population": len(check.population)},
+    )
+
+
+@login_required
+def credit_check_page(request: HttpRequest) -> HttpResponse:
+    _staff_required(request)
+    identifier = (request.GET.get("q") or "").strip()
+    result = None
+    error = ""
+    if identifier:
+        try:
+            lookup_candidates(identifier)
+        except DjangoValidationError as exc:
+            error = exc.messages[0]
+        else:
+            subject = subject_by_identifier(identifier)
+            if subject is None:
+                error = _("未找到该主体，请核对统一社会信用代码或身份证号。")
+            else:
+                result = credit_check_result(subject)
+                check = credit_check(
+                    subject=subject,
+                    by=request.user,  # type: ignore[arg-type]
+                    matter_reference=request.GET.get("matter_reference", ""),
+                    result=result,
+                )
+                result["check_id"] = check.pk
+    if request.method == "POST":
+        check = get_object_or_404(CreditCheck, pk=_int(request.POST.get("check")))
+        try:
+            credit_check_feedback(
+                check=check,
+                by=request.user,  # type: ignore[arg-type]
+                measure=request.POST.get("measure", ""),
+                note=request.POST.get("note", ""),
+            )
+            messages.success(request, _("已记录采取的措施。"))
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        return redirect("credit-check")
+    return render(
+        request,
+        "processes/credit_check.html",
+        {
+            "q": identifier,
+            "result": result,
+            "error": error,
+            "measures": MEASURES,
+            "recent": CreditCheck.objects.select_related("subject", "checked_by")[:20],
+        },
+    )

@@ -58,6 +58,12 @@ def dismiss(case: Commitment, user: Any, d: dict[str, Any], task: str) -> str:
     return "idle"
 
 
+def _page_context(request: Any, case: Commitment) -> dict[str, Any]:
+    from ..views import commitment_page_context
+
+    return commitment_page_context(request, case)
+
+
 def _initial_route(case: Commitment) -> str:
     return "verify" if case.kind in (Kind.NOTIFICATION, Kind.DEFICIENCY) else ""
 
@@ -127,7 +133,9 @@ COMMITMENT = register(
         submit=svc.commitment_sign,
         is_open=lambda case: case.is_open,
         initial_route=_initial_route,
+        page_context=lambda request, case: _page_context(request, case),
         order_by=("-signed_at", "-id"),
         list_item=_list_item,
+        extra={"new_url": "commitment-new"},
     )
 )

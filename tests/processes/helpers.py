@@ -8,6 +8,7 @@ from typing import Any
 from rest_framework.test import APIClient
 
 from processes.models import CaseTask
+from processes.registry import kinds
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 PNG_BYTES = (
@@ -42,7 +43,7 @@ def file_objection(applicant: Any, record: Any, **extra: Any) -> dict[str, Any]:
 
 def open_task(case_id: int, step: str, kind: str | None = None) -> CaseTask:
     return CaseTask.objects.get(
-        case_kind=kind or step.split("_")[0],
+        case_kind=kind or next(k.code for k in kinds() if step in k.steps),
         case_id=case_id,
         step=step,
         status__in=["NEW", "ASSIGNED"],

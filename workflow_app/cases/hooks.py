@@ -8,6 +8,9 @@ The kernel never imports a domain app or ``processes``; instead those register h
   do about each record (file an objection, open the running case, apply for repair, or a note
   such as "repairable from 2026-03-05").
 - ``home_counts``: ``fn(user) -> dict`` merged into the staff home page context.
+- ``report_sections``: ``fn(subject, viewer) -> {"key", "template", "items"}`` — an extra
+  section of the credit report (a subject's public commitments): ``items`` go into the report
+  API under ``key``, and the page includes ``template`` with ``items`` in its context.
 """
 
 from __future__ import annotations
@@ -20,6 +23,18 @@ HomeCounts = Callable[[Any], dict[str, Any]]
 
 _report_actions: list[ReportActions] = []
 _home_counts: list[HomeCounts] = []
+ReportSection = Callable[[Any, Any], dict[str, Any]]
+_report_sections: list[ReportSection] = []
+
+
+def register_report_section(fn: ReportSection) -> ReportSection:
+    if fn not in _report_sections:
+        _report_sections.append(fn)
+    return fn
+
+
+def report_sections(subject: Any, viewer: Any) -> list[dict[str, Any]]:
+    return [fn(subject, viewer) for fn in _report_sections]
 
 
 def register_report_actions(fn: ReportActions) -> ReportActions:

@@ -160,7 +160,14 @@ def case_transition(
 
 
 def case_policy_value(case: Any, key: str) -> Any:
-    return case.policy_snapshot["params"][key]
+    """The parameter in force when the case was filed; the current one for rows made without a
+    snapshot (bulk-loaded data)."""
+    params = (case.policy_snapshot or {}).get("params") or {}
+    if key in params:
+        return params[key]
+    from workflow_app.workdays.policy import current_policy
+
+    return current_policy()[1][key]
 
 
 def case_deadline_open(

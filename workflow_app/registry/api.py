@@ -222,7 +222,7 @@ class SubjectReportView(APIView):
                 _("未找到该主体的信用信息。请核对统一社会信用代码或身份证号码后重新查询。"),
                 code="subject_not_found",
             )
-        return Response(selectors.report_as_dict(subject))
+        return Response(selectors.report_as_dict(subject, request.user))
 
 
 class VerifyView(APIView):

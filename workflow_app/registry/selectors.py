@@ -89,12 +89,18 @@ def subject_as_dict(subject: Subject) -> dict[str, Any]:
     }
 
 
-def report_as_dict(subject: Subject) -> dict[str, Any]:
-    """The public report as the API returns it (SPEC §12)."""
-    return {
+def report_as_dict(subject: Subject, viewer: Any = None) -> dict[str, Any]:
+    """The public report as the API returns it (SPEC §12), with the sections other layers add
+    (a subject's commitments) as the viewer may see them."""
+    from workflow_app.cases.hooks import report_sections
+
+    data: dict[str, Any] = {
         "subject": subject_as_dict(subject),
         "records": [record_as_report_item(r) for r in report_records(subject)],
     }
+    for section in report_sections(subject, viewer):
+        data[section["key"]] = section["items"]
+    return data
 
 
 def normalise_code(raw: str) -> str | None:

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
-from workflow_app.cases.hooks import report_row_actions
+from workflow_app.cases.hooks import report_row_actions, report_sections
 
 from . import selectors
 from .identifiers import lookup_candidates
@@ -89,7 +89,12 @@ def report(request: HttpRequest, identifier: str) -> HttpResponse:
     return render(
         request,
         "registry/report.html",
-        {"subject": subject, "rows": rows, "may_object": may_object},
+        {
+            "subject": subject,
+            "rows": rows,
+            "may_object": may_object,
+            "sections": report_sections(subject, request.user),
+        },
     )
 
 
