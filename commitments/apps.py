@@ -10,6 +10,7 @@ class CommitmentsConfig(AppConfig):
         from workflow_app.cases.hooks import register_report_section
 
         from . import messages, notifications  # noqa: F401  (register codes and texts)
-        from .selectors import report_section
+        from .selectors import credit_checks_section, report_section
 
         register_report_section(report_section)
+        register_report_section(credit_checks_section)

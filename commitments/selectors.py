@@ -237,3 +237,32 @@ def report_section(subject: Subject, viewer: Any = None) -> dict[str, Any]:
         for c in public_commitments(subject, viewer)
     ]
     return {"key": "commitments", "template": "commitments/_report_section.html", "items": items}
+
+
+def credit_checks_section(subject: Subject, viewer: Any = None) -> dict[str, Any] | None:
+    """Staff see, on a subject's report, every credit check made on it and the measure each
+    department reported — the check-then-feedback loop of joint reward and punishment."""
+    if not getattr(viewer, "is_staff_member", False):
+        return None
+    from .models import CreditCheck
+
+    items = [
+        {
+            "id": c.pk,
+            "checked_at": timezone.localtime(c.checked_at).strftime("%Y-%m-%d %H:%M"),
+            "checked_by": c.checked_by.username,
+            "department": c.department.code if c.department else None,
+            "matter_reference": c.matter_reference,
+            "measures": [m["code"] for m in (c.result or {}).get("measures", [])],
+            "feedback_measure": c.feedback_measure or None,
+            "feedback_note": c.feedback_note,
+        }
+        for c in CreditCheck.objects.filter(subject=subject)
+        .select_related("checked_by", "department")
+        .order_by("-checked_at")[:50]
+    ]
+    return {
+        "key": "credit_checks",
+        "template": "commitments/_credit_checks_section.html",
+        "items": items,
+    }

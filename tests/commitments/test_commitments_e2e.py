@@ -363,6 +363,12 @@ def test_credit_check_answers(db, samr, dept_samr, applicant, company):
         format="json",
     )
     assert fb.status_code == 200 and fb.json()["measure"] == "restricted_approval"
+    staff_view = client_for(dept_samr).get(f"/api/v1/subjects/{black.identifier}/report/").json()
+    assert staff_view["credit_checks"][0]["feedback_measure"] == "restricted_approval"
+    assert (
+        "credit_checks"
+        not in client_for(None).get(f"/api/v1/subjects/{black.identifier}/report/").json()
+    )
     bad = client_for(dept_samr).post(
         f"/api/v1/credit-checks/{b['check_id']}/feedback/", {"measure": "nope"}, format="json"
     )
@@ -378,3 +384,21 @@ def test_credit_check_answers(db, samr, dept_samr, applicant, company):
     )
     r = client_for(dept_samr).get("/api/v1/subjects/91440300ABCDEFGHIJ/credit-check/")
     assert r.status_code == 400 and r.json()["message"]
+
+
+def test_replay_command_and_monthly_task(applicant, samr, dept_samr, supervisor):
+    from django.core.management import call_command
+
+    from processes.tasks import monthly_random_check_task
+
+    sign(applicant, kind="voluntary", matter_reference="")
+    result = monthly_random_check_task()
+    check = RandomCheck.objects.get(pk=result["check"])
+    assert check.started_by is None and result["population"] >= 1
+    call_command("replay_random_check", str(check.pk))  # raises CommandError on a mismatch
+    check.drawn = [999999]
+    check.save()
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("replay_random_check", str(check.pk))

@@ -100,3 +100,37 @@ def test_two_department_caseworkers_approve_one_repair_at_once(
     assert Commitment.objects.filter(repair_id=case).count() == 1
     record.refresh_from_db()
     assert record.status == "repaired"
+
+
+def test_two_supervisors_confirm_one_breach_at_once(applicant, company, samr, dept_samr):
+    if connection.vendor != "postgresql":
+        pytest.skip("row-lock concurrency is tested on PostgreSQL")
+    from commitments.models import Commitment
+    from tests.commitments.test_commitments_e2e import sign
+    from tests.processes.helpers import complete
+    from workflow_app.registry.models import CreditRecord
+
+    alice = UserFactory(username="sup_a", supervisor=True)
+    bob = UserFactory(username="sup_b", supervisor=True)
+    cid = sign(applicant)["id"]
+    complete(
+        dept_samr,
+        open_task(cid, "commitment_verification"),
+        decision="breach_suspected",
+        reason="x",
+    )
+    task_id = open_task(cid, "breach_review").pk
+
+    outcomes = _race(task_id, (alice, bob), "confirm", {"reason": "属实"})
+
+    results = list(outcomes.values())
+    assert results.count("ok") == 1, outcomes
+    assert next(r for r in results if r != "ok").startswith("409"), outcomes
+    assert (
+        TransitionLog.objects.filter(
+            case_kind="commitment", case_id=cid, event="transition", to_state="breach_confirmed"
+        ).count()
+        == 1
+    )
+    assert CreditRecord.objects.filter(external_id__startswith="CN-").count() == 1
+    assert Commitment.objects.get(pk=cid).status == "breach_confirmed"

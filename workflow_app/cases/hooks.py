@@ -34,7 +34,8 @@ def register_report_section(fn: ReportSection) -> ReportSection:
 
 
 def report_sections(subject: Any, viewer: Any) -> list[dict[str, Any]]:
-    return [fn(subject, viewer) for fn in _report_sections]
+    """The sections this viewer may see (a section function returns ``None`` to stay hidden)."""
+    return [s for s in (fn(subject, viewer) for fn in _report_sections) if s is not None]
 
 
 def register_report_actions(fn: ReportActions) -> ReportActions:

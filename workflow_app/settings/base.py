@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -203,6 +204,11 @@ CELERY_BEAT_SCHEDULE = {
     "run-sweeps": {
         "task": "processes.tasks.run_sweeps_task",
         "schedule": float(os.environ.get("SWEEP_INTERVAL_SECONDS", "60")),
+    },
+    # 双随机: a monthly draw over every department, 02:00 on the 1st (Asia/Shanghai)
+    "monthly-random-check": {
+        "task": "processes.tasks.monthly_random_check_task",
+        "schedule": crontab(minute=0, hour=2, day_of_month=1),
     },
 }
 
