@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from workflow_app.cases.selectors import case_common_dict
 from workflow_app.registry.models import Department, RecordStatus, Subject
@@ -15,7 +16,7 @@ from workflow_app.workdays.models import Deadline
 from .models import Commitment, Kind, Publicity, Status
 
 CASE_KIND = Commitment.CASE_KIND
-UNDER_CHECK_DEADLINES = ("commitment_verification", "breach_review")
+UNDER_CHECK_DEADLINES = (gettext_noop("commitment_verification"), gettext_noop("breach_review"))
 
 
 def commitments_visible_to(user: Any) -> QuerySet[Commitment]:
@@ -80,7 +81,7 @@ def commitments_past_due(now: datetime.datetime | None = None) -> tuple[list[int
     today = timezone.localdate(now or timezone.now())
     rows = Commitment.objects.filter(
         status=Status.ACTIVE, due_date__isnull=False, due_date__lt=today
-    ).values_list("id", "kind")
+    ).values_list(gettext_noop("id"), gettext_noop("kind"))
     lapse = [cid for cid, kind in rows if kind == Kind.DEFICIENCY]
     breach = [cid for cid, kind in rows if kind != Kind.DEFICIENCY]
     return lapse, breach
@@ -98,7 +99,7 @@ def public_commitments(subject: Subject, viewer: Any = None) -> list[Commitment]
     if not owner:
         allowed = [Publicity.PUBLIC] + ([Publicity.RESTRICTED] if staff else [])
         qs = qs.filter(publicity__in=allowed)
-    return list(qs.order_by("-signed_at", "-id")[:200])
+    return list(qs.order_by(gettext_noop("-signed_at"), gettext_noop("-id"))[:200])
 
 
 def commitment_as_dict(c: Commitment, *, viewer: Any = None) -> dict[str, Any]:
@@ -136,23 +137,26 @@ def commitment_for_repair(repair_id: int) -> Commitment | None:
     return Commitment.objects.filter(repair_id=repair_id).first()
 
 
-MEASURE_TEXTS = {
+MEASURE_TEXTS = {  # marked for translation; rendered in the reader's language below
     "restricted_approval": (
-        "失信黑名单主体：依法从严审核行政许可，不适用简化程序。",
-        "失信黑名单（宝安：黑名单限制审批）",
+        gettext_noop("失信黑名单主体：依法从严审核行政许可，不适用简化程序。"),
+        gettext_noop("失信黑名单（宝安：黑名单限制审批）"),
     ),
     "no_commitment_approval": (
-        "不适用告知承诺制和容缺受理，须按一般程序提交全部材料。",
-        "SPEC §7：黑名单或违诺未修复主体不得签署告知承诺、容缺受理承诺",
+        gettext_noop("不适用告知承诺制和容缺受理，须按一般程序提交全部材料。"),
+        gettext_noop("SPEC §7：黑名单或违诺未修复主体不得签署告知承诺、容缺受理承诺"),
     ),
-    "more_checks": ("列为重点监管对象，提高抽查比例和频次。", "双随机抽查：按信用等级确定抽查比例"),
+    "more_checks": (
+        gettext_noop("列为重点监管对象，提高抽查比例和频次。"),
+        gettext_noop("双随机抽查：按信用等级确定抽查比例"),
+    ),
     "green_channel": (
-        "守信红名单主体：可适用绿色通道、容缺受理等便利措施。",
-        "守信红名单（联合激励）",
+        gettext_noop("守信红名单主体：可适用绿色通道、容缺受理等便利措施。"),
+        gettext_noop("守信红名单（联合激励）"),
     ),
     "fewer_checks": (
-        "降低抽查比例（按等级比例的一半）。",
-        "双随机抽查：红名单主体抽查比例减半（福田）",
+        gettext_noop("降低抽查比例（按等级比例的一半）。"),
+        gettext_noop("双随机抽查：红名单主体抽查比例减半（福田）"),
     ),
 }
 
@@ -258,7 +262,7 @@ def credit_checks_section(subject: Subject, viewer: Any = None) -> dict[str, Any
             "feedback_note": c.feedback_note,
         }
         for c in CreditCheck.objects.filter(subject=subject)
-        .select_related("checked_by", "department")
+        .select_related(gettext_noop("checked_by"), gettext_noop("department"))
         .order_by("-checked_at")[:50]
     ]
     return {

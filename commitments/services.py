@@ -21,6 +21,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from notifications.services import notify, notify_queue
 from repair.models import Repair
@@ -66,28 +67,30 @@ RELATED = ("subject", "department", "signer", "repair")
 SIGNABLE_KINDS = (Kind.NOTIFICATION, Kind.DEFICIENCY, Kind.VOLUNTARY)
 EXCLUDABLE_KINDS = (Kind.NOTIFICATION, Kind.DEFICIENCY)
 
-TEMPLATES = {
-    Kind.NOTIFICATION: _(
+TEMPLATES: dict[str, Any] = {
+    Kind.NOTIFICATION: gettext_lazy(
         "本单位/本人已知晓告知的全部审批条件、标准和要求，承诺所提交材料真实有效，"
         "现已具备（或将在规定期限内具备）相应条件；愿意接受行政机关的核查。"
     ),
-    Kind.DEFICIENCY: _(
+    Kind.DEFICIENCY: gettext_lazy(
         "本单位/本人承诺在约定期限内补齐申请材料中欠缺的次要材料，所提交材料真实有效；"
         "逾期未补齐的，同意终止办理并承担相应责任。"
     ),
-    Kind.VOLUNTARY: _(
+    Kind.VOLUNTARY: gettext_lazy(
         "本单位/本人自愿承诺：依法诚信经营，遵守行业规范，自觉接受政府、行业组织、社会公众、"
         "新闻舆论的监督。"
     ),
 }
-LIABILITY = {
-    Kind.NOTIFICATION: _(
+LIABILITY: dict[str, Any] = {
+    Kind.NOTIFICATION: gettext_lazy(
         "经核查与承诺不符的，撤销已作出的行政许可/审批决定，违诺信息记入信用记录并依法公示，"
         "此后不再适用告知承诺制办理。"
     ),
-    Kind.DEFICIENCY: _("逾期未补齐材料的，终止办理；虚假承诺的，违诺信息记入信用记录并依法公示。"),
-    Kind.VOLUNTARY: _("违背承诺的，违诺信息记入信用记录，接受相应的信用约束。"),
-    Kind.REPAIR: _(
+    Kind.DEFICIENCY: gettext_lazy(
+        "逾期未补齐材料的，终止办理；虚假承诺的，违诺信息记入信用记录并依法公示。"
+    ),
+    Kind.VOLUNTARY: gettext_lazy("违背承诺的，违诺信息记入信用记录，接受相应的信用约束。"),
+    Kind.REPAIR: gettext_lazy(
         "违背本承诺或所提交材料虚假的，撤销信用修复决定，相关失信信息恢复公示，"
         "并依法依规实施失信惩戒。"
     ),

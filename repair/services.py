@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from notifications.services import notify, notify_queue
 from workflow_app.accounts.models import QUEUE_CENTRE, QUEUE_SUPERVISORS, User, department_queue
@@ -56,7 +57,7 @@ DL_SUPPLEMENT = "repair_supplement"
 APPLICANT_QUEUE = "applicant"
 RELATED = ("record", "record__department", "applicant", "subject")
 
-COMMITMENT_TEMPLATE = _(
+COMMITMENT_TEMPLATE = gettext_lazy(
     "本单位/本人郑重承诺：已纠正失信行为、履行相关义务，所提交材料真实、有效；修复后严格遵守法律法规，"
     "不再发生同类失信行为；如违背承诺或提供虚假材料，自愿接受撤销修复决定、重新公示失信信息"
     "并依法承担相应责任。"

@@ -23,7 +23,7 @@ HomeCounts = Callable[[Any], dict[str, Any]]
 
 _report_actions: list[ReportActions] = []
 _home_counts: list[HomeCounts] = []
-ReportSection = Callable[[Any, Any], dict[str, Any]]
+ReportSection = Callable[[Any, Any], dict[str, Any] | None]
 _report_sections: list[ReportSection] = []
 
 
