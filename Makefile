@@ -31,7 +31,7 @@ checks: $(STAMP)
 	$(BIN)/ruff format --check .
 	DJANGO_SETTINGS_MODULE=workflow_app.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=workflow_app.settings.test $(BIN)/python manage.py compilemessages -v0 --ignore=.venv
-	DJANGO_SETTINGS_MODULE=workflow_app.settings.test $(BIN)/mypy workflow_app notifications objections processes repair commitments
+	DJANGO_SETTINGS_MODULE=workflow_app.settings.test $(BIN)/mypy workflow_app notifications objections processes repair commitments sync
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .

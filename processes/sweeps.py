@@ -8,6 +8,7 @@ import logging
 from django.utils import timezone
 
 from notifications import services as notification_services
+from sync.services import sync_sweep
 from workflow_app.cases.evidence import evidence_remove_orphans
 
 from . import services
@@ -24,6 +25,7 @@ def run_all(now: datetime.datetime | None = None) -> dict[str, int]:
         "reminders": notification_services.sweep_reminders(now=now),
         "escalations": notification_services.sweep_escalations(now=now),
         "redelivered": notification_services.redeliver_pending(),
+        **sync_sweep(now),
         "evidence_orphans_removed": evidence_remove_orphans(),
     }
     logger.info("sweeps: %s", result)

@@ -33,7 +33,10 @@ def _imports(package: str) -> set[tuple[str, str]]:
 @pytest.mark.parametrize(
     ("package", "forbidden"),
     [
-        ("workflow_app", {"processes", "objections", "repair", "commitments", "sync"}),
+        (
+            "workflow_app",
+            {"processes", "objections", "repair", "commitments", "sync", "notifications"},
+        ),
         ("objections", {"processes", "repair", "commitments"}),
         ("repair", {"processes", "commitments"}),
         ("commitments", {"processes"}),

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "workflow_app.workdays",
     "workflow_app.audit",
     "notifications",
+    "sync",
     "objections",
     "repair",
     "commitments",

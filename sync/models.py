@@ -1,0 +1,75 @@
+"""Synchronisation of public changes to other platforms ("fix once, update every copy").
+
+Administrators register target platforms. Every change of what the public may see of a credit
+record writes one ``SyncEvent`` outbox row per enabled target in the same transaction; a Celery
+task delivers it after commit; the sweeps retry and escalate rows past their deadline
+(SPEC §4: 3 working days).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class SyncTarget(models.Model):
+    name = models.CharField(_("平台名称"), max_length=100)
+    url = models.URLField(_("接收地址"), max_length=500)
+    token = models.CharField(_("访问令牌"), max_length=200, blank=True)
+    enabled = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["token"])
+
+    class Meta:
+        verbose_name = _("同步目标平台")
+        verbose_name_plural = _("同步目标平台")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SyncEvent(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待同步")
+        DELIVERED = "delivered", _("已同步")
+        FAILED = "failed", _("同步失败")
+
+    target = models.ForeignKey(SyncTarget, on_delete=models.PROTECT, related_name="events")
+    event = models.CharField(_("事件"), max_length=40)
+    idempotency_key = models.CharField(max_length=64)
+    payload = models.JSONField(default=dict)
+    record_id = models.BigIntegerField(null=True, blank=True)
+    case_kind = models.CharField(max_length=20, blank=True)
+    case_id = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    due_at = models.DateTimeField(_("同步期限"))
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("同步事件")
+        verbose_name_plural = _("同步事件")
+        constraints = [
+            models.UniqueConstraint(fields=["target", "idempotency_key"], name="sync_event_once")
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                name="sync_pending",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(
+                fields=["due_at", "id"],
+                name="sync_overdue",
+                condition=~models.Q(status="delivered") & models.Q(escalated_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.target_id} ({self.status})"

@@ -1,0 +1,258 @@
+"""Synchronisation services.
+
+Event body (``POST`` to each target's URL, ``Content-Type: application/json``, headers
+``Authorization: Bearer <token>`` and ``Idempotency-Key: <event_id>``)::
+
+    {
+      "event": "record.repaired",            # record.created | record.corrected | record.repaired
+                                             # | record.republished | record.deleted
+                                             # | record.expired
+      "event_id": "4f0c…",                   # the same for every target of one change
+      "occurred_at": "2026-12-02T10:00:00+08:00",
+      "record": {"id", "external_id", "version", "department", "category", "nature",
+                 "severity", "title", "status", "publicity_end",
+                 "subject": {"kind", "identifier", "name"}},   # natural persons: masked id, name
+      "case": {"kind", "id", "reference", "decision_code"} | null
+    }
+
+Delivery is at least once per row and the receiver de-duplicates by ``Idempotency-Key``, which
+makes each change arrive once. The HTTP call runs outside any database lock: a worker first
+*claims* the row with a conditional UPDATE that moves ``next_attempt_at`` a lease into the future
+(another worker or the sweep cannot claim it meanwhile), commits, calls the target, then records
+the outcome. A worker killed during the call leaves the row pending; when the lease runs out the
+sweep queues it again and the same key is sent.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import urllib.error
+import urllib.request
+import uuid
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from notifications.services import notify_queue
+from workflow_app.accounts.models import QUEUE_SUPERVISORS
+from workflow_app.registry.models import SubjectKind
+from workflow_app.workdays.calendar import add_working_days
+from workflow_app.workdays.policy import current_policy
+
+from .models import SyncEvent, SyncTarget
+
+logger = logging.getLogger(__name__)
+
+EVENTS = {
+    "created": "record.created",
+    "corrected": "record.corrected",
+    "repaired": "record.repaired",
+    "published": "record.republished",
+    "deleted": "record.deleted",
+    "expired": "record.expired",
+}
+LEASE = datetime.timedelta(seconds=60)
+MAX_ATTEMPTS = 8
+TIMEOUT_SECONDS = 10
+
+
+def _backoff(attempts: int) -> datetime.timedelta:
+    return datetime.timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
+
+
+def _subject(record: Any) -> dict[str, Any]:
+    s = record.subject
+    identifier = s.identifier_display if s.kind == SubjectKind.NATURAL_PERSON else s.identifier
+    return {"kind": s.kind, "identifier": identifier, "name": s.name}
+
+
+def event_payload(
+    *, record: Any, change: str, case: dict[str, Any] | None, event_id: str
+) -> dict[str, Any]:
+    return {
+        "event": EVENTS.get(change, f"record.{change}"),
+        "event_id": event_id,
+        "occurred_at": timezone.localtime().isoformat(),
+        "record": {
+            "id": record.pk,
+            "external_id": record.external_id,
+            "version": record.version,
+            "department": record.department.code,
+            "category": record.category,
+            "nature": record.nature,
+            "severity": record.severity,
+            "title": record.title,
+            "status": record.status,
+            "publicity_end": record.publicity_end.isoformat() if record.publicity_end else None,
+            "subject": _subject(record),
+        },
+        "case": case,
+    }
+
+
+def _enqueue(ids: list[int]) -> None:
+    from .tasks import deliver_sync_event
+
+    for pk in ids:
+        try:
+            deliver_sync_event.delay(pk)
+        except Exception:  # noqa: BLE001 - broker down: the sweep queues it again
+            logger.exception("could not queue sync event %s; the sweep will retry", pk)
+
+
+def sync_enqueue(*, records: list[Any], change: str, case: dict[str, Any] | None = None) -> int:
+    """One outbox row per enabled target and record, in the caller's transaction; delivery is
+    queued for after the commit. Returns how many rows were written."""
+    targets = list(SyncTarget.objects.filter(enabled=True))
+    if not targets or not records:
+        return 0
+    now = timezone.now()
+    days = int(current_policy()[1]["sync_days"])
+    due = add_working_days(now, days).due_at
+    rows: list[SyncEvent] = []
+    for record in records:
+        event_id = uuid.uuid4().hex
+        payload = event_payload(record=record, change=change, case=case, event_id=event_id)
+        for target in targets:
+            rows.append(
+                SyncEvent(
+                    target=target,
+                    event=payload["event"],
+                    idempotency_key=event_id,
+                    payload=json.loads(json.dumps(payload, default=str)),
+                    record_id=record.pk,
+                    case_kind=(case or {}).get("kind", ""),
+                    case_id=(case or {}).get("id"),
+                    next_attempt_at=now,
+                    due_at=due,
+                )
+            )
+    SyncEvent.objects.bulk_create(rows, batch_size=1000)
+    keys = {r.idempotency_key for r in rows}
+    if len(rows) <= 1000:  # large imports are picked up by the sweep instead of one task each
+        ids = list(SyncEvent.objects.filter(idempotency_key__in=keys).values_list("id", flat=True))
+        transaction.on_commit(partial(_enqueue, ids), robust=True)
+    return len(rows)
+
+
+def sync_on_public_change(
+    *, records: list[Any], change: str, case: Any = None, by: Any = None
+) -> None:
+    """Listener of the registry's public-change hook."""
+    sync_enqueue(records=records, change=change, case=case)
+
+
+def _claim(pk: int, now: datetime.datetime) -> bool:
+    return bool(
+        SyncEvent.objects.filter(
+            pk=pk, status=SyncEvent.Status.PENDING, next_attempt_at__lte=now
+        ).update(next_attempt_at=now + LEASE, attempts=F("attempts") + 1)
+    )
+
+
+def _post(target: SyncTarget, key: str, payload: dict[str, Any]) -> int:
+    request = urllib.request.Request(
+        target.url,
+        data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {target.token}",
+            "Idempotency-Key": key,
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 - administrator-registered URL
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def sync_deliver(event_id: int, *, now: datetime.datetime | None = None) -> str:
+    """Deliver one row; running it again changes nothing. Returns ``delivered``, ``pending``
+    (will be retried), ``failed`` or ``skipped`` (claimed elsewhere or already done)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        if not _claim(event_id, now):
+            row = SyncEvent.objects.filter(pk=event_id).only("status").first()
+            return (
+                "skipped" if row is None or row.status == SyncEvent.Status.PENDING else row.status
+            )
+    row = SyncEvent.objects.select_related("target").get(pk=event_id)
+    error = ""
+    try:
+        code = _post(row.target, row.idempotency_key, row.payload)
+        if not 200 <= code < 300:
+            error = f"HTTP {code}"
+    except Exception as exc:  # noqa: BLE001 - network errors are retried
+        error = f"{type(exc).__name__}: {exc}"
+    with transaction.atomic():
+        row = SyncEvent.objects.select_for_update().get(pk=event_id)
+        if row.status != SyncEvent.Status.PENDING:
+            return row.status
+        if not error:
+            row.status = SyncEvent.Status.DELIVERED
+            row.delivered_at = timezone.now()
+            row.last_error = ""
+        else:
+            row.last_error = error[:2000]
+            if row.attempts >= MAX_ATTEMPTS:
+                row.status = SyncEvent.Status.FAILED
+            else:
+                row.next_attempt_at = now + _backoff(row.attempts)
+        row.save(update_fields=["status", "delivered_at", "last_error", "next_attempt_at"])
+        return row.status
+
+
+def sync_sweep(now: datetime.datetime | None = None, *, limit: int = 5000) -> dict[str, int]:
+    """Queue rows whose retry time has come (set-based, bounded), and escalate rows past their
+    deadline and still not delivered to the supervisors, once each."""
+    now = now or timezone.now()
+    due_ids = list(
+        SyncEvent.objects.filter(status=SyncEvent.Status.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+    if due_ids:
+        _enqueue(due_ids)
+    escalated = 0
+    overdue = list(
+        SyncEvent.objects.filter(due_at__lt=now, escalated_at__isnull=True)
+        .exclude(status=SyncEvent.Status.DELIVERED)
+        .order_by("due_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+    for pk in overdue:
+        with transaction.atomic():
+            claimed = (
+                SyncEvent.objects.filter(pk=pk, escalated_at__isnull=True)
+                .exclude(status=SyncEvent.Status.DELIVERED)
+                .update(escalated_at=now)
+            )
+            if not claimed:
+                continue
+            row = SyncEvent.objects.select_related("target").get(pk=pk)
+            record = row.payload.get("record", {})
+            notify_queue(
+                queue=QUEUE_SUPERVISORS,
+                event="sync.overdue",
+                context={
+                    "reference": (row.payload.get("case") or {}).get("reference")
+                    or record.get("external_id", ""),
+                    "record_title": record.get("title", ""),
+                    "target": row.target.name,
+                    "due_at": timezone.localtime(row.due_at).strftime("%Y-%m-%d %H:%M"),
+                    "error": row.last_error or "—",
+                },
+                case_kind=row.case_kind,
+                case_id=row.case_id,
+                key=f"sync-overdue:{row.pk}",
+                channels=("inapp", "email"),
+            )
+            escalated += 1
+    return {"sync_requeued": len(due_ids), "sync_escalated": escalated}

@@ -1,0 +1,157 @@
+"""Result synchronisation to other platforms: one outbox row per enabled target in the change's
+transaction, delivered with an idempotency key, retried, escalated once when overdue — checked
+against a real HTTP receiver on 127.0.0.1 that fails first."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.utils import timezone
+
+from notifications.models import Delivery
+from sync.models import SyncEvent, SyncTarget
+from sync.services import sync_deliver, sync_sweep
+from tests.factories import CreditRecordFactory, SubjectFactory
+from workflow_app.registry import services as registry
+
+pytestmark = pytest.mark.django_db
+
+
+class Receiver:
+    """A platform that answers 500 to its first request, then 200, and de-duplicates by key."""
+
+    def __init__(self, fail_first: int = 1) -> None:
+        self.requests: list[dict] = []
+        self.accepted: dict[str, dict] = {}
+        self.fail_first = fail_first
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                receiver.requests.append(
+                    {
+                        "key": self.headers["Idempotency-Key"],
+                        "auth": self.headers["Authorization"],
+                        "body": body,
+                    }
+                )
+                if len(receiver.requests) <= receiver.fail_first:
+                    self.send_response(500)
+                else:
+                    receiver.accepted.setdefault(self.headers["Idempotency-Key"], body)
+                    self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/events"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_each_change_arrives_exactly_once(settings, django_capture_on_commit_callbacks, supervisor):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with Receiver(fail_first=1) as receiver:
+        target = SyncTarget.objects.create(name="省平台", url=receiver.url, token="s3cret")
+        SyncTarget.objects.create(name="停用平台", url="http://127.0.0.1:9/x", enabled=False)
+        record = CreditRecordFactory()
+        with django_capture_on_commit_callbacks(execute=True):
+            registry.record_set_status(
+                record=record,
+                status="repaired",
+                by=supervisor,
+                reason="test",
+                case={"kind": "repair", "id": 7, "reference": "XF20260000007"},
+            )
+        row = SyncEvent.objects.get()  # only the enabled target
+        assert row.target == target and row.event == "record.repaired"
+        assert row.status == "pending" and row.attempts == 1 and "500" in row.last_error
+        # retried later: by the sweep, twice (the second finds nothing to do)
+        later = timezone.now() + datetime.timedelta(hours=2)
+        sync_sweep(later)
+        sync_sweep(later)
+        assert sync_deliver(row.pk, now=later) == "delivered"  # running again changes nothing
+        row.refresh_from_db()
+        assert row.status == "delivered" and row.attempts == 2 and row.delivered_at
+        assert len(receiver.accepted) == 1
+        assert [r["key"] for r in receiver.requests] == [row.idempotency_key] * 2
+        assert receiver.requests[0]["auth"] == "Bearer s3cret"
+        body = receiver.accepted[row.idempotency_key]
+        assert body["event"] == "record.repaired" and body["event_id"] == row.idempotency_key
+        assert body["record"]["id"] == record.pk and body["record"]["status"] == "repaired"
+        assert body["record"]["subject"]["identifier"] == record.subject.identifier
+        assert body["case"]["reference"] == "XF20260000007"
+
+
+def test_no_enabled_target_writes_nothing():
+    SyncTarget.objects.create(name="停用", url="http://127.0.0.1:9/x", enabled=False)
+    registry.record_set_status(record=CreditRecordFactory(), status="deleted", by=None, reason="t")
+    assert not SyncEvent.objects.exists()
+
+
+def test_natural_person_identifier_is_masked():
+    SyncTarget.objects.create(name="省平台", url="http://127.0.0.1:9/x")
+    person = SubjectFactory(natural=True)
+    record = CreditRecordFactory(subject=person)
+    registry.record_set_status(record=record, status="repaired", by=None, reason="t")
+    body = SyncEvent.objects.get().payload
+    assert body["record"]["subject"]["identifier"] == person.identifier_display
+    assert "*" in body["record"]["subject"]["identifier"]
+
+
+def test_overdue_rows_are_escalated_once(supervisor):
+    SyncTarget.objects.create(name="省平台", url="http://127.0.0.1:9/x")
+    registry.record_set_status(record=CreditRecordFactory(), status="repaired", by=None, reason="t")
+    row = SyncEvent.objects.get()
+    far = row.due_at + datetime.timedelta(days=1)
+    SyncEvent.objects.filter(pk=row.pk).update(next_attempt_at=far + datetime.timedelta(days=1))
+    assert sync_sweep(far)["sync_escalated"] == 1
+    assert sync_sweep(far)["sync_escalated"] == 0
+    assert Delivery.objects.filter(event="sync.overdue", recipient=supervisor).count() >= 1
+    row.refresh_from_db()
+    assert row.escalated_at is not None
+
+
+def test_objection_modified_and_repair_approved_are_synchronised(
+    applicant, company, samr, centre_user, dept_samr
+):
+    from tests.processes.helpers import complete, file_objection, file_repair, open_task
+
+    SyncTarget.objects.create(name="省平台", url="http://127.0.0.1:9/x")
+    record = CreditRecordFactory(subject=company, department=samr)
+    oid = file_objection(applicant, record)["id"]
+    complete(centre_user, open_task(oid, "objection_intake"), decision="accept")
+    complete(centre_user, open_task(oid, "objection_platform_check"), decision="forward")
+    complete(
+        dept_samr,
+        open_task(oid, "objection_verification"),
+        decision="resolve",
+        outcome="modified",
+        content="罚款3000元",
+        reason="核实更正",
+    )
+    corrected = SyncEvent.objects.get(event="record.corrected")
+    assert corrected.case_kind == "objection" and corrected.payload["record"]["version"] == 2
+    other = CreditRecordFactory(subject=company, department=samr)
+    rid = file_repair(applicant, other)["id"]
+    complete(centre_user, open_task(rid, "repair_intake"), decision="route")
+    complete(dept_samr, open_task(rid, "repair_decision"), decision="approve")
+    repaired = SyncEvent.objects.get(event="record.repaired")
+    assert repaired.case_id == rid and repaired.payload["case"]["decision_code"]
