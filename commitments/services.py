@@ -466,7 +466,7 @@ def commitment_suspect_breach(
             at=timezone.now(),
             reason_text=reason.strip(),
             finding=finding,
-            unmet=(unmet or reason).strip(),
+            unmet=(unmet or "").strip(),
         )
         _open_review(c)
         _notify_signer(c, "commitment.breach_suspected", reason=reason)
