@@ -16,7 +16,7 @@ from workflow_app.workdays.models import Deadline
 from .models import Commitment, Kind, Publicity, Status
 
 CASE_KIND = Commitment.CASE_KIND
-UNDER_CHECK_DEADLINES = (gettext_noop("commitment_verification"), gettext_noop("breach_review"))
+UNDER_CHECK_DEADLINES = ("commitment_verification", "breach_review")
 
 
 def commitments_visible_to(user: Any) -> QuerySet[Commitment]:
@@ -81,7 +81,7 @@ def commitments_past_due(now: datetime.datetime | None = None) -> tuple[list[int
     today = timezone.localdate(now or timezone.now())
     rows = Commitment.objects.filter(
         status=Status.ACTIVE, due_date__isnull=False, due_date__lt=today
-    ).values_list(gettext_noop("id"), gettext_noop("kind"))
+    ).values_list("id", "kind")
     lapse = [cid for cid, kind in rows if kind == Kind.DEFICIENCY]
     breach = [cid for cid, kind in rows if kind != Kind.DEFICIENCY]
     return lapse, breach
@@ -99,7 +99,7 @@ def public_commitments(subject: Subject, viewer: Any = None) -> list[Commitment]
     if not owner:
         allowed = [Publicity.PUBLIC] + ([Publicity.RESTRICTED] if staff else [])
         qs = qs.filter(publicity__in=allowed)
-    return list(qs.order_by(gettext_noop("-signed_at"), gettext_noop("-id"))[:200])
+    return list(qs.order_by("-signed_at", "-id")[:200])
 
 
 def commitment_as_dict(c: Commitment, *, viewer: Any = None) -> dict[str, Any]:
@@ -262,7 +262,7 @@ def credit_checks_section(subject: Subject, viewer: Any = None) -> dict[str, Any
             "feedback_note": c.feedback_note,
         }
         for c in CreditCheck.objects.filter(subject=subject)
-        .select_related(gettext_noop("checked_by"), gettext_noop("department"))
+        .select_related("checked_by", "department")
         .order_by("-checked_at")[:50]
     ]
     return {
