@@ -135,6 +135,9 @@ def test_breach_confirmed_publishes_a_record_revokes_the_approval_and_excludes(
     c = cdetail(applicant, cid)
     assert c["status"] == "breach_confirmed" and c["matter_status"] == "revoked"
     assert c["verification_code"]
+    v = client_for(None).get(f"/api/v1/verify/{c['verification_code']}/").json()
+    assert v["decision_label"] == "确认违背信用承诺" and v["in_force"] is True
+    assert "核查属实" in v["summary"]
     record = CreditRecord.objects.get(pk=c["breach_record"])
     assert record.category == "supervision" and record.nature == "dishonesty"
     assert record.department.code == "SAMR" and "违背信用承诺" in record.title

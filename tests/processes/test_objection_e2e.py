@@ -142,6 +142,13 @@ def test_not_accepted_needs_reason_and_issues_document(applicant, record, centre
     assert d["status"] == "not_accepted"
     assert d["verification_code"]
     assert DecisionDocument.objects.get(code=d["verification_code"]).decision == "not_accepted"
+    # the public verification names the decision, in the reader's language, not its code
+    from django.test import Client
+
+    v = client_for(None).get(f"/api/v1/verify/{d['verification_code']}/").json()
+    assert v["decision_label"] == "不予受理" and "不属于受理范围。" in v["summary"]
+    page = Client(HTTP_ACCEPT_LANGUAGE="en").get(f"/verify/{d['verification_code']}/")
+    assert "not_accepted" not in page.content.decode().split("<main", 1)[-1]
 
 
 def test_supplement_loop_returns_to_intake(applicant, record, centre_user):

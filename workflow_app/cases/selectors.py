@@ -26,7 +26,8 @@ def case_common_dict(case: Any, *, viewer: Any = None) -> dict[str, Any]:
     ``verification_code`` of any case. Queue handling entries are shown to staff only."""
     deadlines = list(deadlines_for_case(case.CASE_KIND, case.pk))
     open_ones = [d for d in deadlines if d.status == "open"]
-    current = max(open_ones, key=lambda d: (d.created_at, d.pk)) if open_ones else None
+    # the open deadline that ends first is the one people must act on now
+    current = min(open_ones, key=lambda d: (d.due_at, d.pk)) if open_ones else None
     decision = case_decision(case)
     evidence = getattr(case, "evidence", None)
     return {

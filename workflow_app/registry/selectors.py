@@ -126,6 +126,7 @@ DECISION_LABELS = {
     "undetermined": _("无法确认，维持并加注说明"),
     "approved": _("准予信用修复"),
     "rejected": _("不予信用修复"),
+    "breach_confirmed": _("确认违背信用承诺"),
 }
 
 
