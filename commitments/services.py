@@ -338,7 +338,11 @@ def commitment_submit_fulfilment(
         raise ServiceError(_("请填写履约说明或上传履约材料。"), code="fulfilment_empty")
     checked = check_evidence_files(list(files)) if files else []
     with transaction.atomic():
-        c = Commitment.objects.select_for_update().select_related(*RELATED).get(pk=commitment.pk)
+        c = (
+            Commitment.objects.select_for_update(of=("self",))
+            .select_related(*RELATED)
+            .get(pk=commitment.pk)
+        )
         if c.signer_id != by.pk and c.subject_id != getattr(by, "subject_id", None):
             raise NotFound(_("未找到该信用承诺。"))
         if c.status != Status.ACTIVE:
@@ -376,7 +380,11 @@ def commitment_open_verification(
 ) -> Commitment:
     """A random check drew this commitment: a verification deadline opens in its department."""
     with transaction.atomic():
-        c = Commitment.objects.select_for_update().select_related(*RELATED).get(pk=commitment.pk)
+        c = (
+            Commitment.objects.select_for_update(of=("self",))
+            .select_related(*RELATED)
+            .get(pk=commitment.pk)
+        )
         _open_verification(c)
         audit_case(
             c,
