@@ -76,7 +76,7 @@ def _filtered(
     if due == "overdue":
         qs = qs.filter(due_at__lt=now)
     elif due == "soon":
-        qs = qs.filter(due_at__gte=now, due_at__lt=soon_threshold(now))
+        qs = qs.filter(due_at__gte=now, due_at__lte=soon_threshold(now))
     return qs
 
 
@@ -141,7 +141,7 @@ def queue_counts_for(user: Any) -> dict[str, int]:
     return {
         "open": qs.count(),
         "overdue": qs.filter(due_at__lt=now).count(),
-        "due_soon": qs.filter(due_at__gte=now, due_at__lt=soon_threshold(now)).count(),
+        "due_soon": qs.filter(due_at__gte=now, due_at__lte=soon_threshold(now)).count(),
     }
 
 
@@ -156,7 +156,7 @@ def task_as_dict(task: CaseTask, *, now: Any = None, soon: Any = None) -> dict[s
         "queue": task.queue,
         "deadline": task.due_at.isoformat() if task.due_at else None,
         "overdue": bool(task.due_at and task.due_at < now),
-        "due_soon": bool(task.due_at and soon and now <= task.due_at < soon),
+        "due_soon": bool(task.due_at and soon and now <= task.due_at <= soon),
         "assignee": task.owner.username if task.owner_id else None,  # type: ignore[union-attr]
         "status": task.status,
     }

@@ -253,13 +253,6 @@ def repair_new(request: HttpRequest) -> HttpResponse:
 
 # --- applicant and staff: case pages ------------------------------------------------------------
 
-DEADLINE_STATUS = {
-    "open": gettext_lazy("进行中"),
-    "met": gettext_lazy("已按期完成"),
-    "stopped": gettext_lazy("已中止（等待补正）"),
-    "cancelled": gettext_lazy("已取消"),
-    "lapsed": gettext_lazy("已届满"),
-}
 EVENT_LABELS = {
     "escalation": gettext_lazy("逾期上报主管"),
     "reminder": gettext_lazy("到期提醒"),
@@ -286,7 +279,7 @@ def case_context(request: HttpRequest, k: CaseKind, case: Any) -> dict[str, Any]
     for d in data["deadlines"]:
         d["text"] = explain(d["basis"]) if d.get("basis") else ""
         d["kind_label"] = k.deadline_labels.get(d["kind"], d["kind"])
-        d["status_label"] = DEADLINE_STATUS.get(d["status"], d["status"])
+        d["status_label"] = d["state_label"]
         d["due"] = _dt(d["due_at"])
     if data["deadline"]:
         data["deadline"]["due"] = _dt(data["deadline"]["due_at"])
@@ -489,6 +482,16 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
+    return _task_page(request, task_id)
+
+
+def _task_page(
+    request: HttpRequest,
+    task_id: int,
+    posted: Any = None,
+    field_errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
     _staff_required(request)
     task = get_object_or_404(CaseTask.objects.select_related("owner", "completed_by"), pk=task_id)
     if not services.user_may_view(request.user, task):  # type: ignore[arg-type]
@@ -508,9 +511,35 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
             "is_open": task.status in ("NEW", "ASSIGNED"),
             "may_act": services.user_may_act(request.user, task),  # type: ignore[arg-type]
             "held_by_other": bool(task.owner_id and task.owner_id != request.user.pk),
+            "posted": posted or {},
+            "field_errors": field_errors or {},
+            "files_note": bool(posted),
         }
     )
-    return render(request, "processes/task_detail.html", ctx)
+    return render(request, "processes/task_detail.html", ctx, status=status)
+
+
+def _completion_message(task: CaseTask, decision: str) -> str:
+    """What was decided and where the case went."""
+    k = kind(task.case_kind)
+    step = k.step(task.step)
+    choice = step.decisions.get(decision) if step else None
+    case = k.load(task.case_id)
+    text = _("已办理 %(ref)s：%(decision)s。案件状态：%(status)s。") % {
+        "ref": task.case_reference,
+        "decision": choice.label if choice else decision,
+        "status": case.get_status_display(),
+    }
+    nxt = open_task_for_case(k.code, task.case_id)
+    if nxt is not None:
+        nxt_step = k.step(nxt.step)
+        text += " " + _("下一环节：%(step)s（%(queue)s）。") % {
+            "step": nxt_step.label if nxt_step else nxt.step,
+            "queue": services.queue_label(nxt.queue),
+        }
+    else:
+        text += " " + _("流程已办结或等待申请人。")
+    return text
 
 
 @login_required
@@ -527,17 +556,24 @@ def task_action(request: HttpRequest, task_id: int, action: str) -> HttpResponse
             messages.success(request, _("已释放任务，任务退回队列。"))
             return redirect("queue")
         elif action == "complete":
+            decision = request.POST.get("decision", "")
             data = {k: request.POST.get(k, "") for k in ("reason", "outcome", "content")}
-            task = services.task_complete(
-                task_id=task_id,
-                user=user,  # type: ignore[arg-type]
-                decision=request.POST.get("decision", ""),
-                data={k: v for k, v in data.items() if v},
-            )
-            messages.success(
-                request,
-                _("办理完成：%(ref)s。") % {"ref": task.case_reference},
-            )
+            try:
+                task = services.task_complete(
+                    task_id=task_id,
+                    user=user,  # type: ignore[arg-type]
+                    decision=decision,
+                    data={k: v for k, v in data.items() if v},
+                )
+            except ServiceError as exc:
+                if exc.status_code == 400:
+                    # show the form again with what was typed, and the message by its field
+                    errors = {e.get("field", ""): e.get("message", "") for e in exc.errors}
+                    if not errors:
+                        messages.error(request, exc.message)
+                    return _task_page(request, task_id, request.POST, errors, status=400)
+                raise
+            messages.success(request, _completion_message(task, decision))
             return redirect(kind(task.case_kind).detail_url_name, pk=task.case_id)
         else:
             raise Http404

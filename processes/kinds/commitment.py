@@ -136,6 +136,10 @@ COMMITMENT = register(
         page_context=lambda request, case: _page_context(request, case),
         order_by=("-signed_at", "-id"),
         list_item=_list_item,
-        extra={"new_url": "commitment-new"},
+        extra={
+            "new_url": "commitment-new",
+            "content_label": gettext_lazy("未履约事项（可选）"),
+            "outcome_label": gettext_lazy("核查结论"),
+        },
     )
 )

@@ -66,3 +66,26 @@ def test_queue_page_in_english(centre_user, case):
     web.post("/i18n/setlang/", {"language": "en", "next": "/queue/"})
     page = web.get("/queue/").content.decode()
     assert "Task queue" in page or "Queue" in page
+
+
+def test_a_refused_decision_keeps_what_was_typed(centre_user, case):
+    web = _web(centre_user)
+    task = open_task(case, "objection_intake")
+    r = web.post(f"/tasks/{task.pk}/complete/", {"decision": "not_accept", "reason": ""})
+    page = r.content.decode()
+    assert r.status_code == 400 and "须写明理由" in page
+    assert 'value="not_accept" data-fields="reason" data-reason-required="1" required checked' in page
+    r = web.post(
+        f"/tasks/{task.pk}/complete/", {"decision": "request_supplement", "reason": "  "}
+    )
+    assert r.status_code == 400
+
+
+def test_after_completing_the_caseworker_sees_what_was_decided_and_where_it_went(centre_user, case):
+    web = _web(centre_user)
+    task = open_task(case, "objection_intake")
+    r = web.post(f"/tasks/{task.pk}/complete/", {"decision": "accept"}, follow=True)
+    page = r.content.decode()
+    assert r.redirect_chain[-1][0] == f"/objections/{case}/"
+    assert "已办理" in page and "受理" in page and "下一环节：平台核查（信用中心）" in page
+    assert "办理当前任务" in page  # a link to the next task

@@ -371,6 +371,14 @@ def explain(basis: dict[str, Any]) -> str:
             )
             % params
         )
+    elif basis.get("uncovered_years"):
+        text = (
+            _(
+                "自 %(start)s 次日起算 %(amount)s 个工作日，至 %(end)s 23:59:59"
+                "（临时：%(years)s 年尚无官方日历，仅按周末计算）"
+            )
+            % {**params, "years": _years_text(basis["uncovered_years"])}
+        )
     else:
         text = (
             _(
@@ -379,7 +387,7 @@ def explain(basis: dict[str, Any]) -> str:
             % params
         )
     uncovered = basis.get("uncovered_years") or []
-    if uncovered:
+    if uncovered and basis.get("unit") != "working_days":
         text += _("（临时：%(years)s 年尚无官方日历，仅按周末计算）") % {
             "years": _years_text(uncovered)
         }

@@ -13,12 +13,14 @@ of each case).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .calendar import (
     Computation,
@@ -26,6 +28,7 @@ from .calendar import (
     add_months,
     add_working_days,
     explain,
+    is_working_day,
     working_days_before,
 )
 from .models import Deadline
@@ -197,9 +200,62 @@ def deadlines_for_case(case_kind: str, case_id: int) -> QuerySet[Deadline]:
     )
 
 
-def deadline_as_dict(d: Deadline) -> dict[str, Any]:
-    """A deadline for APIs and pages, with its human explanation."""
+STATE_LABELS = {
+    "open": gettext_lazy("进行中"),
+    "on_time": gettext_lazy("按期完成"),
+    "stopped": gettext_lazy("已中止（等待补正）"),
+    "cancelled": gettext_lazy("已取消"),
+    "lapsed": gettext_lazy("已届满"),
+}
+
+
+def working_days_after(start: date, end: date) -> int:
+    """Working days ``d`` with ``start < d <= end`` (0 when ``end <= start``)."""
+    count, day, steps = 0, start, 0
+    while day < end and steps < 3660:
+        day += timedelta(days=1)
+        steps += 1
+        if is_working_day(day):
+            count += 1
+    return count
+
+
+def deadline_state(d: Deadline, now: datetime | None = None) -> dict[str, Any]:
+    """One reading of a deadline for every page and API: ``on_time`` / ``late`` (by how many
+    working days) for a completed step, ``open`` / ``overdue`` (by how many working days) for a
+    running one, ``stopped``, ``cancelled`` or ``lapsed``. A step done at 23:59:59 of its last
+    day is on time; one done the next working day is one working day late."""
+    now = now or timezone.now()
+    due_day = timezone.localtime(d.due_at).date()
+    if d.status == Deadline.Status.OPEN:
+        if now <= d.due_at:
+            return {"state": "open", "days_late": 0, "label": str(STATE_LABELS["open"])}
+        late = max(working_days_after(due_day, timezone.localtime(now).date()), 1)
+        return {
+            "state": "overdue",
+            "days_late": late,
+            "label": _("已逾期 %(n)d 个工作日") % {"n": late},
+        }
+    if d.status == Deadline.Status.MET:
+        closed = d.closed_at or now
+        if closed <= d.due_at:
+            return {"state": "on_time", "days_late": 0, "label": str(STATE_LABELS["on_time"])}
+        late = max(working_days_after(due_day, timezone.localtime(closed).date()), 1)
+        return {
+            "state": "late",
+            "days_late": late,
+            "label": _("逾期完成（超出 %(n)d 个工作日）") % {"n": late},
+        }
+    return {"state": d.status, "days_late": 0, "label": str(STATE_LABELS.get(d.status, d.status))}
+
+
+def deadline_as_dict(d: Deadline, now: datetime | None = None) -> dict[str, Any]:
+    """A deadline for APIs and pages, with its human explanation and its state."""
+    state = deadline_state(d, now)
     return {
+        "state": state["state"],
+        "days_late": state["days_late"],
+        "state_label": state["label"],
         "kind": d.kind,
         "start": timezone.localtime(d.start_at).isoformat(),
         "amount": d.amount,
