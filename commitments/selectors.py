@@ -237,6 +237,7 @@ def report_section(subject: Subject, viewer: Any = None) -> dict[str, Any]:
             "status": c.status,
             "status_label": str(c.get_status_display()),
             "publicity": c.publicity,
+            "publicity_label": str(c.get_publicity_display()),
         }
         for c in public_commitments(subject, viewer)
     ]

@@ -19,7 +19,7 @@ register_messages(
         "objection.lapsed": _("补正期限届满未补正，不予受理"),
         "objection.refused": _("不予受理"),
         "objection.accepted": _("受理异议，信息加注异议标注"),
-        "objection.forwarded": _("转 {department} 核查"),
+        "objection.forwarded": _("转{department}核查"),
         "objection.resolved": _("办结，处理结果：{outcome}"),
         "objection.withdrawn": _("申请人撤回异议"),
         "objection.decision.lapsed": _("申请人未在补正期限内补正，异议不予受理。"),

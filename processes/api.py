@@ -35,7 +35,7 @@ from workflow_app.registry.models import CreditRecord, Department
 
 from . import services
 from .registry import CaseKind, kind
-from .selectors import soon_threshold, task_as_dict, task_queue_page
+from .selectors import SORTS, soon_threshold, task_as_dict, task_queue_page
 
 
 def _files(request: Request, name: str = "evidence") -> list[Any]:
@@ -344,6 +344,9 @@ class TaskList(APIView):
             OpenApiParameter("department", str, description="department code"),
             OpenApiParameter("due", str, description="overdue | soon"),
             OpenApiParameter("mine", bool),
+            OpenApiParameter(
+                "sort", str, description="due (default) | -due | received | -received"
+            ),
             OpenApiParameter("limit", int),
             OpenApiParameter("offset", int),
         ],
@@ -358,6 +361,11 @@ class TaskList(APIView):
             offset = max(0, min(int(p.get("offset", 0)), 100_000))
         except ValueError:
             raise ServiceError(_("limit 和 offset 应为整数。"), code="invalid")
+        sort = p.get("sort") or "due"
+        if sort not in SORTS:
+            raise ServiceError(
+                _("sort 只能是：%(codes)s。") % {"codes": ", ".join(SORTS)}, code="invalid"
+            )
         due = p.get("due") or None
         if due not in (None, "overdue", "soon"):
             raise ServiceError(_("due 只能是 overdue 或 soon。"), code="invalid")
@@ -370,6 +378,7 @@ class TaskList(APIView):
             department=p.get("department") or None,
             due=due,
             mine=p.get("mine") in ("1", "true", "yes"),
+            sort=sort,
         )
         now = timezone.now()
         soon = soon_threshold(now)

@@ -67,6 +67,9 @@ class CaseTask(AbstractTask):
     case_id = models.BigIntegerField(null=True, blank=True)
     case_reference = models.CharField(_("案件编号"), max_length=40, blank=True)
     step = models.CharField(_("环节"), max_length=40, blank=True)
+    subject_name = models.CharField(_("申请主体"), max_length=200, blank=True)
+    record_title = models.CharField(_("所涉信息"), max_length=300, blank=True)
+    case_status = models.CharField(_("案件状态"), max_length=30, blank=True)
     queue = models.CharField(_("队列"), max_length=40, blank=True)
     department = models.ForeignKey(
         "registry.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

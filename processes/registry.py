@@ -74,6 +74,13 @@ class CaseKind:
         "filed_at": case.filed_at.isoformat(),
     }
     extra: dict[str, Any] = field(default_factory=dict)
+    queue_related: tuple[str, ...] = ("subject", "record")
+    # the queue row's columns, copied onto each task when it is created
+    queue_row: Callable[[Any], dict[str, Any]] = lambda case: {
+        "subject_name": case.subject.name,
+        "record_title": case.record.title if getattr(case, "record", None) else "",
+        "department_id": case.record.department_id if getattr(case, "record", None) else None,
+    }
 
     @property
     def flow(self) -> Any:

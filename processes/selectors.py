@@ -24,8 +24,23 @@ QUEUE_COLUMNS = (
     "step",
     "queue",
     "due_at",
+    "created",
+    "subject_name",
+    "record_title",
+    "case_status",
+    "department__code",
+    "department__name",
     "owner__username",
 )
+
+# ?sort= values of the queue and the task API: deadline (default), newest deadline first, and
+# the order tasks arrived in.
+SORTS = {
+    "due": ("due_at", "id"),
+    "-due": ("-due_at", "-id"),
+    "received": ("created", "id"),
+    "-received": ("-created", "-id"),
+}
 
 
 def soon_threshold(now: Any = None) -> Any:
@@ -71,7 +86,8 @@ def _filtered(
     if step:
         qs = qs.filter(step=step)
     if department:
-        qs = qs.filter(queue=f"dept:{department}")
+        # the department the case is about, whichever group holds the step
+        qs = qs.filter(department__code=department)
     now = timezone.now()
     if due == "overdue":
         qs = qs.filter(due_at__lt=now)
@@ -90,6 +106,7 @@ def task_queue_page(
     department: str | None = None,
     due: str | None = None,
     mine: bool = False,
+    sort: str = "due",
 ) -> tuple[list[CaseTask], bool]:
     """One page of the user's queue, oldest deadline first, and whether more follow.
 
@@ -113,11 +130,12 @@ def task_queue_page(
         _filtered(b, kind=kind, step=step, department=department, due=due) for b in branches
     ]
     depth = offset + limit + 1
-    order = ("due_at", "id")
+    order = SORTS.get(sort, SORTS["due"])
+    key = order[0].lstrip("-")
     if len(branches) == 1:
         ids = list(branches[0].order_by(*order).values_list("id", flat=True)[offset:depth])
     elif connection.features.supports_slicing_ordering_in_compound:
-        parts = [b.order_by(*order).values_list("due_at", "id")[:depth] for b in branches]
+        parts = [b.order_by(*order).values_list(key, "id")[:depth] for b in branches]
         merged = parts[0].union(*parts[1:], all=True).order_by(*order)
         ids = [row[1] for row in merged[offset:depth]]
     else:  # SQLite: small data, one query with OR
@@ -128,7 +146,7 @@ def task_queue_page(
     rows = {
         t.pk: t
         for t in CaseTask.objects.filter(pk__in=ids[:limit])
-        .select_related("owner")
+        .select_related("owner", "department")
         .only(*QUEUE_COLUMNS)
         .order_by()
     }
@@ -159,6 +177,10 @@ def task_as_dict(task: CaseTask, *, now: Any = None, soon: Any = None) -> dict[s
         "due_soon": bool(task.due_at and soon and now <= task.due_at <= soon),
         "assignee": task.owner.username if task.owner_id else None,  # type: ignore[union-attr]
         "status": task.status,
+        "subject": task.subject_name,
+        "record": task.record_title,
+        "case_status": task.case_status,
+        "department": task.department.code if task.department_id else None,  # type: ignore[union-attr]
     }
 
 

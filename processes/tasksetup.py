@@ -10,6 +10,7 @@ from workflow_app.registry.models import Department
 from workflow_app.workdays.models import Deadline
 
 from .models import CaseTask
+from .registry import kind
 
 
 def task_attach_deadline(task: CaseTask, *, step: str) -> None:
@@ -32,7 +33,14 @@ def task_attach_deadline(task: CaseTask, *, step: str) -> None:
         task.due_at = deadline.due_at
         deadline.task_id = task.pk
         deadline.save(update_fields=["task_id"])
-    if task.queue.startswith("dept:"):
+    k = kind(process.case_kind)
+    case = k.model._default_manager.select_related(*k.queue_related).get(pk=process.case_id)
+    row = k.queue_row(case)
+    task.subject_name = str(row.get("subject_name") or "")[:200]
+    task.record_title = str(row.get("record_title") or "")[:300]
+    task.case_status = case.status
+    task.department_id = row.get("department_id")
+    if task.department_id is None and task.queue.startswith("dept:"):
         task.department = Department.objects.filter(code=task.queue[5:]).first()
     task.save()
 

@@ -40,6 +40,7 @@ from objections.models import Grounds
 from repair.selectors import repair_eligibility
 from repair.services import commitment_template, repair_revoke
 from workflow_app.accounts.models import User
+from workflow_app.accounts.selectors import users_for_queue
 from workflow_app.api import ServiceError
 from workflow_app.registry.identifiers import lookup_candidates
 from workflow_app.registry.models import CreditRecord, Department, RecordStatus
@@ -49,7 +50,14 @@ from workflow_app.workdays.calendar import explain
 from . import services
 from .models import CaseTask
 from .registry import CaseKind, all_steps, kind, kinds
-from .selectors import open_task_for_case, soon_threshold, task_as_dict, task_queue_page
+from .selectors import SORTS, open_task_for_case, soon_threshold, task_as_dict, task_queue_page
+
+
+class PortalForm(forms.Form):
+    """Chinese labels take no ASCII colon; required fields are marked (CSS ``.required``)."""
+
+    label_suffix = ""
+    required_css_class = "required"
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -74,7 +82,7 @@ def _files_field(label: Any, required: bool = False) -> MultipleFileField:
     )
 
 
-class ObjectionForm(forms.Form):
+class ObjectionForm(PortalForm):
     grounds = forms.ChoiceField(label=gettext_lazy("异议理由"), choices=Grounds.choices)
     description = forms.CharField(
         label=gettext_lazy("异议说明"),
@@ -91,7 +99,7 @@ class ObjectionForm(forms.Form):
     )
 
 
-class RepairForm(forms.Form):
+class RepairForm(PortalForm):
     correction_statement = forms.CharField(
         label=gettext_lazy("纠正失信行为说明"),
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -115,7 +123,7 @@ class RepairForm(forms.Form):
     )
 
 
-class SupplementForm(forms.Form):
+class SupplementForm(PortalForm):
     text = forms.CharField(
         label=gettext_lazy("补正说明"), widget=forms.Textarea(attrs={"rows": 4}), required=False
     )
@@ -256,7 +264,7 @@ def repair_new(request: HttpRequest) -> HttpResponse:
 EVENT_LABELS = {
     "escalation": gettext_lazy("逾期上报主管"),
     "reminder": gettext_lazy("到期提醒"),
-    "assignment": gettext_lazy("任务分派"),
+    "assignment": gettext_lazy("任务认领与分派"),
     "deadline": gettext_lazy("期限重算"),
     "note": gettext_lazy("补充材料"),
 }
@@ -276,6 +284,7 @@ def _kind_or_404(code: str) -> CaseKind:
 def case_context(request: HttpRequest, k: CaseKind, case: Any) -> dict[str, Any]:
     data = k.as_dict(case, viewer=request.user)
     labels = k.status_labels()
+    data["deadlines"] = sorted(data["deadlines"], key=lambda d: d["due_at"])
     for d in data["deadlines"]:
         d["text"] = explain(d["basis"]) if d.get("basis") else ""
         d["kind_label"] = k.deadline_labels.get(d["kind"], d["kind"])
@@ -417,7 +426,7 @@ def _staff_required(request: HttpRequest) -> None:
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     _staff_required(request)
-    f = {k: request.GET.get(k, "") for k in ("kind", "step", "department", "due", "mine")}
+    f = {k: request.GET.get(k, "") for k in ("kind", "step", "department", "due", "mine", "sort")}
     try:
         page_no = max(1, int(request.GET.get("page", 1)))
     except ValueError:
@@ -432,6 +441,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         department=f["department"] or None,
         due=f["due"] if f["due"] in ("overdue", "soon") else None,
         mine=f["mine"] == "1",
+        sort=f["sort"] if f["sort"] in SORTS else "due",
     )
     now = timezone.now()
     soon = soon_threshold(now)
@@ -449,6 +459,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     # 50 rows stays cheap; see bench/run.py.
     detail_url = reverse("task-detail", args=[0])[:-2]
     steps = all_steps()
+    status_labels = {k.code: k.status_labels() for k in kinds()}
     rows = []
     for t in tasks:
         row = task_as_dict(t, now=now, soon=soon)
@@ -457,14 +468,15 @@ def queue(request: HttpRequest) -> HttpResponse:
             timezone.localtime(t.due_at).strftime("%Y-%m-%d %H:%M") if t.due_at else ""
         )
         row["url"] = f"{detail_url}{t.pk}/"
+        row["case_status_label"] = status_labels.get(t.case_kind, {}).get(
+            t.case_status, t.case_status
+        )
+        row["department_name"] = t.department.name if t.department_id else ""  # type: ignore[union-attr]
         rows.append(row)
-    assignees = (
-        User.objects.filter(role__in=["centre", "department"], is_active=True)
-        .select_related("department")
-        .order_by("role", "username")
-        if request.user.is_supervisor  # type: ignore[union-attr]
-        else []
-    )
+    assignees = _assignee_groups({t.queue for t in tasks}) if request.user.is_supervisor else []  # type: ignore[union-attr]
+    sort_params = request.GET.copy()
+    sort_params.pop("page", None)
+    sort_params.pop("sort", None)
     return render(
         request,
         "processes/queue.html",
@@ -476,8 +488,27 @@ def queue(request: HttpRequest) -> HttpResponse:
             "kinds": [(k.code, k.label) for k in kinds()],
             "departments": Department.objects.all(),
             "assignees": assignees,
+            "sort_query": sort_params.urlencode(),
         },
     )
+
+
+RELEASE = "__release__"
+
+
+def _assignee_groups(queues: set[str]) -> list[tuple[str, list[User]]]:
+    """The people each shown task's group can be given to, one group per queue (supervisors
+    choose within a task's own group; the service refuses anyone else)."""
+    groups: list[tuple[str, list[User]]] = []
+    for q in sorted(q for q in queues if q):
+        users = list(
+            User.objects.filter(pk__in=users_for_queue(q).values("pk"))
+            .select_related("department")
+            .order_by("username")
+        )
+        if users:
+            groups.append((services.queue_label(q), users))
+    return groups
 
 
 @login_required
@@ -591,6 +622,11 @@ def queue_assign(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("请先勾选要分派的任务。"))
         return redirect("queue")
     username = request.POST.get("assignee", "")
+    if not username:
+        messages.error(request, _("请选择要分派给谁，或选择“收回，退回队列”。"))
+        return redirect("queue")
+    if username == RELEASE:
+        username = ""
     assignee = User.objects.filter(username=username).first() if username else None
     if username and assignee is None:
         messages.error(request, _("用户不存在：%(u)s") % {"u": username})
@@ -606,7 +642,7 @@ def queue_assign(request: HttpRequest) -> HttpResponse:
 # --- commitments ----------------------------------------------------------------------------------
 
 
-class CommitmentForm(forms.Form):
+class CommitmentForm(PortalForm):
     kind = forms.ChoiceField(
         label=gettext_lazy("承诺类型"),
         choices=[
@@ -654,7 +690,7 @@ class CommitmentForm(forms.Form):
     )
 
 
-class FulfilmentForm(forms.Form):
+class FulfilmentForm(PortalForm):
     note = forms.CharField(
         label=gettext_lazy("履约说明"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )

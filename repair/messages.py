@@ -14,7 +14,7 @@ register_messages(
         "repair.supplement_requested": _("要求补正材料"),
         "repair.supplemented": _("提交补正材料（{files} 个文件），办理期限重新计算"),
         "repair.lapsed": _("补正期限届满未补正，不予修复"),
-        "repair.routed": _("转 {department} 作出修复决定"),
+        "repair.routed": _("转{department}作出修复决定"),
         "repair.rejected": _("不予修复"),
         "repair.approved": _("准予信用修复，该信息停止公示"),
         "repair.withdrawn": _("申请人撤回修复申请"),

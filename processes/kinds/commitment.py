@@ -133,6 +133,12 @@ COMMITMENT = register(
         submit=svc.commitment_sign,
         is_open=lambda case: case.is_open,
         initial_route=_initial_route,
+        queue_related=("subject",),
+        queue_row=lambda c: {
+            "subject_name": c.subject.name,
+            "record_title": c.matter_title,
+            "department_id": c.department_id,
+        },
         page_context=lambda request, case: _page_context(request, case),
         order_by=("-signed_at", "-id"),
         list_item=_list_item,

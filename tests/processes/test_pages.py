@@ -74,10 +74,10 @@ def test_a_refused_decision_keeps_what_was_typed(centre_user, case):
     r = web.post(f"/tasks/{task.pk}/complete/", {"decision": "not_accept", "reason": ""})
     page = r.content.decode()
     assert r.status_code == 400 and "须写明理由" in page
-    assert 'value="not_accept" data-fields="reason" data-reason-required="1" required checked' in page
-    r = web.post(
-        f"/tasks/{task.pk}/complete/", {"decision": "request_supplement", "reason": "  "}
+    assert (
+        'value="not_accept" data-fields="reason" data-reason-required="1" required checked' in page
     )
+    r = web.post(f"/tasks/{task.pk}/complete/", {"decision": "request_supplement", "reason": "  "})
     assert r.status_code == 400
 
 

@@ -242,7 +242,7 @@ def test_english_caseworker_writes_codes_not_english_sentences(
     with translation.override("zh-hans"):
         timeline = detail(applicant, rid, "repairs")["timeline"]
     routed = next(e for e in timeline if e["to"] == "under_review")
-    assert routed["message"].startswith("转 ") and "市场监督管理局" in routed["message"]
+    assert routed["message"].startswith("转") and "市场监督管理局" in routed["message"]
 
 
 def test_dishonesty_record_push_sends_the_repair_notice(company, samr, applicant):

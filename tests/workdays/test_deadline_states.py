@@ -23,8 +23,13 @@ def at(y, m, d, hh=10, mm=0, ss=0):
 
 def _open(start, days=2):
     return deadline_open(
-        case_kind="objection", case_id=1, case_reference="YY1", kind="objection_intake",
-        start_at=start, amount=days, queue="centre",
+        case_kind="objection",
+        case_id=1,
+        case_reference="YY1",
+        kind="objection_intake",
+        start_at=start,
+        amount=days,
+        queue="centre",
     )
 
 
@@ -69,12 +74,14 @@ def test_provisional_explanation_does_not_claim_the_official_calendar():
 
 
 def test_a_task_due_at_the_end_of_the_second_working_day_is_due_soon(centre_user):
-    from processes.selectors import soon_threshold, task_as_dict
     from processes.models import CaseTask
+    from processes.selectors import soon_threshold, task_as_dict
 
     now = at(2026, 3, 2, 10)
     soon = soon_threshold(now)
-    task = CaseTask(due_at=at(2026, 3, 4, 23, 59, 59), case_kind="objection", step="objection_intake")
+    task = CaseTask(
+        due_at=at(2026, 3, 4, 23, 59, 59), case_kind="objection", step="objection_intake"
+    )
     assert task_as_dict(task, now=now, soon=soon)["due_soon"] is True
     task.due_at = at(2026, 3, 5, 0, 0, 0)
     assert task_as_dict(task, now=now, soon=soon)["due_soon"] is False

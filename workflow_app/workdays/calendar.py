@@ -372,13 +372,10 @@ def explain(basis: dict[str, Any]) -> str:
             % params
         )
     elif basis.get("uncovered_years"):
-        text = (
-            _(
-                "自 %(start)s 次日起算 %(amount)s 个工作日，至 %(end)s 23:59:59"
-                "（临时：%(years)s 年尚无官方日历，仅按周末计算）"
-            )
-            % {**params, "years": _years_text(basis["uncovered_years"])}
-        )
+        text = _(
+            "自 %(start)s 次日起算 %(amount)s 个工作日，至 %(end)s 23:59:59"
+            "（临时：%(years)s 年尚无官方日历，仅按周末计算）"
+        ) % {**params, "years": _years_text(basis["uncovered_years"])}
     else:
         text = (
             _(
