@@ -27,7 +27,7 @@ register(
 register(
     "objection.not_accepted",
     title=_("异议不予受理：{reference}"),
-    body=_("您对“{record_title}”的异议不予受理。理由：{reason}"),
+    body=_("您对“{record_title}”的异议不予受理。理由：{reason}。决定文书验证码：{code}"),
 )
 register(
     "objection.accepted",
@@ -47,7 +47,9 @@ register(
 register(
     "objection.resolved",
     title=_("异议已办结：{reference}"),
-    body=_("您对“{record_title}”的异议已办结，处理结果：{outcome}。{reason}"),
+    body=_(
+        "您对“{record_title}”的异议已办结，处理结果：{outcome}。{reason} 决定文书验证码：{code}"
+    ),
 )
 register(
     "objection.withdrawn",

@@ -86,7 +86,7 @@ def _issue_decision(
     by_department = (
         objection.status == Status.RESOLVED and by is not None and by.role == "department"
     )
-    registry.decision_issue(
+    return registry.decision_issue(
         case_kind=CASE_KIND,
         case_id=objection.pk,
         case_reference=objection.reference,
@@ -355,14 +355,14 @@ def objection_refuse(*, objection: Objection, by: User, reason: str, task: str =
             at=timezone.now(),
         )
         case_deadlines_close(obj, [DL_INTAKE], status="met")
-        _issue_decision(
+        doc = _issue_decision(
             obj,
             by=by,
             decision="not_accepted",
             summary="objection.decision.refused",
             params={"reason": reason.strip()},
         )
-        _notify_applicant(obj, "objection.not_accepted", reason=reason)
+        _notify_applicant(obj, "objection.not_accepted", reason=reason, code=doc.code)
         return obj
 
 
@@ -521,8 +521,8 @@ def objection_resolve(
         if outcome == Outcome.MODIFIED:
             summary = "objection.decision.modified"
             params["content"] = (content or "").strip()
-        _issue_decision(obj, by=by, decision=outcome, summary=summary, params=params)
-        _notify_applicant(obj, "objection.resolved", outcome=outcome, reason=reason)
+        doc = _issue_decision(obj, by=by, decision=outcome, summary=summary, params=params)
+        _notify_applicant(obj, "objection.resolved", outcome=outcome, reason=reason, code=doc.code)
         return obj
 
 

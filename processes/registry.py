@@ -59,6 +59,7 @@ class CaseKind:
     supplement: Callable[..., Any] | None = None
     withdraw: Callable[..., Any] | None = None
     lapse: Callable[..., Any] | None = None
+    add_evidence: Callable[..., Any] | None = None  # add_evidence(case=, by=, files=)
     to_lapse: Callable[[Any], list[int]] | None = None
     is_open: Callable[[Any], bool] = lambda case: True
     needs_supplement: Callable[[Any], bool] = lambda case: False
@@ -75,6 +76,9 @@ class CaseKind:
     }
     extra: dict[str, Any] = field(default_factory=dict)
     queue_related: tuple[str, ...] = ("subject", "record")
+    # case lists: what the search box looks in, and the department a case is about
+    search_fields: tuple[str, ...] = ("reference", "subject__name", "subject__identifier_display")
+    department_field: str = "record__department__code"
     # the queue row's columns, copied onto each task when it is created
     queue_row: Callable[[Any], dict[str, Any]] = lambda case: {
         "subject_name": case.subject.name,

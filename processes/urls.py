@@ -33,6 +33,9 @@ for _k in kinds():
             f"{_p}/<int:pk>/supplement/", views.case_supplement, _kw, name=f"{_k.code}-supplement"
         ),
         path(
+            f"{_p}/<int:pk>/materials/", views.case_add_evidence, _kw, name=f"{_k.code}-materials"
+        ),
+        path(
             f"{_p}/<int:pk>/evidence/<int:evidence_id>/",
             views.evidence_download,
             _kw,

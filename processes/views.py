@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -37,7 +38,8 @@ from commitments.services import (
 )
 from commitments.services import text_template as commitment_text_template
 from objections.models import Grounds
-from repair.selectors import repair_eligibility
+from objections.selectors import objection_open_for_records
+from repair.selectors import open_repairs_for_records, repair_eligibility
 from repair.services import commitment_template, repair_revoke
 from workflow_app.accounts.models import User
 from workflow_app.accounts.selectors import users_for_queue
@@ -179,6 +181,8 @@ def objection_new(request: HttpRequest) -> HttpResponse:
             return redirect(_report_url(request))
         return redirect("home")
     form = ObjectionForm(request.POST or None, request.FILES or None)
+    existing = objection_open_for_records(record.subject_id, [record]).get(record.pk)
+    existing_url = reverse("objection-detail", args=[existing.pk]) if existing else ""
     if request.method == "POST" and form.is_valid():
         try:
             objection = services.case_file(
@@ -192,6 +196,9 @@ def objection_new(request: HttpRequest) -> HttpResponse:
             )
         except ServiceError as exc:
             _service_errors(request, form, exc)
+            if exc.code == "duplicate_open":
+                existing = objection_open_for_records(record.subject_id, [record]).get(record.pk)
+                existing_url = reverse("objection-detail", args=[existing.pk]) if existing else ""
         else:
             messages.success(
                 request, _("异议已提交，案件编号 %(ref)s。") % {"ref": objection.reference}
@@ -200,7 +207,12 @@ def objection_new(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "processes/objection_new.html",
-        {"form": form, "record": record, "published": record.status == RecordStatus.PUBLISHED},
+        {
+            "form": form,
+            "record": record,
+            "published": record.status == RecordStatus.PUBLISHED,
+            "existing_url": existing_url,
+        },
     )
 
 
@@ -252,10 +264,17 @@ def repair_new(request: HttpRequest) -> HttpResponse:
             )
             return redirect("repair-detail", pk=repair.pk)
     blocking = [r for r in rules if not r.ok]
+    existing = open_repairs_for_records(record.subject_id, [record]).get(record.pk)
     return render(
         request,
         "processes/repair_new.html",
-        {"form": form, "record": record, "rules": rules, "blocking": blocking},
+        {
+            "form": form,
+            "record": record,
+            "rules": rules,
+            "blocking": blocking,
+            "existing_url": reverse("repair-detail", args=[existing.pk]) if existing else "",
+        },
     )
 
 
@@ -311,6 +330,9 @@ def case_context(request: HttpRequest, k: CaseKind, case: Any) -> dict[str, Any]
         "is_owner": case.applicant_id == user.pk,
         "is_open": k.is_open(case),
         "can_withdraw": k.withdraw is not None and k.is_open(case),
+        "can_add_evidence": k.add_evidence is not None
+        and k.is_open(case)
+        and not k.needs_supplement(case),
         "needs_supplement": k.needs_supplement(case),
         "supplement_form": SupplementForm(),
         "evidence_url": f"{k.code}-evidence",
@@ -320,16 +342,38 @@ def case_context(request: HttpRequest, k: CaseKind, case: Any) -> dict[str, Any]
 
 @login_required
 def case_list(request: HttpRequest, kind_code: str) -> HttpResponse:
+    """Every case of a kind the user may see — completed ones included — with search (reference,
+    subject code or name) and filters (status, department)."""
     k = _kind_or_404(kind_code)
     qs = k.visible_to(request.user).order_by(*k.order_by)
     status = request.GET.get("status") or ""
     if status in k.status_labels():
         qs = qs.filter(status=status)
+    q = (request.GET.get("q") or "").strip()[:100]
+    if q:
+        cond = Q()
+        for f in k.search_fields:
+            cond |= Q(**{f"{f}__icontains": q})
+        qs = qs.filter(cond)
+    department = request.GET.get("department") or ""
+    if department and request.user.is_staff_member:  # type: ignore[union-attr]
+        qs = qs.filter(**{k.department_field: department})
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
     return render(
         request,
         "processes/case_list.html",
-        {"k": k, "page": page, "status": status, "statuses": k.status_labels()},
+        {
+            "k": k,
+            "page": page,
+            "status": status,
+            "statuses": k.status_labels(),
+            "q": q,
+            "department": department,
+            "departments": Department.objects.order_by("code"),
+            "query": params.urlencode(),
+        },
     )
 
 
@@ -382,6 +426,25 @@ def case_supplement(request: HttpRequest, kind_code: str, pk: int) -> HttpRespon
             _("补正内容有误：%(errors)s")
             % {"errors": "; ".join(str(e) for e in form.errors.values())},
         )
+    return redirect(k.detail_url_name, pk=pk)
+
+
+@login_required
+@require_POST
+def case_add_evidence(request: HttpRequest, kind_code: str, pk: int) -> HttpResponse:
+    k = _kind_or_404(kind_code)
+    if k.add_evidence is None:
+        raise Http404
+    case = get_object_or_404(k.visible_to(request.user), pk=pk)
+    form = SupplementForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            rows = k.add_evidence(case=case, by=request.user, files=form.cleaned_data["evidence"])
+            messages.success(request, _("已补充 %(n)d 份材料。") % {"n": len(rows)})
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+    else:
+        messages.error(request, "; ".join(str(e) for e in form.errors.values()))
     return redirect(k.detail_url_name, pk=pk)
 
 

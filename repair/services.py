@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 from notifications.services import notify, notify_queue
 from workflow_app.accounts.models import QUEUE_CENTRE, QUEUE_SUPERVISORS, User, department_queue
 from workflow_app.api import Conflict, Forbidden, NotFound, ServiceError
-from workflow_app.cases.evidence import evidence_store
+from workflow_app.cases.evidence import evidence_add_to_open_case, evidence_store
 from workflow_app.cases.transitions import (
     audit_case,
     case_deadline_open,
@@ -496,3 +496,10 @@ def repair_revoke(*, repair: Repair, by: User, reason: str) -> Repair:
         )
         _notify_applicant(obj, "repair.revoked", reason=reason, publicity_end=end.isoformat())
         return obj
+
+
+def repair_add_evidence(*, repair: Repair, by: User, files: Sequence[Any]) -> list[Any]:
+    """The owner adds materials to an open repair (no change of state)."""
+    return evidence_add_to_open_case(
+        model=Repair, evidence=Evidence, case_id=repair.pk, by=by, files=files
+    )

@@ -134,6 +134,8 @@ COMMITMENT = register(
         is_open=lambda case: case.is_open,
         initial_route=_initial_route,
         queue_related=("subject",),
+        search_fields=("reference", "subject__name", "subject__identifier_display", "matter_title"),
+        department_field="department__code",
         queue_row=lambda c: {
             "subject_name": c.subject.name,
             "record_title": c.matter_title,

@@ -139,6 +139,9 @@ OBJECTION = register(
             objection=case, by=by, reason=reason
         ),
         lapse=lambda *, case, at: svc.objection_lapse(objection=case, at=at),
+        add_evidence=lambda *, case, by, files: svc.objection_add_evidence(
+            objection=case, by=by, files=files
+        ),
         to_lapse=objections_to_lapse,
         is_open=lambda case: case.is_open,
         needs_supplement=lambda case: case.status == Status.NEEDS_SUPPLEMENT,

@@ -121,6 +121,9 @@ REPAIR = register(
             repair=case, by=by, reason=reason
         ),
         lapse=lambda *, case, at: svc.repair_lapse(repair=case, at=at),
+        add_evidence=lambda *, case, by, files: svc.repair_add_evidence(
+            repair=case, by=by, files=files
+        ),
         to_lapse=repairs_to_lapse,
         is_open=lambda case: case.is_open,
         needs_supplement=lambda case: case.status == Status.NEEDS_SUPPLEMENT,

@@ -89,3 +89,51 @@ def test_after_completing_the_caseworker_sees_what_was_decided_and_where_it_went
     assert r.redirect_chain[-1][0] == f"/objections/{case}/"
     assert "已办理" in page and "受理" in page and "下一环节：平台核查（信用中心）" in page
     assert "办理当前任务" in page  # a link to the next task
+
+
+def test_staff_case_lists_search_and_filter_completed_cases_included(
+    centre_user, applicant, company, samr, case
+):
+    from objections.models import Objection
+
+    web = _web(centre_user)
+    o = Objection.objects.get(pk=case)
+    page = web.get(f"/objections/?q={o.reference}").content.decode()
+    assert o.reference in page and company.name in page
+    assert o.reference in web.get(f"/objections/?q={company.identifier}").content.decode()
+    assert o.reference not in web.get("/objections/?q=nothing-like-it").content.decode()
+    assert o.reference in web.get("/objections/?department=SAMR").content.decode()
+    assert o.reference not in web.get("/objections/?department=EMB").content.decode()
+    web.post(f"/objections/{case}/withdraw/")  # staff cannot withdraw; still listed either way
+    assert web.get("/repairs/").status_code == 200 and web.get("/commitments/").status_code == 200
+
+
+def test_applicant_dead_ends_are_gone(
+    applicant, company, samr, case, django_capture_on_commit_callbacks
+):
+    from objections.models import Objection
+    from tests.processes.helpers import pdf_file
+
+    web = _web(applicant)
+    o = Objection.objects.get(pk=case)
+    # the report links the open case instead of a second objection button
+    report = web.get(f"/report/{company.identifier}/").content.decode()
+    assert (
+        f"/objections/{case}/" in report and f"/objections/new/?record={o.record_id}" not in report
+    )
+    assert o.record.content[:10] in report  # the record's content is shown
+    # the filing page of that record points to the open case
+    page = web.get(f"/objections/new/?record={o.record_id}").content.decode()
+    assert 'id="existing-case"' in page and f"/objections/{case}/" in page
+    # the case page lets the owner add materials while it is open
+    page = web.get(f"/objections/{case}/").content.decode()
+    assert 'id="add-materials"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        r = web.post(
+            f"/objections/{case}/materials/", {"evidence": [pdf_file("补充.pdf")]}, follow=True
+        )
+    assert "已补充 1 份材料" in r.content.decode()
+    assert o.evidence.filter(original_name="补充.pdf").exists()
+    # the home page's way in leads to choosing a record, not an error
+    r = web.get("/objections/new/", follow=True)
+    assert r.redirect_chain[-1][0] == f"/report/{company.identifier}/"

@@ -18,12 +18,14 @@ from __future__ import annotations
 import datetime
 import os
 import re
+import tempfile
 from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.utils import timezone
@@ -74,11 +76,24 @@ def _storage_name(case: Any, item: CheckedFile) -> str:
     return f"{EVIDENCE_ROOT}/{case.CASE_KIND}/{case.pk}/{item.sha256[:16]}-{base}{ext}"
 
 
-def _write(model: type[EvidenceBase], pk: int, name: str, upload: Any) -> None:
+def _spool(upload: Any) -> Any:
+    """A private copy of the upload's bytes (memory up to 1 MB, then a temporary file): the
+    request's upload may be closed by the time the transaction commits."""
+    spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)
     upload.seek(0)
-    saved = default_storage.save(name, upload)
-    if saved != name:  # the same file twice in one case: storage picked another name
-        model._default_manager.filter(pk=pk).update(file=saved)
+    for chunk in iter(lambda: upload.read(65536), b""):
+        spool.write(chunk)
+    spool.seek(0)
+    return spool
+
+
+def _write(model: type[EvidenceBase], pk: int, name: str, spool: Any) -> None:
+    try:
+        saved = default_storage.save(name, File(spool, name=name))
+        if saved != name:  # the same file twice in one case: storage picked another name
+            model._default_manager.filter(pk=pk).update(file=saved)
+    finally:
+        spool.close()
 
 
 def evidence_store(
@@ -105,7 +120,7 @@ def evidence_store(
         row.file.name = _storage_name(case, item)
         row._history_user = by  # type: ignore[attr-defined]
         row.save()
-        transaction.on_commit(partial(_write, model, row.pk, row.file.name, item.upload))
+        transaction.on_commit(partial(_write, model, row.pk, row.file.name, _spool(item.upload)))
         rows.append(row)
     return rows
 
@@ -151,3 +166,39 @@ def evidence_remove_orphans(*, older_than: datetime.timedelta | None = None) -> 
             default_storage.delete(name)
             removed += 1
     return removed
+
+
+def evidence_add_to_open_case(
+    *, model: type[Any], evidence: type[EvidenceBase], case_id: int, by: Any, files: Sequence[Any]
+) -> list[EvidenceBase]:
+    """The owner adds materials to an open case of any kind (no change of state); the addition is
+    on the case's timeline."""
+    from django.utils.translation import gettext as _t
+
+    from workflow_app.api import Conflict, NotFound, ServiceError
+    from workflow_app.uploads import check_evidence_files
+
+    from .transitions import audit_case, lock_case
+
+    checked = check_evidence_files(list(files)) if files else []
+    if not checked:
+        raise ServiceError(_t("请选择要上传的材料。"), code="evidence_empty")
+    with transaction.atomic():
+        case = lock_case(model, case_id)
+        if case.applicant_id != getattr(by, "pk", None):
+            raise NotFound(_t("未找到该案件。"))
+        if not case.is_open:
+            raise Conflict(_t("案件已办结，不能再补充材料。"), code="wrong_state")
+        rows = evidence_store(
+            model=evidence, case=case, files=checked, by=by, stage=EvidenceBase.Stage.SUPPLEMENT
+        )
+        audit_case(
+            case,
+            before=case.status,
+            by=by,
+            msg="case.evidence_added",
+            event="note",
+            params={"files": len(rows)},
+            data={"files": [c.name for c in checked]},
+        )
+        return rows
