@@ -31,12 +31,12 @@ def test_good_password_logs_in_and_lands_on_home(client, applicant):
     assert applicant.subject.name in response.content.decode()
 
 
-@override_settings(DEBUG=True)
-def test_demo_hint_is_shown_in_debug(client):
+@override_settings(DEMO_MODE=True)
+def test_demo_hint_is_shown_in_demo_mode(client):
     assert "demo-pass-2026" in client.get("/accounts/login/").content.decode()
 
 
-@override_settings(DEBUG=False)
+@override_settings(DEBUG=False, DEMO_MODE=False)
 def test_demo_hint_is_hidden_in_production(client):
     assert "demo-pass-2026" not in client.get("/accounts/login/").content.decode()
 
@@ -107,3 +107,34 @@ def test_language_switch_to_english_changes_the_page_language(client):
 def test_page_loads_no_external_resources(client):
     html = client.get("/").content.decode()
     assert "https://" not in html and "http://" not in html
+
+
+def test_login_from_the_login_page_lands_on_home(client, applicant):
+    page = client.get("/accounts/login/").content.decode()
+    assert 'href="/accounts/login/?next=' not in page  # the header's 登录 carries no next
+    r = client.post(
+        "/accounts/login/?next=/accounts/login/",
+        {"username": "applicant", "password": "demo-pass-2026"},
+    )
+    assert r.status_code == 302 and r["Location"] == "/"
+
+
+def test_chinese_by_default_whatever_the_browser_says_and_a_choice_sticks(client):
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="zh-hans"' in page
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert 'lang="en"' in page
+    assert 'lang="en"' in client.get("/verify/").content.decode()
+
+
+@override_settings(DEBUG=False)
+def test_own_error_pages_and_favicon(client):
+    r = client.get("/no-such-page/")
+    assert r.status_code == 404 and 'id="error-404"' in r.content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert "Page not found" in client.get("/no-such-page/").content.decode()
+    assert client.get("/favicon.ico").status_code == 301
+    from django.template.loader import render_to_string
+
+    assert 'id="error-500"' in render_to_string("500.html")

@@ -29,12 +29,18 @@ DEMO_USERNAMES = (
 
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
+
+    def get_redirect_url(self) -> str:
+        """Never back to the login form itself (the header's 登录 on the login page)."""
+        url = super().get_redirect_url()
+        return "" if url.startswith(reverse(settings.LOGIN_URL)) else url
+
     authentication_form = LoginForm
     redirect_authenticated_user = False  # True loops when "next" is forbidden to this user
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["demo_usernames"] = DEMO_USERNAMES if settings.DEBUG else ()
+        context["demo_usernames"] = DEMO_USERNAMES if settings.DEMO_MODE else ()
         return context
 
 

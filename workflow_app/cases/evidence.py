@@ -79,7 +79,7 @@ def _storage_name(case: Any, item: CheckedFile) -> str:
 def _spool(upload: Any) -> Any:
     """A private copy of the upload's bytes (memory up to 1 MB, then a temporary file): the
     request's upload may be closed by the time the transaction commits."""
-    spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)
+    spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 - closed by _write
     upload.seek(0)
     for chunk in iter(lambda: upload.read(65536), b""):
         spool.write(chunk)
