@@ -232,7 +232,7 @@ def report_section(subject: Subject, viewer: Any = None) -> dict[str, Any]:
             "kind_label": str(c.get_kind_display()),
             "matter_title": c.matter_title,
             "department": c.department.code if c.department else None,
-            "department_name": c.department.name if c.department else None,
+            "department_name": c.department.display_name if c.department else None,
             "signed_date": timezone.localdate(c.signed_at).isoformat(),
             "status": c.status,
             "status_label": str(c.get_status_display()),

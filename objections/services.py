@@ -81,7 +81,7 @@ def _notify_applicant(objection: Objection, event: str, **extra: Any) -> None:
 
 def _issue_decision(
     objection: Objection, *, by: User | None, decision: str, summary: str, params: dict[str, Any]
-) -> None:
+) -> Any:
     dept = objection.record.department
     by_department = (
         objection.status == Status.RESOLVED and by is not None and by.role == "department"

@@ -30,6 +30,7 @@ QUEUE_COLUMNS = (
     "case_status",
     "department__code",
     "department__name",
+    "department__name_en",
     "owner__username",
 )
 

@@ -534,7 +534,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         row["case_status_label"] = status_labels.get(t.case_kind, {}).get(
             t.case_status, t.case_status
         )
-        row["department_name"] = t.department.name if t.department_id else ""  # type: ignore[union-attr]
+        row["department_name"] = t.department.display_name if t.department_id else ""  # type: ignore[union-attr]
         rows.append(row)
     assignees = _assignee_groups({t.queue for t in tasks}) if request.user.is_supervisor else []  # type: ignore[union-attr]
     sort_params = request.GET.copy()

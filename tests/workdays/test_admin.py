@@ -35,41 +35,49 @@ def test_admin_adds_a_local_holiday_and_it_applies_at_once(admin_client, admin_u
     assert record.history_user == admin_user
 
 
-def test_admin_adds_a_policy_version_from_json(admin_client):
-    page = admin_client.get("/admin/workdays/policyversion/add/")
-    assert page.status_code == 200
-    assert "objection_verification_days" in page.content.decode()
+def _policy_post(**changes):
+    """The add form as an administrator submits it: every field prefilled, some changed."""
+    from workflow_app.workdays.admin import _param_fields
+
+    data = {"effective_from_0": "2026-01-01", "effective_from_1": "00:00:00", "note": "调整"}
+    for name, _key, field in _param_fields():
+        value = changes.get(name, field.initial)
+        if isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        elif isinstance(value, list):
+            data[name] = value
+        else:
+            data[name] = str(value)
+    return data
+
+
+def test_admin_edits_the_policy_one_field_per_parameter(admin_client):
+    page = admin_client.get("/admin/workdays/policyversion/add/").content.decode()
+    assert 'name="p__objection_verification_days"' in page
+    assert 'name="p__repair_min_publicity_months__general"' in page
+    assert "个工作日" in page and "Guangzhou objection guide" in page  # unit and source
 
     response = admin_client.post(
         "/admin/workdays/policyversion/add/",
-        {
-            "effective_from_0": "2026-01-01",
-            "effective_from_1": "00:00:00",
-            "note": "调整核查期限",
-            "changes": '{"objection_verification_days": 15}',
-        },
+        _policy_post(p__objection_verification_days=15, p__repair_min_publicity_months__general=6),
     )
 
     assert response.status_code == 302
     version_id, params = current_policy()
     assert version_id == PolicyVersion.objects.get().pk
     assert params["objection_verification_days"] == 15
+    assert params["repair_min_publicity_months"] == {"minor": 0, "general": 6, "serious": 12}
     detail = admin_client.get(f"/admin/workdays/policyversion/{version_id}/change/")
     assert detail.status_code == 200
 
 
-def test_admin_policy_form_refuses_an_unknown_parameter(admin_client):
+def test_admin_policy_form_refuses_a_wrong_value(admin_client):
     response = admin_client.post(
-        "/admin/workdays/policyversion/add/",
-        {
-            "effective_from_0": "2026-01-01",
-            "effective_from_1": "00:00:00",
-            "note": "错误",
-            "changes": '{"no_such_parameter": 1}',
-        },
+        "/admin/workdays/policyversion/add/", _policy_post(p__objection_verification_days=0)
     )
     assert response.status_code == 200
-    assert "no_such_parameter" in response.content.decode()
+    assert "objection_verification_days" in response.content.decode()
     assert not PolicyVersion.objects.exists()
 
 

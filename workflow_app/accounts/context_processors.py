@@ -11,3 +11,21 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is not None and user.is_authenticated:
         unread = user.notifications.filter(read_at__isnull=True).count()
     return {"unread_notifications": unread}
+
+
+def admin_calendar_warning(request: HttpRequest) -> dict[str, Any]:
+    """On the admin's pages, the years whose official calendar is missing (deadlines in them are
+    provisional, weekends only) — the same finding as the system check ``workdays.W001``."""
+    if not request.path.startswith("/admin/"):
+        return {}
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_staff:
+        return {}
+    from django.db import DatabaseError
+
+    from workflow_app.workdays.checks import uncovered_years
+
+    try:
+        return {"calendar_uncovered_years": uncovered_years()}
+    except DatabaseError:
+        return {}

@@ -16,7 +16,7 @@ class RegistryConfig(AppConfig):
         register_labels("category", Category.choices)
 
         def department_name(code: str) -> str:
-            name = Department.objects.filter(code=code).values_list("name", flat=True).first()
-            return name or code
+            dept = Department.objects.filter(code=code).only("name", "name_en").first()
+            return dept.display_name if dept else code
 
         register_label_resolver("department", department_name)

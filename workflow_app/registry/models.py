@@ -68,6 +68,15 @@ class Department(models.Model):
     def __str__(self) -> str:
         return f"{self.name}（{self.code}）"
 
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language (English when chosen and known)."""
+        from django.utils.translation import get_language
+
+        if (get_language() or "").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
+
 
 class Subject(models.Model):
     """A legal or natural person.

@@ -19,8 +19,17 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .calendar import explain, invalidate_cache
 from .models import CalendarDay, CalendarYear, Deadline, PolicyVersion
-from .policy import current_policy, policy_update, policy_validate
-from .services import calendar_day_delete, calendar_day_set
+from .policy import (
+    _KINDS,
+    DEFAULTS,
+    GRADES,
+    PARAM_INFO,
+    SEVERITIES,
+    current_policy,
+    policy_update,
+    policy_validate,
+)
+from .services import calendar_day_delete, calendar_day_set, calendar_load, calendar_parse_csv
 
 
 @admin.register(CalendarDay)
@@ -51,10 +60,87 @@ class CalendarDayAdmin(SimpleHistoryAdmin):
             )
 
 
+class CalendarUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("日历 CSV 文件"),
+        help_text=_("表头 date,kind（可加 note 列）；kind 为 holiday 或 workday；UTF-8 编码。"),
+    )
+    source = forms.CharField(
+        label=_("来源说明"),
+        required=False,
+        max_length=200,
+        help_text=_("例如国务院办公厅通知文号；默认使用文件名。"),
+    )
+
+
 @admin.register(CalendarYear)
 class CalendarYearAdmin(SimpleHistoryAdmin):
     list_display = ("year", "source", "loaded_at")
     readonly_fields = ("loaded_at",)
+    change_list_template = "admin/workdays/calendaryear/change_list.html"
+
+    def get_urls(self) -> list[Any]:
+        from django.urls import path
+
+        custom = [
+            path(
+                "upload/",
+                self.admin_site.admin_view(self.upload_view),
+                name="workdays_calendaryear_upload",
+            )
+        ]
+        return custom + super().get_urls()
+
+    def upload_view(self, request: HttpRequest) -> Any:
+        """Upload a year's official calendar as CSV: the same validation and service as the
+        ``load_calendar`` command (every bad line named, nothing loaded if any is bad)."""
+        from django.contrib import messages
+        from django.shortcuts import redirect
+        from django.template.response import TemplateResponse
+
+        if not self.has_add_permission(request):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        form = CalendarUploadForm(request.POST or None, request.FILES or None)
+        errors: list[str] = []
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                text = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                errors = [gettext("文件不是 UTF-8 编码，请另存为 UTF-8 后重试。")]
+            else:
+                entries, errors = calendar_parse_csv(text)
+            if not errors:
+                result = calendar_load(
+                    entries=entries,
+                    source=form.cleaned_data["source"] or upload.name,
+                    by=request.user,
+                )
+                messages.success(
+                    request,
+                    gettext(
+                        "已导入 %(years)s 年日历：新增 %(created)s 天，更新 %(updated)s 天，"
+                        "未变 %(unchanged)s 天；重新计算临时期限 %(n)s 个。"
+                    )
+                    % {
+                        "years": "、".join(str(y) for y in result.years),
+                        "created": result.created,
+                        "updated": result.updated,
+                        "unchanged": result.unchanged,
+                        "n": len(result.recomputed),
+                    },
+                )
+                return redirect("admin:workdays_calendaryear_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("导入日历 CSV"),
+            "form": form,
+            "errors": errors,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/workdays/calendaryear/upload.html", context)
 
     def save_model(self, request: HttpRequest, obj: CalendarYear, form: Any, change: bool) -> None:
         obj._change_reason = gettext("管理员在后台修改")  # type: ignore[attr-defined]
@@ -73,31 +159,90 @@ class CalendarYearAdmin(SimpleHistoryAdmin):
             self.delete_model(request, obj)
 
 
+def _param_fields() -> list[tuple[str, str, forms.Field]]:
+    """One form field per policy parameter (nested ones per severity or grade), each with its
+    unit, default and source: ``(field name, parameter, field)``."""
+    from workflow_app.registry.models import Category
+
+    _version, current = current_policy()
+    out: list[tuple[str, str, forms.Field]] = []
+    for key, default in DEFAULTS.items():
+        label, unit, source = PARAM_INFO.get(key, (key, "", ""))
+        kind = _KINDS[key]
+        value = current.get(key, default)
+        help_text = format_html(
+            "{}{}{}",
+            f"{unit} · " if unit else "",
+            gettext("默认：%(d)s") % {"d": json.dumps(default, ensure_ascii=False)},
+            f" · {gettext('来源')}：{source}" if source else "",
+        )
+        if kind in ("severity_months", "ratios"):
+            subkeys = SEVERITIES if kind == "severity_months" else GRADES
+            for sub in subkeys:
+                field: forms.Field = (
+                    forms.IntegerField(min_value=0, max_value=1200)
+                    if kind == "severity_months"
+                    else forms.FloatField(min_value=0, max_value=1)
+                )
+                field.label = f"{label} · {sub}"
+                field.initial = value.get(sub)
+                field.help_text = help_text
+                out.append((f"p__{key}__{sub}", key, field))
+            continue
+        if kind == "bool":
+            field = forms.BooleanField(required=False, initial=value)
+        elif kind == "categories":
+            field = forms.MultipleChoiceField(
+                choices=Category.choices,
+                required=False,
+                initial=value,
+                widget=forms.CheckboxSelectMultiple,
+            )
+        elif kind == "factor":
+            field = forms.FloatField(min_value=0, max_value=1, initial=value)
+        elif kind == "severity":
+            field = forms.ChoiceField(choices=[(s, s) for s in SEVERITIES], initial=value)
+        else:
+            field = forms.IntegerField(min_value=0, max_value=3650, initial=value)
+        field.label = label
+        field.help_text = help_text
+        out.append((f"p__{key}", key, field))
+    return out
+
+
 class PolicyVersionForm(forms.ModelForm):
-    changes = forms.JSONField(
-        label=_("修改的参数（JSON）"),
-        help_text=_(
-            '只需填写要修改的参数，例如 {"objection_verification_days": 15}；其余沿用现行值。'
-        ),
-        initial=dict,
-    )
+    """A new policy version: one field per parameter, prefilled with the values in force; only
+    the ones changed are recorded as changes (and validated together)."""
 
     class Meta:
         model = PolicyVersion
         fields = ("effective_from", "note")
 
-    def clean_changes(self) -> dict[str, Any]:
-        changes = self.cleaned_data.get("changes") or {}
-        policy_validate(changes)
-        return changes
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._params = _param_fields()
+        for name, _key, field in self._params:
+            self.fields[name] = field
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        changes = cleaned.get("changes")
-        if changes is not None and not self.errors:
-            _version, merged = current_policy(cleaned.get("effective_from"))
-            merged.update(changes)
-            policy_validate(changes, merged=merged)
+        if self.errors:
+            return cleaned
+        _version, merged = current_policy(cleaned.get("effective_from"))
+        wanted: dict[str, Any] = {}
+        for name, key, _field in self._params:
+            value = cleaned.get(name)
+            if name.count("__") == 2:
+                sub = name.rsplit("__", 1)[1]
+                wanted.setdefault(key, dict(merged[key]))[sub] = value
+            else:
+                wanted[key] = list(value) if isinstance(value, (list, tuple)) else value
+        changes = {k: v for k, v in wanted.items() if v != merged.get(k)}
+        try:
+            policy_validate(changes, merged={**merged, **changes})
+        except forms.ValidationError:
+            raise
+        cleaned["changes"] = changes
         return cleaned
 
 
@@ -112,6 +257,7 @@ class PolicyVersionAdmin(SimpleHistoryAdmin):
     ) -> Any:
         if obj is None:
             kwargs["form"] = PolicyVersionForm
+            kwargs["fields"] = ("effective_from", "note")  # the parameter fields are the form's own
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -120,7 +266,7 @@ class PolicyVersionAdmin(SimpleHistoryAdmin):
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is not None:
             return self.fields
-        return ("effective_from", "note", "changes", "current_params_display")
+        return ("effective_from", "note", *[name for name, _k, _f in _param_fields()])
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Versions are immutable; viewing them stays possible through the view permission.

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import PolicyVersion
 
@@ -56,6 +57,97 @@ DEFAULTS: dict[str, Any] = {
     "red_list_check_factor": 0.5,
     "breach_record_severity": "general",
     "breach_publicity_months": 12,
+}
+
+# What an administrator reads beside each parameter: label, unit, and where the default comes from.
+PARAM_INFO: dict[str, tuple[Any, Any, Any]] = {
+    "objection_intake_days": (
+        gettext_lazy("异议受理期限"),
+        gettext_lazy("个工作日"),
+        "Guangzhou objection guide",
+    ),
+    "objection_platform_check_days": (
+        gettext_lazy("异议平台核查期限"),
+        gettext_lazy("个工作日"),
+        "Guangzhou objection guide",
+    ),
+    "objection_verification_days": (
+        gettext_lazy("信源单位核查期限"),
+        gettext_lazy("个工作日"),
+        "Guangzhou objection guide",
+    ),
+    "supplement_days": (
+        gettext_lazy("申请人补正期限"),
+        gettext_lazy("个工作日"),
+        gettext_lazy("地方实践"),
+    ),
+    "repair_intake_days": (
+        gettext_lazy("修复受理与转办期限"),
+        gettext_lazy("个工作日"),
+        "国办发〔2025〕22号",
+    ),
+    "repair_decision_days": (
+        gettext_lazy("认定单位修复决定期限"),
+        gettext_lazy("个工作日"),
+        "国办发〔2025〕22号",
+    ),
+    "repair_total_days": (
+        gettext_lazy("修复办结总期限"),
+        gettext_lazy("个工作日"),
+        "国办发〔2025〕22号",
+    ),
+    "sync_days": (gettext_lazy("结果同步期限"), gettext_lazy("个工作日"), gettext_lazy("地方实践")),
+    "repair_min_publicity_months": (
+        gettext_lazy("修复前最短公示期"),
+        gettext_lazy("个月"),
+        "信用修复管理办法（2026）",
+    ),
+    "max_publicity_months": (
+        gettext_lazy("最长公示期"),
+        gettext_lazy("个月"),
+        "信用修复管理办法（2026）",
+    ),
+    "repeat_repair_window_months": (
+        gettext_lazy("重复修复限制期"),
+        gettext_lazy("个月"),
+        gettext_lazy("地方实践"),
+    ),
+    "repeat_repair_check": (gettext_lazy("启用重复修复限制"), "", gettext_lazy("地方实践")),
+    "non_repairable_categories": (gettext_lazy("不可修复的信息类别"), "", gettext_lazy("地方实践")),
+    "notification_verification_months": (
+        gettext_lazy("告知承诺核查期限"),
+        gettext_lazy("个月"),
+        gettext_lazy("北京实践"),
+    ),
+    "deficiency_supplement_days": (
+        gettext_lazy("容缺补正默认期限"),
+        gettext_lazy("个工作日"),
+        gettext_lazy("地方实践"),
+    ),
+    "breach_review_days": (
+        gettext_lazy("违诺审查期限"),
+        gettext_lazy("个工作日"),
+        gettext_lazy("地方实践"),
+    ),
+    "reminder_days_before": (gettext_lazy("到期前提醒"), gettext_lazy("个工作日"), ""),
+    "random_check_ratio": (
+        gettext_lazy("双随机抽查比例（按信用等级）"),
+        gettext_lazy("比例 0–1"),
+        gettext_lazy("等级关联的双随机实践"),
+    ),
+    "evidence_required": (gettext_lazy("提出异议须上传证明材料"), "", ""),
+    "random_check_verification_days": (
+        gettext_lazy("抽查核查期限"),
+        gettext_lazy("个工作日"),
+        gettext_lazy("地方实践"),
+    ),
+    "red_list_check_factor": (
+        gettext_lazy("红名单抽查比例系数"),
+        gettext_lazy("系数 0–1"),
+        gettext_lazy("福田实践"),
+    ),
+    "breach_record_severity": (gettext_lazy("违诺失信信息的严重程度"), "", ""),
+    "breach_publicity_months": (gettext_lazy("违诺失信信息公示期"), gettext_lazy("个月"), ""),
 }
 
 # Kinds of parameter, used to validate updates.
