@@ -24,3 +24,16 @@ class CaseProcessAdmin(CaseTaskAdmin):
     list_display = ("id", "case_kind", "case_id", "status", "created", "finished")
     list_filter = ("status", "case_kind")
     search_fields = ()
+
+
+# viewflow registers admin pages for its own Process and Task tables, which this project does not
+# use (its flows run on CaseProcess/CaseTask above); they would show as untranslated, empty lists.
+def _unregister_viewflow_defaults() -> None:
+    from viewflow.workflow.models import Process, Task
+
+    for model in (Process, Task):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+
+
+_unregister_viewflow_defaults()
