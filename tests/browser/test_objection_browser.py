@@ -75,7 +75,7 @@ def test_objection_modified_end_to_end(browser_page, live_server, tmp_path):
     page.screenshot(path=str(SHOTS / "objection-4-intake.png"), full_page=True)
     page.click(".decision-form button[type=submit]")
     page.wait_for_load_state()
-    assert "办理完成" in page.content()  # lands on the case, which says what was decided
+    assert "已办理" in page.content()  # lands on the case, which says what was decided
     page.goto(f"{base}/queue/")
     page.click("#queue-table a.btn")
     page.check("input[name=decision][value=forward]")
