@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from workflow_app.cases.selectors import case_common_dict
+from workflow_app.cases.selectors import case_common_dict, cases_visible_to
 from workflow_app.registry.models import Department, RecordStatus, Subject
 from workflow_app.workdays.models import Deadline
 
@@ -25,15 +25,7 @@ def commitments_visible_to(user: Any) -> QuerySet[Commitment]:
     qs = Commitment.objects.select_related(
         "subject", "department", "repair", "signer", "breach_record"
     )
-    if not user.is_authenticated:
-        return qs.none()
-    if user.role == "applicant":
-        return qs.filter(subject_id=user.subject_id) if user.subject_id else qs.none()
-    if user.role in ("centre", "supervisor", "admin"):
-        return qs
-    if user.role == "department" and user.department_id:
-        return qs.filter(department_id=user.department_id)
-    return qs.none()
+    return cases_visible_to(qs, user, department_field="department_id")
 
 
 def unrepaired_breaches(subject: Subject) -> list[Commitment]:

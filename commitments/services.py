@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from notifications.services import notify, notify_queue
+from notifications.services import case_context, notify_case, notify_queue
 from repair.models import Repair
 from repair.models import Status as RepairStatus
 from repair.services import repair_revoke
@@ -115,40 +115,18 @@ def case_url(c: Commitment) -> str:
 
 
 def _context(c: Commitment, **extra: Any) -> dict[str, Any]:
-    ctx = {
-        "reference": c.reference,
-        "matter_title": c.matter_title,
-        "subject": c.subject.name,
-        "kind": c.kind,
-        "status": c.status,
-    }
-    ctx.update({k: str(v) for k, v in extra.items()})
-    return ctx
+    return case_context(c, **extra)
 
 
 def _notify_signer(c: Commitment, event: str, **extra: Any) -> None:
-    notify(
-        event=event,
-        recipients=[c.signer],
-        context=_context(c, **extra),
-        case_kind=CASE_KIND,
-        case_id=c.pk,
-        url=case_url(c),
-    )
+    notify_case(c, event, recipients=[c.signer], **extra)
 
 
 def _notify_department(c: Commitment, event: str, **extra: Any) -> None:
     if c.department_id is None:
         return
-    notify_queue(
-        queue=department_queue(c.department.code),  # type: ignore[union-attr]
-        event=event,
-        context=_context(c, **extra),
-        case_kind=CASE_KIND,
-        case_id=c.pk,
-        url=case_url(c),
-        channels=("inapp", "email"),
-    )
+    queue = department_queue(c.department.code)  # type: ignore[union-attr]
+    notify_case(c, event, queue=queue, channels=("inapp", "email"), **extra)
 
 
 def commitment_exclusion(subject: Subject) -> str | None:

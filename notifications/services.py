@@ -382,3 +382,50 @@ def sweep_escalations(*, now: datetime.datetime | None = None, limit: int = 5000
             )
             escalated += 1
     return escalated
+
+
+# --- case notifications (every case kind) ---------------------------------------------------------
+
+
+def case_context(case: Any, **extra: Any) -> dict[str, Any]:
+    """The placeholders every case event text may use, plus the event's own (as text)."""
+    record = getattr(case, "record", None)
+    ctx: dict[str, Any] = {
+        "reference": case.reference,
+        "record_title": record.title if record is not None else "",
+        "matter_title": getattr(case, "matter_title", ""),
+        "subject": case.subject.name,
+        "status": case.status,
+    }
+    if hasattr(case, "kind") and isinstance(case.kind, str):
+        ctx["kind"] = case.kind
+    ctx.update({k: str(v) for k, v in extra.items()})
+    return ctx
+
+
+def notify_case(
+    case: Any,
+    event: str,
+    *,
+    recipients: Iterable[User] | None = None,
+    queue: str | None = None,
+    url: str | None = None,
+    channels: tuple[str, ...] = ("inapp", "email", "sms"),
+    **extra: Any,
+) -> int:
+    """Notify about a case: its applicant (default), given people, or a task group; the link
+    goes to the case page unless another is given."""
+    common: dict[str, Any] = {
+        "event": event,
+        "context": case_context(case, **extra),
+        "case_kind": case.CASE_KIND,
+        "case_id": case.pk,
+        "url": url if url is not None else _case_url(case.CASE_KIND, case.pk),
+        "channels": channels,
+    }
+    if queue is not None:
+        return notify_queue(queue=queue, **common)
+    people = (
+        list(recipients) if recipients is not None else [User.objects.get(pk=case.applicant_id)]
+    )
+    return notify(recipients=people, **common)

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from workflow_app.cases.selectors import case_common_dict
+from workflow_app.cases.selectors import case_common_dict, cases_visible_to
 from workflow_app.registry.models import CreditRecord
 from workflow_app.workdays.models import Deadline
 
@@ -24,19 +24,8 @@ def objection_status(objection_id: int) -> str:
 
 
 def objections_visible_to(user: Any) -> QuerySet[Objection]:
-    """Applicants see their own subject's objections; centre staff and supervisors see all;
-    department staff see objections about records of their department."""
     qs = Objection.objects.select_related("record", "record__department", "subject", "applicant")
-    if not user.is_authenticated:
-        return qs.none()
-    role = user.role
-    if role == "applicant":
-        return qs.filter(subject_id=user.subject_id) if user.subject_id else qs.none()
-    if role in ("centre", "supervisor", "admin"):
-        return qs
-    if role == "department" and user.department_id:
-        return qs.filter(record__department_id=user.department_id)
-    return qs.none()
+    return cases_visible_to(qs, user, department_field="record__department_id")
 
 
 def objections_to_lapse(now: datetime.datetime | None = None) -> list[int]:

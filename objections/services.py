@@ -18,14 +18,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from notifications.services import notify, notify_queue
+from notifications.services import case_context, notify_case, notify_queue
 from workflow_app.accounts.models import QUEUE_CENTRE, User, department_queue
 from workflow_app.api import Conflict, Forbidden, NotFound, ServiceError
-from workflow_app.cases.evidence import evidence_store
+from workflow_app.cases.evidence import evidence_add_to_open_case, evidence_store
 from workflow_app.cases.transitions import (
     audit_case,
     case_deadline_open,
     case_deadlines_close,
+    case_supplement_deadline_open,
     case_transition,
     save_case,
 )
@@ -57,26 +58,12 @@ def case_url(objection: Objection) -> str:
     return reverse("objection-detail", args=[objection.pk])
 
 
-def _context(objection: Objection, **extra: Any) -> dict[str, Any]:
-    ctx = {
-        "reference": objection.reference,
-        "record_title": objection.record.title,
-        "subject": objection.subject.name,
-        "status": objection.status,
-    }
-    ctx.update({k: str(v) for k, v in extra.items()})
-    return ctx
+def _context(case: Any, **extra: Any) -> dict[str, Any]:
+    return case_context(case, **extra)
 
 
-def _notify_applicant(objection: Objection, event: str, **extra: Any) -> None:
-    notify(
-        event=event,
-        recipients=[objection.applicant],
-        context=_context(objection, **extra),
-        case_kind=CASE_KIND,
-        case_id=objection.pk,
-        url=case_url(objection),
-    )
+def _notify_applicant(case: Any, event: str, **extra: Any) -> None:
+    notify_case(case, event, recipients=[case.applicant], **extra)
 
 
 def _issue_decision(
@@ -242,14 +229,7 @@ def objection_request_supplement(
             task=task,
             reason_text=reason.strip(),
         )
-        case_deadline_open(
-            obj,
-            DL_SUPPLEMENT,
-            days_key="supplement_days",
-            start_at=timezone.now(),
-            queue=APPLICANT_QUEUE,
-            assignee=obj.applicant,
-        )
+        case_supplement_deadline_open(obj, DL_SUPPLEMENT)
         _notify_applicant(obj, "objection.needs_supplement", reason=reason)
         return obj
 
@@ -290,28 +270,9 @@ def objection_supplement(
 
 def objection_add_evidence(*, objection: Objection, by: User, files: Sequence[Any]) -> list[Any]:
     """The owner adds materials to an open objection (no change of state)."""
-    checked = check_evidence_files(list(files)) if files else []
-    if not checked:
-        raise ServiceError(_("请选择要上传的材料。"), code="evidence_empty")
-    with transaction.atomic():
-        obj = Objection.objects.select_for_update().get(pk=objection.pk)
-        if obj.applicant_id != by.pk:
-            raise NotFound(_("未找到该异议申请。"))
-        if not obj.is_open:
-            raise Conflict(_("案件已办结，不能再补充材料。"), code="wrong_state")
-        rows = evidence_store(
-            model=Evidence, case=obj, files=checked, by=by, stage=Evidence.Stage.SUPPLEMENT
-        )
-        audit_case(
-            obj,
-            before=obj.status,
-            by=by,
-            msg="case.evidence_added",
-            event="note",
-            params={"files": len(rows)},
-            data={"files": [c.name for c in checked]},
-        )
-        return rows
+    return evidence_add_to_open_case(
+        model=Objection, evidence=Evidence, case_id=objection.pk, by=by, files=files
+    )
 
 
 def objection_lapse(*, objection: Objection, at: datetime.datetime | None = None) -> Objection:

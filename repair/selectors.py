@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from objections.models import OPEN_STATUSES as OBJECTION_OPEN
 from objections.models import Objection
-from workflow_app.cases.selectors import case_common_dict
+from workflow_app.cases.selectors import case_common_dict, cases_visible_to
 from workflow_app.registry.models import CreditRecord
 from workflow_app.workdays.models import Deadline
 from workflow_app.workdays.policy import current_policy
@@ -23,19 +23,8 @@ DL_SUPPLEMENT = "repair_supplement"
 
 
 def repairs_visible_to(user: Any) -> QuerySet[Repair]:
-    """Applicants see their own subject's repairs; centre staff and supervisors see all;
-    department staff see repairs of records their department determined."""
     qs = Repair.objects.select_related("record", "record__department", "subject", "applicant")
-    if not user.is_authenticated:
-        return qs.none()
-    role = user.role
-    if role == "applicant":
-        return qs.filter(subject_id=user.subject_id) if user.subject_id else qs.none()
-    if role in ("centre", "supervisor", "admin"):
-        return qs
-    if role == "department" and user.department_id:
-        return qs.filter(record__department_id=user.department_id)
-    return qs.none()
+    return cases_visible_to(qs, user, department_field="record__department_id")
 
 
 def _chain(record: CreditRecord) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from notifications.services import notify, notify_queue
+from notifications.services import case_context, notify_case, notify_queue
 from workflow_app.accounts.models import QUEUE_CENTRE, QUEUE_SUPERVISORS, User, department_queue
 from workflow_app.api import Conflict, Forbidden, NotFound, ServiceError
 from workflow_app.cases.evidence import evidence_add_to_open_case, evidence_store
@@ -31,6 +31,7 @@ from workflow_app.cases.transitions import (
     audit_case,
     case_deadline_open,
     case_deadlines_close,
+    case_supplement_deadline_open,
     case_transition,
     save_case,
 )
@@ -72,26 +73,12 @@ def case_url(repair: Repair) -> str:
     return reverse("repair-detail", args=[repair.pk])
 
 
-def _context(repair: Repair, **extra: Any) -> dict[str, Any]:
-    ctx = {
-        "reference": repair.reference,
-        "record_title": repair.record.title,
-        "subject": repair.subject.name,
-        "status": repair.status,
-    }
-    ctx.update({k: str(v) for k, v in extra.items()})
-    return ctx
+def _context(case: Any, **extra: Any) -> dict[str, Any]:
+    return case_context(case, **extra)
 
 
-def _notify_applicant(repair: Repair, event: str, **extra: Any) -> None:
-    notify(
-        event=event,
-        recipients=[repair.applicant],
-        context=_context(repair, **extra),
-        case_kind=CASE_KIND,
-        case_id=repair.pk,
-        url=case_url(repair),
-    )
+def _notify_applicant(case: Any, event: str, **extra: Any) -> None:
+    notify_case(case, event, recipients=[case.applicant], **extra)
 
 
 def _case_ref(repair: Repair, **extra: Any) -> dict[str, Any]:
@@ -245,14 +232,7 @@ def repair_request_supplement(*, repair: Repair, by: User, reason: str, task: st
             task=task,
             reason_text=reason.strip(),
         )
-        case_deadline_open(
-            obj,
-            DL_SUPPLEMENT,
-            days_key="supplement_days",
-            start_at=timezone.now(),
-            queue=APPLICANT_QUEUE,
-            assignee=obj.applicant,
-        )
+        case_supplement_deadline_open(obj, DL_SUPPLEMENT)
         _notify_applicant(obj, "repair.needs_supplement", reason=reason)
         return obj
 

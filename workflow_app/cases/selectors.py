@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
+
 from workflow_app.audit.services import timeline_for
 from workflow_app.registry.models import DecisionDocument
 from workflow_app.workdays.deadlines import deadline_as_dict, deadlines_for_case
@@ -43,3 +45,19 @@ def case_common_dict(case: Any, *, viewer: Any = None) -> dict[str, Any]:
         "verification_code": decision.code if decision else None,
         "decision_status": decision.status if decision else None,
     }
+
+
+def cases_visible_to(qs: QuerySet[Any], user: Any, *, department_field: str) -> QuerySet[Any]:
+    """Who sees which cases (SPEC §1): applicants their own subject's; centre staff,
+    supervisors and administrators all; department caseworkers those about their department
+    (``department_field`` names the department the case is about)."""
+    if not user.is_authenticated:
+        return qs.none()
+    role = user.role
+    if role == "applicant":
+        return qs.filter(subject_id=user.subject_id) if user.subject_id else qs.none()
+    if role in ("centre", "supervisor", "admin"):
+        return qs
+    if role == "department" and user.department_id:
+        return qs.filter(**{department_field: user.department_id})
+    return qs.none()

@@ -204,3 +204,21 @@ def case_deadlines_close(case: Any, kinds: list[str] | None, status: str = "met"
     return deadlines_close_for_case(
         case_kind=case.CASE_KIND, case_id=case.pk, status=status, kinds=kinds
     )
+
+
+APPLICANT_QUEUE = "applicant"
+
+
+def case_supplement_deadline_open(case: Any, kind: str) -> Any:
+    """The applicant's supplement period (policy ``supplement_days``), owed by the applicant:
+    it lapses instead of escalating."""
+    from django.utils import timezone
+
+    return case_deadline_open(
+        case,
+        kind,
+        days_key="supplement_days",
+        start_at=timezone.now(),
+        queue=APPLICANT_QUEUE,
+        assignee=case.applicant,
+    )
