@@ -38,5 +38,8 @@ class ObjectionAdmin(SimpleHistoryAdmin):
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
 
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False  # view only: no save buttons on a page where nothing can be saved
+
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False

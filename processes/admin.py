@@ -1,11 +1,25 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import CaseProcess, CaseTask
 
 
 @admin.register(CaseTask)
 class CaseTaskAdmin(admin.ModelAdmin):
-    list_display = ("id", "case_reference", "step", "queue", "status", "owner", "due_at")
+    list_display = ("id", "case_reference", "step_name", "queue_name", "status", "owner", "due_at")
+
+    @admin.display(description=_("环节"), ordering="step")
+    def step_name(self, obj: CaseTask) -> str:
+        from .registry import step_label
+
+        return str(step_label(obj.step))
+
+    @admin.display(description=_("队列"), ordering="queue")
+    def queue_name(self, obj: CaseTask) -> str:
+        from .services import queue_label
+
+        return queue_label(obj.queue) if obj.queue else "—"
+
     list_filter = ("status", "step", "queue")
     search_fields = ("case_reference",)
 
