@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -92,6 +94,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound(_("未找到该对象，或您无权查看。"))
     if isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            {
+                "code": "too_large",
+                "message": _("请求内容过大，超出 %(mb)d MB 的上限；请减少内容或分批提交。")
+                % {"mb": settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024) or 1},
+            },
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, RecursionError):
+        exc = exceptions.ParseError(_("JSON 嵌套层级过深，无法解析。"))
+    if isinstance(exc, (UnicodeDecodeError, ValueError)) and "\x00" in repr(exc):
+        exc = exceptions.ParseError(_("请求中含有空字符（NUL），请删除后重试。"))
     response = drf_exception_handler(exc, context)
     if response is None:
         logger.exception("Unhandled API error", exc_info=exc)
