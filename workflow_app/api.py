@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from axes.exceptions import AxesBackendPermissionDenied
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
@@ -92,6 +93,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ValidationError(exc.messages)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(_("未找到该对象，或您无权查看。"))
+    if isinstance(exc, AxesBackendPermissionDenied):
+        from workflow_app.accounts.lockout import lockout_message
+
+        return Response(
+            {"code": "locked_out", "message": lockout_message()},
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(int(settings.AXES_COOLOFF_TIME.total_seconds()))},
+        )
     if isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     if isinstance(exc, RequestDataTooBig):

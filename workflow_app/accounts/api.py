@@ -93,3 +93,16 @@ class MeView(APIView):
                 "department": department.code if department is not None else None,
             }
         )
+
+
+class TokenRevokeView(APIView):
+    """Revoke the caller's API token (log out an API client); a new one is issued at the next
+    ``POST /api/v1/auth/token/``."""
+
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(tags=["auth"], request=None, responses={204: None, 401: ERROR_SCHEMA})
+    def post(self, request: Request) -> Response:
+        services.auth_token_revoke(user=request.user)
+        return Response(status=204)

@@ -97,11 +97,19 @@ def user_create(
     return user
 
 
-@transaction.atomic
 def auth_token_obtain(*, username: str, password: str, request: Any = None) -> str:
-    """Check the credentials and return the user's API token (created on first use)."""
+    """Check the credentials and return the user's API token (created on first use).
+
+    Not atomic on purpose: django-axes records a failed attempt from inside ``authenticate``
+    and that row must survive the refusal that follows."""
     user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
         raise ServiceError(_("用户名或密码错误"), code="invalid_credentials")
     token, _created = Token.objects.get_or_create(user=user)
     return token.key
+
+
+def auth_token_revoke(*, user: Any) -> int:
+    """Delete the user's API token; requests with it are refused from now on."""
+    deleted, _rows = Token.objects.filter(user=user).delete()
+    return deleted

@@ -15,3 +15,16 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Refuse to start with the development keys: a leaked default would let anyone forge sessions
+# and re-identify hashed natural-person identifiers.
+if SECRET_KEY.startswith("dev-insecure"):  # noqa: F405
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("Set SECRET_KEY in the environment for production.")
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = int(__import__("os").environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
+CSRF_COOKIE_HTTPONLY = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
