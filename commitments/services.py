@@ -322,7 +322,8 @@ def commitment_submit_fulfilment(
             .get(pk=commitment.pk)
         )
         if c.signer_id != by.pk and c.subject_id != getattr(by, "subject_id", None):
-            raise NotFound(_("未找到该信用承诺。"))
+            # callers have checked that ``by`` may see the commitment
+            raise Forbidden(_("只有作出承诺的主体可以提交履约材料。"))
         if c.status != Status.ACTIVE:
             raise ServiceError(
                 _("承诺 %(ref)s 当前状态为“%(status)s”，不能再提交履约材料。")

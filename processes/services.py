@@ -260,10 +260,18 @@ def _resume(process: CaseProcess | None, route: str) -> None:
         task.flow_task.run(task, route=route)
 
 
+def _require_owner(case: Any, by: User) -> None:
+    """Withdrawing and supplementing are the applicant's own acts: staff who may see the case
+    are told so (403), before any check of the case's state."""
+    if not (by.is_authenticated and by.is_applicant and by.subject_id == case.subject_id):
+        raise Forbidden(_("只有申请人本人可以撤回申请或提交补正；工作人员请在任务页面办理。"))
+
+
 def case_supplement_given(
     case_kind: str, *, case: Any, by: User, text: str, files: Sequence[Any] = ()
 ) -> Any:
     k = kind(case_kind)
+    _require_owner(case, by)
     if k.supplement is None:
         raise ServiceError(_("此类案件不接受补正。"), code="not_supported")
     with transaction.atomic():
@@ -275,6 +283,7 @@ def case_supplement_given(
 
 def case_withdrawn(case_kind: str, *, case: Any, by: User, reason: str = "") -> Any:
     k = kind(case_kind)
+    _require_owner(case, by)
     if k.withdraw is None:
         raise ServiceError(_("此类案件不能撤回。"), code="not_supported")
     with transaction.atomic():
