@@ -84,6 +84,15 @@ def _flatten(detail: Any, prefix: str = "") -> list[dict[str, str]]:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    from workflow_app.unavailable import RETRY_AFTER_SECONDS, is_unavailable, unavailable_message
+
+    if is_unavailable(exc):
+        logger.error("database unavailable", exc_info=exc)
+        return Response(
+            {"code": "unavailable", "message": unavailable_message()},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, ServiceError):
         body: dict[str, Any] = {"code": exc.code, "message": exc.message}
         if exc.errors:

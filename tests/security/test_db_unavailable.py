@@ -1,0 +1,66 @@
+"""The database going away (a restart, a failover, a killed connection) is answered 503 with
+Retry-After and a message, never a traceback; the next request reconnects and succeeds."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+from django.db import OperationalError, close_old_connections, connection
+from django.test import Client
+from rest_framework.test import APIClient
+
+from tests.conftest import skip_or_fail
+
+
+def _broken_cursor():
+    return mock.patch.object(
+        connection, "cursor", side_effect=OperationalError("server closed the connection")
+    )
+
+
+@pytest.mark.django_db
+def test_api_answers_503_with_retry_after_when_the_database_fails(applicant):
+    api = APIClient()
+    api.force_authenticate(user=applicant)
+    with _broken_cursor():
+        r = api.get("/api/v1/objections/")
+    assert r.status_code == 503 and r.json()["code"] == "unavailable"
+    assert int(r["Retry-After"]) > 0 and "重试" in r.json()["message"]
+
+
+@pytest.mark.django_db
+def test_pages_answer_503_with_a_page_not_a_traceback(company):
+    web = Client(raise_request_exception=False)
+    with _broken_cursor():
+        r = web.get(f"/report/{company.identifier}/")
+    body = r.content.decode()
+    assert r.status_code == 503 and 'id="error-503"' in body and "Traceback" not in body
+    assert int(r["Retry-After"]) > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_postgresql_connection_gives_503_then_recovers(company):
+    """What a PostgreSQL restart does to a web worker: its connection is terminated."""
+    if connection.vendor != "postgresql":
+        skip_or_fail("needs PostgreSQL (DATABASE_URL)")
+    import psycopg
+
+    web = Client(raise_request_exception=False)
+    api = APIClient(raise_request_exception=False)
+    path = f"/api/v1/subjects/{company.identifier}/report/"
+    assert api.get(path).status_code == 200
+    pid = connection.connection.info.backend_pid
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    params.pop("prepare_threshold", None)
+    with psycopg.connect(**params, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    r = api.get(path)
+    assert r.status_code == 503 and r.json()["code"] == "unavailable"
+    page = web.get(f"/report/{company.identifier}/")
+    assert page.status_code == 503 and 'id="error-503"' in page.content.decode()
+    # what Django does at the start of every request: drop the unusable connection, reconnect
+    close_old_connections()
+    assert api.get(path).status_code == 200
