@@ -15,8 +15,9 @@ Each cell runs against a freshly built world, so actions in one cell never affec
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from django.test import Client, TestCase
