@@ -16,9 +16,10 @@ import uuid
 from collections.abc import Iterable
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -166,7 +167,13 @@ def _send(d: Delivery, title: str, body: str) -> None:
         )
     elif d.channel == Channel.EMAIL:
         text = f"{body}\n\n{settings.SITE_URL}{link}" if link else body
-        send_mail(title, text, None, [user.email], fail_silently=False)
+        # one Message-ID per outbox row: should a worker die after the mail server took the
+        # message and before the row was marked sent, the resend carries the same id and mail
+        # systems treat it as the same message
+        host = urlsplit(settings.SITE_URL).hostname or "localhost"
+        EmailMessage(
+            title, text, None, [user.email], headers={"Message-ID": f"<delivery-{d.pk}@{host}>"}
+        ).send(fail_silently=False)
     elif d.channel == Channel.SMS:
         get_sms_backend().send(user.phone, f"{title}：{body}")  # type: ignore[attr-defined]
     else:
