@@ -31,7 +31,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from workflow_app.uploads import CheckedFile
+from workflow_app.uploads import ALLOWED_TYPES, CheckedFile
 
 EVIDENCE_ROOT = "evidence"
 _SAFE = re.compile(r"[^0-9A-Za-z._\-\u4e00-\u9fff]+")
@@ -70,10 +70,11 @@ class EvidenceBase(models.Model):
 
 
 def _storage_name(case: Any, item: CheckedFile) -> str:
-    base, ext = os.path.splitext(item.name)
-    base = _SAFE.sub("_", base)[-60:] or "file"
-    ext = ext.lower() if ext.lower() in (".pdf", ".jpg", ".jpeg", ".png") else ""
-    return f"{EVIDENCE_ROOT}/{case.CASE_KIND}/{case.pk}/{item.sha256[:16]}-{base}{ext}"
+    """Our own name: a safe stem of the uploaded name and the extension of the type the content
+    was found to be (whatever the name claimed)."""
+    base = _SAFE.sub("_", os.path.splitext(item.name)[0])[-60:] or "file"
+    ext = ALLOWED_TYPES[item.content_type]
+    return f"{EVIDENCE_ROOT}/{case.CASE_KIND}/{case.pk}/{item.sha256[:16]}-{base}.{ext}"
 
 
 def _spool(upload: Any) -> Any:
