@@ -1,6 +1,6 @@
-"""When the database is unreachable (restarting, failing over, connection killed) a request is
-answered 503 with Retry-After and a message — JSON for the API, a page for people — instead of
-a server error. The exception is still logged for the operators."""
+"""Error answers that are not a view's: the database unreachable (503 with Retry-After instead of
+a server error; JSON for the API, a page for people; still logged for the operators) and API
+paths that match no route (404 in the API's JSON shape)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.utils.translation import gettext as _
-from django.views.defaults import server_error
+from django.views.defaults import page_not_found, server_error
 
 RETRY_AFTER_SECONDS = 30
 UNAVAILABLE = (OperationalError, InterfaceError)
@@ -46,3 +46,12 @@ def handler500(request: HttpRequest) -> HttpResponse:
     if is_unavailable(sys.exc_info()[1]):
         return unavailable_response(request)
     return server_error(request)
+
+
+def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """An API path that matches no route answers in the API's JSON error shape."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"code": "not_found", "message": _("未找到该对象，或您无权查看。")}, status=404
+        )
+    return page_not_found(request, exception)

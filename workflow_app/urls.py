@@ -33,3 +33,4 @@ urlpatterns = [
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 handler500 = "workflow_app.unavailable.handler500"
+handler404 = "workflow_app.unavailable.handler404"
