@@ -16,8 +16,10 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hsettings
+from hypothesis.errors import Unsatisfiable
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -27,7 +29,8 @@ from schemathesis.specs.openapi.checks import (
 from tests.factories import CreditRecordFactory, UserFactory
 from tests.processes.helpers import client_for, file_objection, file_repair
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))  # valid input, per operation and role
+NEGATIVE_EXAMPLES = int(os.environ.get("FUZZ_NEGATIVE_EXAMPLES", "3"))  # input the schema forbids
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -83,10 +86,10 @@ def test_every_operation_for_every_role(
     failures: Counter[str] = Counter()
     calls: Counter[str] = Counter()
 
-    def fuzz(operation, role: str, headers: dict[str, str]) -> None:
-        @given(case=operation.as_strategy())
+    def fuzz(operation, role: str, headers: dict[str, str], mode: GenerationMode) -> None:
+        @given(case=operation.as_strategy(generation_mode=mode))
         @hsettings(
-            max_examples=EXAMPLES,
+            max_examples=EXAMPLES if mode == GenerationMode.POSITIVE else NEGATIVE_EXAMPLES,
             deadline=None,
             derandomize=True,
             database=None,
@@ -102,14 +105,18 @@ def test_every_operation_for_every_role(
                 first = str(exc).strip().splitlines()[0:12]
                 failures[f"{role} | {case.operation.label} | {' / '.join(first)}"] += 1
 
-        run()
+        try:
+            run()
+        except Unsatisfiable:
+            assert mode == GenerationMode.NEGATIVE  # nothing in this operation can be invalid
 
     for role, user in roles.items():
         headers = {}
         if user is not None:
             headers["Authorization"] = f"Token {Token.objects.get_or_create(user=user)[0].key}"
         for operation in operations:
-            fuzz(operation, role, headers)
+            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+                fuzz(operation, role, headers, mode)
 
     print(
         f"\nschema fuzz: {len(operations)} operations x {len(roles)} roles, "
