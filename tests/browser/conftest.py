@@ -46,8 +46,20 @@ def page(browser):
     )
     context.set_default_timeout(15_000)
     page = context.new_page()
+    # every browser test is also a Content-Security-Policy test: anything the policy blocks
+    # (an inline script or handler, a resource from elsewhere) fails the test that met it
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda msg: (
+            blocked.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text
+            else None
+        ),
+    )
     yield page
     context.close()
+    assert not blocked, blocked
 
 
 @pytest.fixture
