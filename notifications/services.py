@@ -107,7 +107,7 @@ def notify(
             )
     if not rows:
         return 0
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         Delivery.objects.bulk_create(rows, ignore_conflicts=True)
         ids = list(
             Delivery.objects.filter(

@@ -113,7 +113,7 @@ def audit_append(
     # JSON round trip so the stored value and the hashed value are the same
     data = json.loads(json.dumps(data or {}, ensure_ascii=False, default=str))
     at = at or timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         head = _lock_head(key)
         seq = head.length + 1
         actor_id = getattr(actor, "pk", None)

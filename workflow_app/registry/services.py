@@ -512,7 +512,7 @@ def record_new_version(
         )
     if changes.get("status") == RecordStatus.CORRECTED:
         raise ServiceError(_("新版本不能是“已更正”状态。"), code="invalid_status")
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         old = CreditRecord.objects.select_for_update().get(pk=record.pk)
         if old.status == RecordStatus.CORRECTED:
             raise Conflict(
@@ -530,7 +530,7 @@ def record_new_version(
 
 def record_set_objection_mark(*, record: CreditRecord, marked: bool, by: Any, reason: str) -> None:
     """Set or remove the under-objection mark on the record's current version."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         row = _locked_current(record)
         if row.under_objection == marked:
             return
@@ -556,7 +556,7 @@ def record_set_status(
             _("公示状态只能改为：%(codes)s。") % {"codes": ", ".join(SETTABLE_STATUSES)},
             code="invalid_status",
         )
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         row = _locked_current(record)
         row.status = status
         if status != RecordStatus.PUBLISHED:
@@ -572,7 +572,7 @@ def record_set_status(
 
 def record_set_note(*, record: CreditRecord, note: str, by: Any, reason: str) -> None:
     """Set the public note shown with the record (e.g. an objection could not be confirmed)."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         row = _locked_current(record)
         row.note = note or ""
         _save(row, by=by, reason=reason)
@@ -606,7 +606,7 @@ def decision_issue(
     by: Any = None,
 ) -> DecisionDocument:
     """Issue a decision document with a fresh public verification code."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         for _attempt in range(5):
             code = _new_code()
             if not DecisionDocument.objects.filter(code=code).exists():
@@ -634,7 +634,7 @@ def decision_revoke(*, document: DecisionDocument, reason: str, by: Any) -> Deci
     """Mark a decision document revoked; the public verification then says so."""
     if not (reason or "").strip():
         raise ServiceError(_("撤销决定文书须说明理由。"), code="reason_required")
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         doc = DecisionDocument.objects.select_for_update().get(pk=document.pk)
         if doc.status == DecisionDocument.Status.REVOKED:
             raise Conflict(_("该决定文书已于此前撤销。"), code="already_revoked")

@@ -89,7 +89,7 @@ def deadline_open(
         start_at = timezone.make_aware(start_at)
     computation = _compute(start_at, amount, unit)
     basis = dict(computation.basis, reminder_days=reminder_days)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         return Deadline.objects.create(
             case_kind=case_kind,
             case_id=case_id,
@@ -116,7 +116,7 @@ def deadline_close(
     if status == Deadline.Status.OPEN or status not in Deadline.Status.values:
         raise ValueError(f"cannot close a deadline with status {status!r}")
     at = at or timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         changed = Deadline.objects.filter(pk=deadline.pk, status=Deadline.Status.OPEN).update(
             status=status, closed_at=at
         )
@@ -138,13 +138,13 @@ def deadlines_close_for_case(
     qs = Deadline.objects.filter(case_kind=case_kind, case_id=case_id, status=Deadline.Status.OPEN)
     if kinds is not None:
         qs = qs.filter(kind__in=kinds)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         return qs.update(status=status, closed_at=timezone.now())
 
 
 def deadline_set_assignee(*, deadline: Deadline, user: Any) -> None:
     """Record who holds the task a deadline belongs to (whom reminders go to)."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         Deadline.objects.filter(pk=deadline.pk).update(assignee=user)
     deadline.assignee = user
 
@@ -158,7 +158,7 @@ def deadline_recompute_provisional(*, by: Any = None) -> list[Deadline]:
     """
     now = timezone.now()
     changed: list[Deadline] = []
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         rows = list(
             Deadline.objects.select_for_update()
             .filter(status=Deadline.Status.OPEN, provisional=True)

@@ -1,0 +1,69 @@
+"""Query counts of the hot paths, pinned: one filing and the busiest completion of each workflow
+(issue: speed at scale). Counts include SAVEPOINT/RELEASE statements. A change that adds a query
+fails here; lower the pin when a change removes some."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from tests.factories import CreditRecordFactory
+from tests.processes.helpers import client_for, file_objection, file_repair, open_task
+
+pytestmark = pytest.mark.django_db
+
+# statements per request on PostgreSQL / SQLite (the larger of the two is pinned)
+PINS = {
+    "objection filing": 46,
+    "objection accept": 42,
+    "repair filing": 52,
+    "repair approve": 74,
+    "commitment signing": 46,
+    "commitment verification": 38,
+}
+
+
+def _complete(user, task, **data):
+    r = client_for(user).post(f"/api/v1/tasks/{task.pk}/complete/", data, format="json")
+    assert r.status_code == 200, r.content
+    return r
+
+
+def test_objection(django_assert_max_num_queries, applicant, company, samr, centre_user):
+    record = CreditRecordFactory(subject=company, department=samr)
+    with django_assert_max_num_queries(PINS["objection filing"]):
+        oid = file_objection(applicant, record)["id"]
+    task = open_task(oid, "objection_intake")
+    with django_assert_max_num_queries(PINS["objection accept"]):
+        _complete(centre_user, task, decision="accept")
+
+
+def test_repair(django_assert_max_num_queries, applicant, company, samr, centre_user, dept_samr):
+    record = CreditRecordFactory(
+        subject=company, department=samr, decision_date=datetime.date(2025, 6, 3)
+    )
+    with django_assert_max_num_queries(PINS["repair filing"]):
+        rid = file_repair(applicant, record)["id"]
+    _complete(centre_user, open_task(rid, "repair_intake"), decision="route")
+    task = open_task(rid, "repair_decision")
+    with django_assert_max_num_queries(PINS["repair approve"]):
+        _complete(dept_samr, task, decision="approve", reason="已整改")
+
+
+def test_commitment(django_assert_max_num_queries, applicant, samr, dept_samr):
+    body = {
+        "kind": "notification",
+        "department": "SAMR",
+        "matter_reference": "SZ-SAMR-2026-0001",
+        "matter_title": "食品经营许可（告知承诺）",
+        "text": "本企业已具备食品经营许可条件。",
+        "publicity": "public",
+        "commitment_accepted": True,
+    }
+    with django_assert_max_num_queries(PINS["commitment signing"]):
+        r = client_for(applicant).post("/api/v1/commitments/", body, format="json")
+    assert r.status_code == 201, r.content
+    task = open_task(r.json()["id"], "commitment_verification")
+    with django_assert_max_num_queries(PINS["commitment verification"]):
+        _complete(dept_samr, task, decision="fulfilled")
