@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE ?= workflow_app.settings.dev
 
-.PHONY: run test lint typecheck checks messages bench bench-data migrate seed clean venv
+.PHONY: run test lint typecheck checks messages bench bench-http bench-data migrate seed clean venv
 
 $(STAMP): requirements/base.txt requirements/dev.txt
 	@command -v $(PY) >/dev/null 2>&1 || PY=python3; test -x $(BIN)/python || $${PY:-python3} -m venv $(VENV) || python3 -m venv $(VENV)
@@ -46,6 +46,11 @@ messages: $(STAMP)
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/credit_bench
 bench: $(STAMP)
 	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_SETTINGS_MODULE=workflow_app.settings.bench $(BIN)/python bench/run.py $(BENCH_ARGS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_SETTINGS_MODULE=workflow_app.settings.bench $(BIN)/python bench/http.py $(BENCH_HTTP_ARGS)
+
+## make bench-http: only the HTTP figures (gunicorn, 1/4/16 clients, pgbench beside), on the data already generated
+bench-http: $(STAMP)
+	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_SETTINGS_MODULE=workflow_app.settings.bench $(BIN)/python bench/http.py $(BENCH_HTTP_ARGS)
 
 clean:
 	rm -rf var artefacts .pytest_cache

@@ -104,14 +104,25 @@ def queue_label(queue: str) -> str:
 
 
 def _set_owner(
-    task: CaseTask, user: User | None, *, by: User, msg: str, params: dict[str, Any] | None = None
+    task: CaseTask,
+    user: User | None,
+    *,
+    by: User,
+    msg: str,
+    params: dict[str, Any] | None = None,
+    completing: bool = False,
 ) -> None:
+    """Give the task to ``user`` (or back to its group). ``completing``: the holder is taking the
+    decision in this same transaction — the task row is saved with the decision and the
+    decision's audit entry names who acted, so no separate save or assignment entry is written."""
     task.owner = user
     task.status = "ASSIGNED" if user else "NEW"
     task.assigned = timezone.now() if user else None
-    task.save(update_fields=["owner", "status", "assigned"])
     if task.deadline_id:
-        deadline_set_assignee(deadline=task.deadline, user=user)  # type: ignore[arg-type]
+        deadline_set_assignee(deadline_id=task.deadline_id, user=user)
+    if completing:
+        return
+    task.save(update_fields=["owner", "status", "assigned"])
     audit_append(
         case_kind=task.case_kind,
         case_id=task.case_id,  # type: ignore[arg-type]
@@ -212,7 +223,7 @@ def task_complete(*, task_id: int, user: User, decision: str, data: dict[str, An
                 message, code="reason_required", errors=[{"field": "reason", "message": message}]
             )
         if task.owner_id is None:
-            _set_owner(task, user, by=user, msg="task.claimed")
+            _set_owner(task, user, by=user, msg="task.claimed", completing=True)
         case_kind = kind(task.case_kind)
         case = case_kind.load(task.case_id)
         activation = task.flow_task.activation_class(task)

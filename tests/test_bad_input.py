@@ -149,3 +149,21 @@ def test_nul_in_a_multipart_field_is_refused(applicant, company, samr):
     r = client_for(applicant).post("/api/v1/repairs/", body, format="multipart")
     assert r.status_code == 400 and r.json()["message"]
     assert not Repair.objects.exists()
+
+
+def test_too_many_fields_or_files_is_a_400_not_a_500(applicant, centre_user):
+    body = "&".join(f"tasks={i}" for i in range(1001))
+    r = client_for(centre_user).generic(
+        "POST", "/api/v1/tasks/assign/", body, content_type="application/x-www-form-urlencoded"
+    )
+    assert r.status_code == 400 and "过多" in r.json()["message"]
+    many = {"evidence": [_named(PDF, f"p{i}.pdf") for i in range(101)], "record": "1"}
+    r = client_for(applicant).post("/api/v1/objections/", many, format="multipart")
+    assert r.status_code == 400 and r.json()["message"]
+
+
+def test_a_body_of_an_unknown_type_is_a_documented_415(applicant, client):
+    r = client.generic("POST", "/api/v1/auth/token/", "x", content_type="text/plain")
+    assert r.status_code == 415 and r.json()["message"]
+    schema = client.get("/api/schema/?format=json").json()
+    assert "415" in schema["paths"]["/api/v1/auth/token/"]["post"]["responses"]

@@ -8,7 +8,7 @@ from typing import Any
 from axes.exceptions import AxesBackendPermissionDenied
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -120,6 +120,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
                 % {"mb": settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024) or 1},
             },
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, SuspiciousOperation):  # TooManyFieldsSent, TooManyFilesSent, …
+        exc = exceptions.ParseError(
+            _("请求中的字段或文件过多（上限 %(fields)d 个字段、%(files)d 个文件），请分批提交。")
+            % {
+                "fields": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS or 0,
+                "files": settings.DATA_UPLOAD_MAX_NUMBER_FILES or 0,
+            }
         )
     if isinstance(exc, RecursionError):
         exc = exceptions.ParseError(_("JSON 嵌套层级过深，无法解析。"))

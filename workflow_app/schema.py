@@ -27,6 +27,7 @@ WRITES = {
     "409": "The case or task moved meanwhile (another caseworker, a wrong state)",
     "413": "The request body is larger than allowed",
 }
+WITH_BODY = {"415": "The body's content type is not one this operation reads"}
 TOKEN = {"429": "Too many failed sign-ins; retry after `Retry-After` seconds"}
 
 
@@ -40,6 +41,8 @@ def add_error_responses(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]
             codes = dict(ALWAYS)
             if method != "get":
                 codes.update(WRITES)
+            if "requestBody" in operation:
+                codes.update(WITH_BODY)
             if path.endswith("/auth/token/"):
                 codes.update(TOKEN)
             responses = operation.setdefault("responses", {})

@@ -31,7 +31,13 @@ from tests.conftest import skip_or_fail
 from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
-BROKER = os.environ.get("FAULT_BROKER_URL", "redis://127.0.0.1:6379/13")
+# Celery lets CELERY_BROKER_URL in the environment override any broker given in code, so the
+# test uses that one when it is Redis (as in CI), and Redis database 13 otherwise.
+_env_broker = os.environ.get("CELERY_BROKER_URL", "")
+BROKER = os.environ.get(
+    "FAULT_BROKER_URL",
+    _env_broker if _env_broker.startswith("redis://") else "redis://127.0.0.1:6379/13",
+)
 N_INAPP, N_EMAIL, N_SYNC = 150, 150, 150
 
 
@@ -125,7 +131,7 @@ def _done() -> int:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_deliveries_survive_a_worker_killed_mid_flight(tmp_path):
+def test_deliveries_survive_a_worker_killed_mid_flight(tmp_path, monkeypatch):
     if connection.vendor != "postgresql":
         skip_or_fail("needs PostgreSQL (DATABASE_URL) for a worker in another process")
     try:
@@ -188,6 +194,7 @@ def test_deliveries_survive_a_worker_killed_mid_flight(tmp_path):
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "MEDIA_ROOT": str(tmp_path / "media"),
     }
+    monkeypatch.setenv("CELERY_BROKER_URL", BROKER)  # the sender and the worker share a broker
     sender = Celery(broker=BROKER)
     d_ids = list(Delivery.objects.order_by("id").values_list("id", flat=True))
     s_ids = list(SyncEvent.objects.order_by("id").values_list("id", flat=True))

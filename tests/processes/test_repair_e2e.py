@@ -45,7 +45,10 @@ def _report_ids(company) -> set[int]:
 def _approve(applicant, record, centre_user, dept_samr) -> int:
     rid = _file(applicant, record)
     complete(centre_user, open_task(rid, "repair_intake"), decision="route")
-    complete(dept_samr, open_task(rid, "repair_decision"), decision="approve", reason="已整改")
+    decision = open_task(rid, "repair_decision")
+    # claimed first, as from the queue (completing an unclaimed task claims it silently)
+    assert client_for(dept_samr).post(f"/api/v1/tasks/{decision.pk}/claim/").status_code == 200
+    complete(dept_samr, decision, decision="approve", reason="已整改")
     return rid
 
 

@@ -98,7 +98,7 @@ def test_closing_the_deadlines_of_a_case_leaves_other_cases_alone():
 
 def test_assignee_is_recorded(centre_user):
     d = open_deadline()
-    deadline_set_assignee(deadline=d, user=centre_user)
+    deadline_set_assignee(deadline_id=d.pk, user=centre_user)
     d.refresh_from_db()
     assert d.assignee == centre_user
 

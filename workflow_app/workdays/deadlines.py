@@ -142,11 +142,9 @@ def deadlines_close_for_case(
         return qs.update(status=status, closed_at=timezone.now())
 
 
-def deadline_set_assignee(*, deadline: Deadline, user: Any) -> None:
-    """Record who holds the task a deadline belongs to (whom reminders go to)."""
-    with transaction.atomic(savepoint=False):
-        Deadline.objects.filter(pk=deadline.pk).update(assignee=user)
-    deadline.assignee = user
+def deadline_set_assignee(*, deadline_id: int, user: Any) -> None:
+    """Record who holds the task a deadline belongs to (whom reminders go to); one UPDATE."""
+    Deadline.objects.filter(pk=deadline_id).update(assignee=user)
 
 
 def deadline_recompute_provisional(*, by: Any = None) -> list[Deadline]:

@@ -1,0 +1,393 @@
+"""What users feel: the hot paths over real HTTP, through gunicorn, on PostgreSQL, with 1, 4 and
+16 concurrent clients — and, in the same run, the raw database cost of the same transition shape
+(pgbench), printed beside it with the ratio.
+
+Needs the database that ``bench/run.py`` generates (``make bench`` runs both; ``make bench-http``
+reuses the data). Every loop is bounded: each client sends a fixed number of requests and stops.
+
+Measured:
+* task completions (objection intake ``accept``) per second, p50 / p95;
+* objection filings (multipart, one small PDF) per second, p50 / p95;
+* the public report API of a generated subject, p50 / p95;
+* the centre caseworker's queue API, p50 / p95;
+* pgbench: one transaction of the completion's shape (lock the task row, update it, insert a
+  history row, an audit row and an outbox row) per second, at the same client counts;
+* resident memory of a gunicorn worker after the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workflow_app.settings.bench")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """gunicorn as documented for production: sync workers, 2 × cores, no request logging."""
+
+    def __init__(self, workers: int) -> None:
+        self.port = free_port()
+        self.workers = workers
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> Server:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "workflow_app.settings.bench",
+            "MEDIA_ROOT": tempfile.mkdtemp(prefix="bench-media-"),
+        }
+        self.proc = subprocess.Popen(
+            [
+                str(ROOT / ".venv/bin/gunicorn"),
+                "workflow_app.wsgi",
+                "--workers",
+                str(self.workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--keep-alive",
+                "30",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                c.request("GET", "/api/schema/")
+                if c.getresponse().status == 200:
+                    return self
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not start")
+
+    def rss_mb(self) -> float:
+        """Largest resident set of the worker processes (MB)."""
+        assert self.proc is not None
+        out = subprocess.run(
+            ["ps", "-o", "rss=", "--ppid", str(self.proc.pid)], capture_output=True, text=True
+        ).stdout.split()
+        return round(max(int(x) for x in out) / 1024, 1) if out else 0.0
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=30)
+
+
+def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    parts: list[bytes] = []
+    for name, value in fields.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        )
+    for name, (filename, data) in files.items():
+        parts.append(
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                f'filename="{filename}"\r\nContent-Type: application/pdf\r\n\r\n'
+            ).encode()
+            + data
+            + b"\r\n"
+        )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def run_clients(port: int, clients: int, jobs: list, expect: set[int]) -> dict[str, float]:
+    """Each job is (method, path, body, headers). Jobs are split among ``clients`` threads, each
+    with its own keep-alive connection; returns throughput and latency percentiles."""
+    chunks = [jobs[i::clients] for i in range(clients)]
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def worker(chunk: list) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine: list[float] = []
+        for method, path, body, headers in chunk:
+            t0 = time.perf_counter()
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            payload = response.read()
+            mine.append((time.perf_counter() - t0) * 1000)
+            if response.status not in expect:
+                with lock:
+                    errors.append(f"{method} {path} {response.status} {payload[:200]!r}")
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker, args=(c,)) for c in chunks if c]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    if errors:
+        raise RuntimeError(f"{len(errors)} unexpected answers, e.g. {errors[:3]}")
+    latencies.sort()
+    return {
+        "clients": clients,
+        "requests": len(latencies),
+        "per_second": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(statistics.median(latencies), 1),
+        "p95_ms": round(latencies[max(0, int(len(latencies) * 0.95) - 1)], 1),
+    }
+
+
+def token(username: str) -> str:
+    from rest_framework.authtoken.models import Token
+
+    from workflow_app.accounts.models import User
+
+    return Token.objects.get_or_create(user=User.objects.get(username=username))[0].key
+
+
+def filing_records(n: int) -> list[int]:
+    """``n`` published records of the demo applicant's company with no objection yet (set-based)."""
+    from workflow_app.accounts.models import User
+
+    applicant = User.objects.get(username="applicant")
+    with connection.cursor() as c:
+        c.execute("SELECT id FROM registry_department ORDER BY id LIMIT 1")
+        dept = c.fetchone()[0]
+        tag = uuid.uuid4().hex[:8]
+        c.execute(
+            """
+            INSERT INTO registry_creditrecord
+              (subject_id, department_id, external_id, version, category, nature, severity, title,
+               content, decision_date, publicity_start, publicity_end, status, under_objection,
+               note, created_at, updated_at)
+            SELECT %s, %s, 'FILE-' || %s || '-' || g, 1, 'penalty', 'dishonesty', 'general',
+                   '基准处罚 ' || g, '内容', DATE '2026-06-01', DATE '2026-06-01',
+                   DATE '2029-06-01', 'published', false, '', now(), now()
+            FROM generate_series(1, %s) g RETURNING id
+            """,
+            [applicant.subject_id, dept, tag, n],
+        )
+        return [row[0] for row in c.fetchall()]
+
+
+PGBENCH_SETUP = """
+DROP TABLE IF EXISTS raw_task, raw_history, raw_audit, raw_outbox;
+CREATE TABLE raw_task (id bigint PRIMARY KEY, status text, owner_id bigint, finished timestamptz,
+                       payload text);
+INSERT INTO raw_task SELECT g, 'NEW', NULL, NULL, repeat('x', 200) FROM generate_series(1, 100000) g;
+CREATE TABLE raw_history (id bigserial PRIMARY KEY, task_id bigint, status text, at timestamptz,
+                          payload text);
+CREATE TABLE raw_audit (id bigserial PRIMARY KEY, chain text, seq int, event text, at timestamptz,
+                        hash text, UNIQUE (chain, seq));
+CREATE TABLE raw_outbox (id bigserial PRIMARY KEY, event_key text UNIQUE, recipient bigint,
+                         context jsonb, at timestamptz);
+"""
+PGBENCH_SCRIPT = """
+\\set id random(1, 100000)
+BEGIN;
+SELECT status FROM raw_task WHERE id = :id FOR UPDATE;
+UPDATE raw_task SET status = 'DONE', owner_id = 1, finished = now() WHERE id = :id;
+INSERT INTO raw_history (task_id, status, at, payload) VALUES (:id, 'DONE', now(), repeat('x', 200));
+INSERT INTO raw_audit (chain, seq, event, at, hash)
+  VALUES ('task:' || :id || ':' || :client_id || ':' || random(), 1, 'accept', now(), md5(random()::text));
+INSERT INTO raw_outbox (event_key, recipient, context, at)
+  VALUES (md5(random()::text), 1, '{"reference": "YY"}', now());
+COMMIT;
+"""
+
+
+def pgbench(clients: int, seconds: int) -> float:
+    db = connection.settings_dict
+    args = ["-h", db["HOST"] or "127.0.0.1", "-p", str(db["PORT"] or 5432), "-U", db["USER"]]
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+        f.write(PGBENCH_SCRIPT)
+    out = subprocess.run(
+        [
+            "pgbench",
+            *args,
+            "-n",
+            "-f",
+            f.name,
+            "-c",
+            str(clients),
+            "-j",
+            str(min(clients, 2)),
+            "-T",
+            str(seconds),
+            db["NAME"],
+        ],
+        capture_output=True,
+        text=True,
+    )
+    os.unlink(f.name)
+    for line in out.stdout.splitlines():
+        if line.startswith("tps"):
+            return round(float(line.split("=")[1].split()[0]), 1)
+    raise RuntimeError(out.stdout + out.stderr)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--clients", default="1,4,16")
+    ap.add_argument("--completions", type=int, default=400, help="per client count")
+    ap.add_argument("--filings", type=int, default=200, help="per client count")
+    ap.add_argument("--reads", type=int, default=400, help="per client count")
+    ap.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
+    ap.add_argument("--pgbench-seconds", type=int, default=8)
+    args = ap.parse_args()
+    counts = [int(c) for c in args.clients.split(",")]
+
+    from processes.models import CaseTask
+    from workflow_app.registry.models import Subject
+
+    centre = {"Authorization": f"Token {token('centre')}", "Content-Type": "application/json"}
+    applicant = {"Authorization": f"Token {token('applicant')}"}
+    open_intake = list(
+        CaseTask.objects.filter(status="NEW", step="objection_intake", queue="centre")
+        .order_by("?")
+        .values_list("id", flat=True)[: args.completions * len(counts)]
+    )
+    need = args.completions * len(counts)
+    if len(open_intake) < need:
+        raise SystemExit(f"{len(open_intake)} open intake tasks, {need} needed: regenerate")
+    subjects = list(
+        Subject.objects.filter(name__startswith="基准企业").values_list("identifier", flat=True)[
+            :5000
+        ]
+    )
+    records = filing_records(args.filings * len(counts))
+    with connection.cursor() as c:
+        c.execute("SELECT count(*) FROM registry_creditrecord")
+        n_records = c.fetchone()[0]
+        c.execute("SELECT count(*) FROM processes_casetask")
+        n_tasks = c.fetchone()[0]
+        c.execute(PGBENCH_SETUP)
+    connection.close()  # gunicorn and pgbench get the machine
+
+    results: dict[str, object] = {
+        "credit_records": n_records,
+        "task_rows": n_tasks,
+        "gunicorn_workers": args.workers,
+        "rows": [],
+    }
+    with Server(args.workers) as server:
+        log(f"gunicorn on :{server.port} with {args.workers} workers")
+        for n in counts:
+            done = [open_intake.pop() for _ in range(args.completions)]
+            body = json.dumps({"decision": "accept"})
+            complete = run_clients(
+                server.port,
+                n,
+                [("POST", f"/api/v1/tasks/{t}/complete/", body, centre) for t in done],
+                {200},
+            )
+            jobs = []
+            for _ in range(args.filings):
+                data, ctype = multipart(
+                    {
+                        "record": str(records.pop()),
+                        "grounds": "error",
+                        "description": "金额有误",
+                        "commitment_accepted": "true",
+                    },
+                    {"evidence": ("proof.pdf", PDF)},
+                )
+                jobs.append(
+                    ("POST", "/api/v1/objections/", data, {**applicant, "Content-Type": ctype})
+                )
+            filing = run_clients(server.port, n, jobs, {201})
+            report = run_clients(
+                server.port,
+                n,
+                [
+                    ("GET", f"/api/v1/subjects/{random.choice(subjects)}/report/", None, {})
+                    for _ in range(args.reads)
+                ],
+                {200},
+            )
+            queue = run_clients(
+                server.port,
+                n,
+                [("GET", "/api/v1/tasks/", None, centre) for _ in range(args.reads)],
+                {200},
+            )
+            raw = pgbench(n, args.pgbench_seconds)
+            row = {
+                "clients": n,
+                "completions": complete,
+                "filings": filing,
+                "report_api": report,
+                "queue_api": queue,
+                "raw_transition_per_second": raw,
+                "completion_vs_raw": round(raw / complete["per_second"], 1),
+            }
+            results["rows"].append(row)  # type: ignore[attr-defined]
+            log(
+                f"{n:>2} clients: completions {complete['per_second']}/s p95 {complete['p95_ms']} ms"
+                f" | filings {filing['per_second']}/s p95 {filing['p95_ms']} ms"
+                f" | report p95 {report['p95_ms']} ms | queue p95 {queue['p95_ms']} ms"
+                f" | raw {raw}/s (x{row['completion_vs_raw']})"
+            )
+        results["worker_rss_mb"] = server.rss_mb()
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "http.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    print(
+        "\n| clients | completions/s | p50 / p95 ms | filings/s | p50 / p95 ms | report p95 ms "
+        "| queue p95 ms | raw transition/s | raw ÷ completion |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in results["rows"]:  # type: ignore[attr-defined]
+        c, f = r["completions"], r["filings"]
+        print(
+            f"| {r['clients']} | {c['per_second']} | {c['p50_ms']} / {c['p95_ms']} | "
+            f"{f['per_second']} | {f['p50_ms']} / {f['p95_ms']} | {r['report_api']['p95_ms']} | "
+            f"{r['queue_api']['p95_ms']} | {r['raw_transition_per_second']} | "
+            f"{r['completion_vs_raw']} |"
+        )
+    print(
+        f"\nweb worker RSS: {results['worker_rss_mb']} MB; {n_records:,} records, "
+        f"{n_tasks:,} task rows"
+    )
+
+
+if __name__ == "__main__":
+    main()
