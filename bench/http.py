@@ -272,6 +272,7 @@ def main() -> None:
     ap.add_argument("--reads", type=int, default=400, help="per client count")
     ap.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
     ap.add_argument("--pgbench-seconds", type=int, default=8)
+    ap.add_argument("--import-batches", type=int, default=4, help="5,000-item batches per run")
     args = ap.parse_args()
     counts = [int(c) for c in args.clients.split(",")]
 
@@ -366,7 +367,51 @@ def main() -> None:
                 f" | report p95 {report['p95_ms']} ms | queue p95 {queue['p95_ms']} ms"
                 f" | raw {raw}/s (x{row['completion_vs_raw']})"
             )
+        results["record_import"] = []
+        dept = {"Authorization": f"Token {token('dept_samr')}", "Content-Type": "application/json"}
+        for n in (1, 4):
+            jobs = []
+            for _ in range(args.import_batches):
+                batch = [
+                    {
+                        "external_id": f"IMP-{uuid.uuid4().hex}",
+                        "subject": {
+                            "kind": "legal_person",
+                            "identifier": random.choice(subjects),
+                            "name": "基准企业",
+                        },
+                        "category": "penalty",
+                        "nature": "dishonesty",
+                        "severity": "general",
+                        "title": "行政处罚决定书（基准导入）",
+                        "content": "未按规定公示年度报告。",
+                        "decision_date": "2026-05-01",
+                    }
+                    for _ in range(5000)
+                ]
+                jobs.append(("POST", "/api/v1/records/", json.dumps(batch), dept))
+            r = run_clients(server.port, n, jobs, {200, 201})
+            row = {**r, "records_per_second": round(r["per_second"] * 5000)}
+            results["record_import"].append(row)  # type: ignore[attr-defined]
+            log(
+                f"import, {n} client(s): {row['records_per_second']:,} records/s "
+                f"(p95 {r['p95_ms']} ms per 5,000-item batch)"
+            )
         results["worker_rss_mb"] = server.rss_mb()
+
+    from workflow_app.audit.models import TransitionLog
+    from workflow_app.audit.services import verify_chains
+
+    entries = TransitionLog.objects.count()
+    t0 = time.perf_counter()
+    problems = verify_chains()
+    elapsed = time.perf_counter() - t0
+    results["verify_audit"] = {
+        "entries": entries,
+        "entries_per_second": round(entries / elapsed) if elapsed else 0,
+        "problems": len(problems),
+    }
+    log(f"verify_audit: {entries:,} entries in {elapsed:.2f} s, {len(problems)} problems")
 
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "http.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
@@ -383,6 +428,9 @@ def main() -> None:
             f"{r['queue_api']['p95_ms']} | {r['raw_transition_per_second']} | "
             f"{r['completion_vs_raw']} |"
         )
+    for r in results["record_import"]:  # type: ignore[attr-defined]
+        print(f"\nrecord import, {r['clients']} client(s): {r['records_per_second']:,} records/s")
+    print(f"verify_audit: {results['verify_audit']}")
     print(
         f"\nweb worker RSS: {results['worker_rss_mb']} MB; {n_records:,} records, "
         f"{n_tasks:,} task rows"
