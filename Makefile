@@ -46,11 +46,11 @@ messages: $(STAMP)
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/credit_bench
 bench: $(STAMP)
 	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_SETTINGS_MODULE=workflow_app.settings.bench $(BIN)/python bench/run.py $(BENCH_ARGS)
-	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_SETTINGS_MODULE=workflow_app.settings.bench $(BIN)/python bench/http.py $(BENCH_HTTP_ARGS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_SETTINGS_MODULE=workflow_app.settings.bench $(BIN)/python bench/over_http.py $(BENCH_HTTP_ARGS)
 
 ## make bench-http: only the HTTP figures (gunicorn, 1/4/16 clients, pgbench beside), on the data already generated
 bench-http: $(STAMP)
-	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_SETTINGS_MODULE=workflow_app.settings.bench $(BIN)/python bench/http.py $(BENCH_HTTP_ARGS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_SETTINGS_MODULE=workflow_app.settings.bench $(BIN)/python bench/over_http.py $(BENCH_HTTP_ARGS)
 
 clean:
 	rm -rf var artefacts .pytest_cache

@@ -177,7 +177,8 @@ def generate(records: int, objections: int, open_tasks: int) -> None:
                token, external_task_id, owner_id, owner_permission, owner_permission_content_type_id,
                owner_permission_obj_pk, process_id, data, seed_content_type_id, seed_object_id,
                artifact_content_type_id, artifact_object_id, case_kind, case_id, case_reference,
-               step, queue, department_id, deadline_id, due_at, completed_by_id)
+               step, queue, department_id, deadline_id, due_at, completed_by_id,
+               subject_name, record_title, case_status)
             SELECT
               CASE WHEN p.status = 'DONE' THEN (ARRAY[%s, %s, %s])[k]
                    WHEN o.status = 'submitted' THEN %s WHEN o.status = 'accepted' THEN %s ELSE %s END,
@@ -190,8 +191,10 @@ def generate(records: int, objections: int, open_tasks: int) -> None:
                    WHEN o.status = 'accepted' THEN 'objection_platform_check' ELSE 'objection_verification' END,
               CASE WHEN o.status = 'forwarded' THEN 'dept:' || d.code ELSE 'centre' END,
               CASE WHEN o.status = 'forwarded' THEN d.id END,
-              NULL, now() + ((o.id %% 30) - 5) * interval '1 day', NULL
+              NULL, now() + ((o.id %% 30) - 5) * interval '1 day', NULL,
+              s.name, r.title, o.status
             FROM objections_objection o
+            JOIN registry_subject s ON s.id = o.subject_id
             JOIN processes_caseprocess p ON p.case_kind = 'objection' AND p.case_id = o.id
             JOIN registry_creditrecord r ON r.id = o.record_id
             JOIN registry_department d ON d.id = r.department_id
