@@ -75,3 +75,37 @@ def test_tokens_and_attempts_are_listed_in_the_admin(admin_client):
     assert admin_client.get("/admin/authtoken/tokenproxy/").status_code == 200
     assert admin_client.get("/admin/axes/accessattempt/").status_code == 200
     assert admin_client.get("/admin/axes/accessfailurelog/").status_code == 200
+
+
+@override_settings(
+    AXES_ENABLED=True,
+    AXES_FAILURE_LIMIT=3,
+    AXES_IPWARE_META_PRECEDENCE_ORDER=["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"],
+    AXES_IPWARE_PROXY_COUNT=1,
+)
+def test_behind_a_proxy_each_client_address_counts_on_its_own(applicant, centre_user):
+    api = APIClient()
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for i in range(3):
+        api.post(
+            "/api/v1/auth/token/",
+            {"username": f"nobody{i}", "password": "x"},
+            format="json",
+            HTTP_X_FORWARDED_FOR="203.0.113.9, 10.0.0.1",
+            **proxy,
+        )
+    locked = api.post(
+        "/api/v1/auth/token/",
+        {"username": "centre", "password": "demo-pass-2026"},
+        format="json",
+        HTTP_X_FORWARDED_FOR="203.0.113.9, 10.0.0.1",
+        **proxy,
+    )
+    other = api.post(
+        "/api/v1/auth/token/",
+        {"username": "centre", "password": "demo-pass-2026"},
+        format="json",
+        HTTP_X_FORWARDED_FOR="198.51.100.4, 10.0.0.1",
+        **proxy,
+    )
+    assert locked.status_code == 429 and other.status_code == 200

@@ -99,7 +99,11 @@ AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "workflow_app.accounts.lockout.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# The client address: REMOTE_ADDR unless a reverse proxy is declared. Behind one, set
+# AXES_CLIENT_IP_HEADERS=HTTP_X_FORWARDED_FOR,REMOTE_ADDR and AXES_PROXY_COUNT to the number of
+# proxies, or every sign-in shares the proxy's address and one attacker locks everyone out.
+AXES_IPWARE_META_PRECEDENCE_ORDER = env_list("AXES_CLIENT_IP_HEADERS", "REMOTE_ADDR")
+AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0")) or None
 
 # Content-Security-Policy (django-csp): no inline scripts anywhere; scripts, styles, images and
 # fonts from this site only (inline style attributes are allowed).
