@@ -1,7 +1,9 @@
+from typing import Any
+
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import CaseProcess, CaseTask
+from .models import CaseProcess, CaseTask, ExportLog
 
 
 @admin.register(CaseTask)
@@ -51,3 +53,22 @@ def _unregister_viewflow_defaults() -> None:
 
 
 _unregister_viewflow_defaults()
+
+
+@admin.register(ExportLog)
+class ExportLogAdmin(admin.ModelAdmin):
+    """Who exported what, when, with which filter and how many rows (read-only)."""
+
+    list_display = ("at", "user", "what", "file_format", "rows", "filters")
+    list_filter = ("what", "file_format")
+    search_fields = ("user__username",)
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False

@@ -113,3 +113,24 @@ class CaseTask(AbstractTask):
 
     def reverse(self, view_name: str, *args: Any) -> str:
         return self.flow_task.reverse(view_name, args=[self.process_id, self.pk, *args])
+
+
+class ExportLog(models.Model):
+    """One export of a case list or of a queue: who, when, which filter, how many rows."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="exports"
+    )
+    at = models.DateTimeField(_("导出时间"), auto_now_add=True)
+    what = models.CharField(_("导出内容"), max_length=40)  # a case kind's code, or "queue"
+    file_format = models.CharField(_("格式"), max_length=10)
+    filters = models.JSONField(_("筛选条件"), default=dict, blank=True)
+    rows = models.PositiveIntegerField(_("行数"), default=0)
+
+    class Meta:
+        verbose_name = _("导出记录")
+        verbose_name_plural = _("导出记录")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.what} · {self.file_format} · {self.rows}"

@@ -79,6 +79,7 @@ class CaseKind:
     # case lists: what the search box looks in, and the department a case is about
     search_fields: tuple[str, ...] = ("reference", "subject__name", "subject__identifier_display")
     department_field: str = "record__department__code"
+    filed_field: str = "filed_at"  # when the case was filed (signed, for commitments)
     # the queue row's columns, copied onto each task when it is created
     queue_row: Callable[[Any], dict[str, Any]] = lambda case: {
         "subject_name": case.subject.name,

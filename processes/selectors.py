@@ -192,3 +192,39 @@ def open_task_for_case(kind: str, case_id: int) -> CaseTask | None:
         .select_related("owner")
         .first()
     )
+
+
+def case_list_queryset(k: Any, user: Any, params: Any) -> tuple[QuerySet[Any], dict[str, str]]:
+    """Every case of kind ``k`` that ``user`` may see, filtered as the case list and its exports
+    are: status, search (reference, subject code or name), department (staff), filing dates
+    (``filed_from`` / ``filed_to``, inclusive, YYYY-MM-DD). Returns the queryset and the filters
+    that were applied (what an export records)."""
+    import datetime
+
+    qs = k.visible_to(user).order_by(*k.order_by)
+    applied: dict[str, str] = {}
+    status = params.get("status") or ""
+    if status in k.status_labels():
+        qs = qs.filter(status=status)
+        applied["status"] = status
+    q = (params.get("q") or "").strip()[:100]
+    if q:
+        cond = Q()
+        for f in k.search_fields:
+            cond |= Q(**{f"{f}__icontains": q})
+        qs = qs.filter(cond)
+        applied["q"] = q
+    department = params.get("department") or ""
+    if department and getattr(user, "is_staff_member", False):
+        qs = qs.filter(**{k.department_field: department})
+        applied["department"] = department
+    for name, lookup in (("filed_from", "gte"), ("filed_to", "lte")):
+        raw = (params.get(name) or "").strip()
+        try:
+            day = datetime.date.fromisoformat(raw) if raw else None
+        except ValueError:
+            day = None
+        if day is not None:
+            qs = qs.filter(**{f"{k.filed_field}__date__{lookup}": day})
+            applied[name] = day.isoformat()
+    return qs, applied

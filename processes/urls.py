@@ -27,6 +27,7 @@ for _k in kinds():
     _p, _kw = _k.url_prefix, {"kind_code": _k.code}
     urlpatterns += [
         path(f"{_p}/", views.case_list, _kw, name=f"{_k.code}-list"),
+        path(f"{_p}/export.<str:file_format>", views.case_export, _kw, name=f"{_k.code}-export"),
         path(f"{_p}/<int:pk>/", views.case_detail, _kw, name=f"{_k.code}-detail"),
         path(f"{_p}/<int:pk>/withdraw/", views.case_withdraw, _kw, name=f"{_k.code}-withdraw"),
         path(

@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -50,9 +49,17 @@ from workflow_app.registry.selectors import subject_by_identifier
 from workflow_app.workdays.calendar import explain
 
 from . import services
+from .exports import export_cases
 from .models import CaseTask
 from .registry import CaseKind, all_steps, kind, kinds
-from .selectors import SORTS, open_task_for_case, soon_threshold, task_as_dict, task_queue_page
+from .selectors import (
+    SORTS,
+    case_list_queryset,
+    open_task_for_case,
+    soon_threshold,
+    task_as_dict,
+    task_queue_page,
+)
 
 
 class PortalForm(forms.Form):
@@ -345,19 +352,8 @@ def case_list(request: HttpRequest, kind_code: str) -> HttpResponse:
     """Every case of a kind the user may see — completed ones included — with search (reference,
     subject code or name) and filters (status, department)."""
     k = _kind_or_404(kind_code)
-    qs = k.visible_to(request.user).order_by(*k.order_by)
-    status = request.GET.get("status") or ""
-    if status in k.status_labels():
-        qs = qs.filter(status=status)
-    q = (request.GET.get("q") or "").strip()[:100]
-    if q:
-        cond = Q()
-        for f in k.search_fields:
-            cond |= Q(**{f"{f}__icontains": q})
-        qs = qs.filter(cond)
-    department = request.GET.get("department") or ""
-    if department and request.user.is_staff_member:  # type: ignore[union-attr]
-        qs = qs.filter(**{k.department_field: department})
+    qs, applied = case_list_queryset(k, request.user, request.GET)
+    status, q, department = (applied.get(f, "") for f in ("status", "q", "department"))
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -373,8 +369,21 @@ def case_list(request: HttpRequest, kind_code: str) -> HttpResponse:
             "department": department,
             "departments": Department.objects.order_by("code"),
             "query": params.urlencode(),
+            "filed_from": applied.get("filed_from", ""),
+            "filed_to": applied.get("filed_to", ""),
+            "can_export": request.user.is_staff_member,  # type: ignore[union-attr]
         },
     )
+
+
+@login_required
+def case_export(request: HttpRequest, kind_code: str, file_format: str) -> HttpResponse:
+    """The case list as filtered, as CSV or XLSX, for staff; recorded in the export log."""
+    k = _kind_or_404(kind_code)
+    if not request.user.is_staff_member or file_format not in ("csv", "xlsx"):  # type: ignore[union-attr]
+        raise Http404
+    qs, applied = case_list_queryset(k, request.user, request.GET)
+    return export_cases(k, qs, user=request.user, filters=applied, file_format=file_format)
 
 
 @login_required

@@ -136,6 +136,7 @@ COMMITMENT = register(
         queue_related=("subject",),
         search_fields=("reference", "subject__name", "subject__identifier_display", "matter_title"),
         department_field="department__code",
+        filed_field="signed_at",
         queue_row=lambda c: {
             "subject_name": c.subject.name,
             "record_title": c.matter_title,
