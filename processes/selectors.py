@@ -197,8 +197,8 @@ def open_task_for_case(kind: str, case_id: int) -> CaseTask | None:
 def case_list_queryset(k: Any, user: Any, params: Any) -> tuple[QuerySet[Any], dict[str, str]]:
     """Every case of kind ``k`` that ``user`` may see, filtered as the case list and its exports
     are: status, search (reference, subject code or name), department (staff), filing dates
-    (``filed_from`` / ``filed_to``, inclusive, YYYY-MM-DD). Returns the queryset and the filters
-    that were applied (what an export records)."""
+    (``filed_from`` / ``filed_to``, inclusive, YYYY-MM-DD) and ``overdue`` (an open deadline
+    has passed). Returns the queryset and the filters applied (what an export records)."""
     import datetime
 
     qs = k.visible_to(user).order_by(*k.order_by)
@@ -227,4 +227,12 @@ def case_list_queryset(k: Any, user: Any, params: Any) -> tuple[QuerySet[Any], d
         if day is not None:
             qs = qs.filter(**{f"{k.filed_field}__date__{lookup}": day})
             applied[name] = day.isoformat()
+    if params.get("overdue") in ("1", "true", "on"):
+        from workflow_app.workdays.models import Deadline
+
+        overdue = Deadline.objects.filter(
+            case_kind=k.code, status=Deadline.Status.OPEN, due_at__lt=timezone.now()
+        ).values("case_id")
+        qs = qs.filter(pk__in=overdue)
+        applied["overdue"] = "1"
     return qs, applied

@@ -371,6 +371,7 @@ def case_list(request: HttpRequest, kind_code: str) -> HttpResponse:
             "query": params.urlencode(),
             "filed_from": applied.get("filed_from", ""),
             "filed_to": applied.get("filed_to", ""),
+            "overdue": bool(applied.get("overdue")),
             "can_export": request.user.is_staff_member,  # type: ignore[union-attr]
         },
     )

@@ -100,3 +100,16 @@ def test_every_case_kind_exports(centre_user, prefix, fmt):
     r = _web(centre_user).get(f"/{prefix}/export.{fmt}?filed_from=2026-01-01&filed_to=2026-12-31")
     assert r.status_code == 200
     assert ExportLog.objects.get().filters == {"filed_from": "2026-01-01", "filed_to": "2026-12-31"}
+
+
+def test_overdue_filter_keeps_cases_with_a_passed_open_deadline(centre_user, cases):
+    from workflow_app.workdays.models import Deadline
+
+    Deadline.objects.filter(case_kind="objection", case_id=cases[1]).update(
+        due_at=timezone.now() - datetime.timedelta(days=2)
+    )
+    rows = _csv(_web(centre_user).get("/objections/export.csv?overdue=1"))
+    assert len(rows) == 2
+    page = _web(centre_user).get("/objections/?overdue=1").content.decode()
+    assert page.count('href="/objections/') >= 1 and "checked" in page
+    assert ExportLog.objects.get().filters == {"overdue": "1"}
