@@ -17,6 +17,7 @@ urlpatterns = [
     path("random-checks/<int:pk>/", views.random_check_detail, name="random-check-detail"),
     path("credit-check/", views.credit_check_page, name="credit-check"),
     path("queue/", views.queue, name="queue"),
+    path("queue/export.<str:file_format>", views.queue_export, name="queue-export"),
     path("queue/assign/", views.queue_assign, name="queue-assign"),
     path("tasks/<int:task_id>/", views.task_detail, name="task-detail"),
     path("tasks/<int:task_id>/<str:action>/", views.task_action, name="task-action"),

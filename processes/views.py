@@ -49,7 +49,7 @@ from workflow_app.registry.selectors import subject_by_identifier
 from workflow_app.workdays.calendar import explain
 
 from . import services
-from .exports import export_cases
+from .exports import export_cases, export_queue
 from .models import CaseTask
 from .registry import CaseKind, all_steps, kind, kinds
 from .selectors import (
@@ -58,6 +58,7 @@ from .selectors import (
     open_task_for_case,
     soon_threshold,
     task_as_dict,
+    task_queue_for,
     task_queue_page,
 )
 
@@ -385,6 +386,25 @@ def case_export(request: HttpRequest, kind_code: str, file_format: str) -> HttpR
         raise Http404
     qs, applied = case_list_queryset(k, request.user, request.GET)
     return export_cases(k, qs, user=request.user, filters=applied, file_format=file_format)
+
+
+@login_required
+def queue_export(request: HttpRequest, file_format: str) -> HttpResponse:
+    """The caller's queue as filtered on the queue page (every row, not one page)."""
+    _staff_required(request)
+    if file_format not in ("csv", "xlsx"):
+        raise Http404
+    f = {k: request.GET.get(k, "") for k in ("kind", "step", "department", "due", "mine")}
+    qs = task_queue_for(
+        request.user,
+        kind=f["kind"] or None,
+        step=f["step"] or None,
+        department=f["department"] or None,
+        due=f["due"] if f["due"] in ("overdue", "soon") else None,
+        mine=f["mine"] == "1",
+    )
+    applied = {k: v for k, v in f.items() if v}
+    return export_queue(qs, user=request.user, filters=applied, file_format=file_format)
 
 
 @login_required

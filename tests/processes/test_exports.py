@@ -113,3 +113,29 @@ def test_overdue_filter_keeps_cases_with_a_passed_open_deadline(centre_user, cas
     page = _web(centre_user).get("/objections/?overdue=1").content.decode()
     assert page.count('href="/objections/') >= 1 and "checked" in page
     assert ExportLog.objects.get().filters == {"overdue": "1"}
+
+
+def test_queue_export_has_every_row_of_the_callers_queue(centre_user, dept_samr, cases):
+    rows = _csv(_web(centre_user).get("/queue/export.csv"))
+    assert rows[0][:3] == ["编号", "环节", "办理组"]
+    assert len(rows) == 1 + 4 and {row[1] for row in rows[1:]} == {"异议受理"}
+    rows = _csv(_web(centre_user).get("/queue/export.csv?department=EMB"))
+    assert len(rows) == 2
+    # a department caseworker's queue holds none of the centre's intake tasks
+    assert len(_csv(_web(dept_samr).get("/queue/export.csv"))) == 1
+    book = load_workbook(
+        io.BytesIO(b"".join(_web(centre_user).get("/queue/export.xlsx").streaming_content)),
+        read_only=True,
+    )
+    assert len(list(book.worksheets[0].iter_rows(values_only=True))) == 5
+    logs = list(ExportLog.objects.order_by("at").values_list("what", "rows", "filters"))
+    assert logs[1] == ("queue", 1, {"department": "EMB"})
+
+
+def test_applicants_cannot_export_a_queue(applicant):
+    assert _web(applicant).get("/queue/export.csv").status_code in (403, 404)
+
+
+def test_the_queue_page_links_to_its_export(centre_user, cases):
+    page = _web(centre_user).get("/queue/?due=overdue").content.decode()
+    assert "/queue/export.csv?due=overdue" in page
