@@ -394,16 +394,16 @@ def queue_export(request: HttpRequest, file_format: str) -> HttpResponse:
     _staff_required(request)
     if file_format not in ("csv", "xlsx"):
         raise Http404
-    f = {k: request.GET.get(k, "") for k in ("kind", "step", "department", "due", "mine")}
+    f = _queue_filters(request)
     qs = task_queue_for(
         request.user,
         kind=f["kind"] or None,
         step=f["step"] or None,
         department=f["department"] or None,
-        due=f["due"] if f["due"] in ("overdue", "soon") else None,
+        due=f["due"] or None,
         mine=f["mine"] == "1",
     )
-    applied = {k: v for k, v in f.items() if v}
+    applied = {k: v for k, v in f.items() if v and k != "sort"}
     return export_queue(qs, user=request.user, filters=applied, file_format=file_format)
 
 
@@ -516,10 +516,21 @@ def _staff_required(request: HttpRequest) -> None:
         raise Http404
 
 
+def _queue_filters(request: HttpRequest) -> dict[str, str]:
+    """The queue page's filters as given (unknown ``due`` and ``sort`` values dropped); the queue
+    export reads the same ones."""
+    f = {k: request.GET.get(k, "") for k in ("kind", "step", "department", "due", "mine", "sort")}
+    if f["due"] not in ("overdue", "soon"):
+        f["due"] = ""
+    if f["sort"] not in SORTS:
+        f["sort"] = ""
+    return f
+
+
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     _staff_required(request)
-    f = {k: request.GET.get(k, "") for k in ("kind", "step", "department", "due", "mine", "sort")}
+    f = _queue_filters(request)
     try:
         page_no = max(1, int(request.GET.get("page", 1)))
     except ValueError:
@@ -532,9 +543,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         kind=f["kind"] or None,
         step=f["step"] or None,
         department=f["department"] or None,
-        due=f["due"] if f["due"] in ("overdue", "soon") else None,
+        due=f["due"] or None,
         mine=f["mine"] == "1",
-        sort=f["sort"] if f["sort"] in SORTS else "due",
+        sort=f["sort"] or "due",
     )
     now = timezone.now()
     soon = soon_threshold(now)

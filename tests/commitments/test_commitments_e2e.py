@@ -13,27 +13,17 @@ from notifications.models import Notification
 from processes.models import CaseTask
 from processes.sweeps import run_all
 from tests.factories import CreditRecordFactory, SubjectFactory, UserFactory
-from tests.processes.helpers import client_for, complete, deliver_outbox, open_task
+from tests.processes.helpers import (
+    client_for,
+    complete,
+    deliver_outbox,
+    open_task,
+)
+from tests.processes.helpers import sign_commitment as sign
 from workflow_app.audit.services import verify_chains
 from workflow_app.registry.models import CreditRecord
 
 pytestmark = pytest.mark.django_db
-
-
-def sign(applicant, expect=201, **extra):
-    body = {
-        "kind": "notification",
-        "department": "SAMR",
-        "matter_reference": "SZ-SAMR-2026-0001",
-        "matter_title": "食品经营许可（告知承诺）",
-        "text": "本企业已具备食品经营许可条件。",
-        "publicity": "public",
-        "commitment_accepted": True,
-        **extra,
-    }
-    r = client_for(applicant).post("/api/v1/commitments/", body, format="json")
-    assert r.status_code == expect, r.content
-    return r.json()
 
 
 def cdetail(user, cid):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from tests.commitments.test_commitments_e2e import sign
 from tests.processes.helpers import complete, open_task
+from tests.processes.helpers import sign_commitment as sign
 
 pytestmark = pytest.mark.django_db
 

@@ -73,6 +73,23 @@ def file_repair(applicant: Any, record: Any, *, expect: int = 201, **extra: Any)
     return r.json()
 
 
+def sign_commitment(applicant: Any, expect: int = 201, **extra: Any) -> dict[str, Any]:
+    """Sign a notification commitment (告知承诺) to SAMR through the API."""
+    body = {
+        "kind": "notification",
+        "department": "SAMR",
+        "matter_reference": "SZ-SAMR-2026-0001",
+        "matter_title": "食品经营许可（告知承诺）",
+        "text": "本企业已具备食品经营许可条件。",
+        "publicity": "public",
+        "commitment_accepted": True,
+        **extra,
+    }
+    r = client_for(applicant).post("/api/v1/commitments/", body, format="json")
+    assert r.status_code == expect, r.content
+    return r.json()
+
+
 def detail(user: Any, case_id: int, kind: str = "objections") -> dict[str, Any]:
     r = client_for(user).get(f"/api/v1/{kind}/{case_id}/")
     assert r.status_code == 200, r.content

@@ -106,8 +106,8 @@ def test_two_supervisors_confirm_one_breach_at_once(applicant, company, samr, de
     if connection.vendor != "postgresql":
         pytest.skip("row-lock concurrency is tested on PostgreSQL")
     from commitments.models import Commitment
-    from tests.commitments.test_commitments_e2e import sign
     from tests.processes.helpers import complete
+    from tests.processes.helpers import sign_commitment as sign
     from workflow_app.registry.models import CreditRecord
 
     alice = UserFactory(username="sup_a", supervisor=True)

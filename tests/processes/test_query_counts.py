@@ -9,7 +9,13 @@ import datetime
 import pytest
 
 from tests.factories import CreditRecordFactory
-from tests.processes.helpers import client_for, file_objection, file_repair, open_task
+from tests.processes.helpers import (
+    client_for,
+    file_objection,
+    file_repair,
+    open_task,
+    sign_commitment,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -53,18 +59,8 @@ def test_repair(django_assert_max_num_queries, applicant, company, samr, centre_
 
 
 def test_commitment(django_assert_max_num_queries, applicant, samr, dept_samr):
-    body = {
-        "kind": "notification",
-        "department": "SAMR",
-        "matter_reference": "SZ-SAMR-2026-0001",
-        "matter_title": "食品经营许可（告知承诺）",
-        "text": "本企业已具备食品经营许可条件。",
-        "publicity": "public",
-        "commitment_accepted": True,
-    }
     with django_assert_max_num_queries(PINS["commitment signing"]):
-        r = client_for(applicant).post("/api/v1/commitments/", body, format="json")
-    assert r.status_code == 201, r.content
-    task = open_task(r.json()["id"], "commitment_verification")
+        cid = sign_commitment(applicant)["id"]
+    task = open_task(cid, "commitment_verification")
     with django_assert_max_num_queries(PINS["commitment verification"]):
         _complete(dept_samr, task, decision="fulfilled")

@@ -32,7 +32,7 @@ from tests.factories import (
     UserFactory,
     make_resident_id,
 )
-from tests.processes.helpers import client_for, file_objection, file_repair
+from tests.processes.helpers import client_for, file_objection, file_repair, sign_commitment
 from workflow_app.registry.identifiers import mask_resident_id, resident_id_key
 
 pytestmark = pytest.mark.django_db
@@ -81,21 +81,7 @@ def build_world() -> World:
     objection = file_objection(users["owner"], rec1)["id"]
     with TestCase.captureOnCommitCallbacks(execute=True):  # evidence is stored after commit
         repair = file_repair(users["owner"], rec2)["id"]
-    r = client_for(users["owner"]).post(
-        "/api/v1/commitments/",
-        {
-            "kind": "notification",
-            "department": "SAMR",
-            "matter_reference": "SZ-SAMR-2026-0001",
-            "matter_title": "食品经营许可（告知承诺）",
-            "text": "本企业已具备食品经营许可条件。",
-            "publicity": "public",
-            "commitment_accepted": True,
-        },
-        format="json",
-    )
-    assert r.status_code == 201, r.content
-    commitment = r.json()["id"]
+    commitment = sign_commitment(users["owner"])["id"]
     from repair.models import Evidence
 
     evidence = Evidence.objects.filter(repair_id=repair).values_list("pk", flat=True)[0]
