@@ -11,6 +11,9 @@ api_v1 = [
     path("", include("notifications.api_urls")),
     path("", include("processes.api_urls")),
     path("", include("commitments.urls")),
+    path("", include("creditlists.api_urls")),
+    path("", include("documents.api_urls")),
+    path("", include("oversight.api_urls")),
 ]
 
 urlpatterns = [
@@ -29,6 +32,9 @@ urlpatterns = [
     path("", include("workflow_app.registry.urls")),
     path("", include("notifications.urls")),
     path("", include("processes.urls")),
+    path("", include("creditlists.urls")),
+    path("", include("documents.urls")),
+    path("", include("oversight.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

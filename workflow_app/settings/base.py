@@ -66,6 +66,9 @@ INSTALLED_APPS = [
     "repair",
     "commitments",
     "processes",
+    "creditlists",
+    "documents",
+    "oversight",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OversightConfig(AppConfig):
+    name = "oversight"
+    verbose_name = _("监督看板")
+    default_auto_field = "django.db.models.BigAutoField"
