@@ -305,6 +305,7 @@ def _open_until(c: Commitment, until: datetime.date, queue: str) -> None:
         unit="days",
         queue=queue,
         reminder_days=int(case_policy_value(c, "reminder_days_before")),
+        department_id=c.department_id,
     )
 
 

@@ -1,3 +1,10 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from . import views
+
+urlpatterns = [
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/steps/", views.steps, name="dashboard-steps"),
+    path("dashboard/publicity/", views.late_publicity, name="dashboard-publicity"),
+    path("dashboard/sync/", views.sync_overdue, name="dashboard-sync"),
+]

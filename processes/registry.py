@@ -80,6 +80,8 @@ class CaseKind:
     search_fields: tuple[str, ...] = ("reference", "subject__name", "subject__identifier_display")
     department_field: str = "record__department__code"
     filed_field: str = "filed_at"  # when the case was filed (signed, for commitments)
+    # the statuses of a case still in progress (list filter ``status=open``, dashboard counts)
+    open_statuses: tuple[str, ...] = ()
     # the queue row's columns, copied onto each task when it is created
     queue_row: Callable[[Any], dict[str, Any]] = lambda case: {
         "subject_name": case.subject.name,

@@ -207,6 +207,9 @@ def case_list_queryset(k: Any, user: Any, params: Any) -> tuple[QuerySet[Any], d
     if status in k.status_labels():
         qs = qs.filter(status=status)
         applied["status"] = status
+    elif status == "open":  # every status of a case still in progress (dashboard links)
+        qs = qs.filter(status__in=k.open_statuses)
+        applied["status"] = status
     q = (params.get("q") or "").strip()[:100]
     if q:
         cond = Q()

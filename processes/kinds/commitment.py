@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from commitments import services as svc
-from commitments.models import Commitment, Finding, Kind, Status
+from commitments.models import OPEN_STATUSES, Commitment, Finding, Kind, Status
 from commitments.selectors import commitment_as_dict, commitments_visible_to
 from workflow_app.api import ServiceError
 
@@ -84,6 +84,7 @@ def _list_item(c: Commitment) -> dict[str, Any]:
 COMMITMENT = register(
     CaseKind(
         code="commitment",
+        open_statuses=tuple(str(s) for s in OPEN_STATUSES),
         label=gettext_lazy("信用承诺"),
         model=Commitment,
         url_prefix="commitments",

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from objections import services as svc
-from objections.models import Objection, Outcome, Status
+from objections.models import OPEN_STATUSES, Objection, Outcome, Status
 from objections.selectors import objection_as_dict, objections_to_lapse, objections_visible_to
 from workflow_app.api import ServiceError
 
@@ -66,6 +66,7 @@ def resolve(case: Objection, user: Any, d: dict[str, Any], task: str) -> str:
 OBJECTION = register(
     CaseKind(
         code="objection",
+        open_statuses=tuple(str(s) for s in OPEN_STATUSES),
         label=gettext_lazy("异议"),
         model=Objection,
         url_prefix="objections",

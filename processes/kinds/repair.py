@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from commitments.selectors import commitment_as_dict, commitment_for_repair
 from commitments.services import commitment_create_for_repair
 from repair import services as svc
-from repair.models import Repair, Status
+from repair.models import OPEN_STATUSES, Repair, Status
 from repair.selectors import repair_as_dict, repairs_to_lapse, repairs_visible_to
 from workflow_app.api import ServiceError
 
@@ -78,6 +78,7 @@ _reject = Decision("reject", gettext_lazy("不予修复"), reject, ("reason",), 
 REPAIR = register(
     CaseKind(
         code="repair",
+        open_statuses=tuple(str(s) for s in OPEN_STATUSES),
         label=gettext_lazy("信用修复"),
         model=Repair,
         url_prefix="repairs",

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 
-from workflow_app.cases.hooks import home_counts
+from workflow_app.cases.hooks import home_counts, home_sections
 
 from .forms import LoginForm
 from .models import Role
@@ -78,4 +78,5 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/home_applicant.html", context)
     context["counts"] = _queue_counts(user)
     context["department"] = user.department  # type: ignore[union-attr]
+    context["sections"] = home_sections(user)
     return render(request, "accounts/home_staff.html", context)

@@ -8,6 +8,8 @@ The kernel never imports a domain app or ``processes``; instead those register h
   do about each record (file an objection, open the running case, apply for repair, or a note
   such as "repairable from 2026-03-05").
 - ``home_counts``: ``fn(user) -> dict`` merged into the staff home page context.
+- ``home_sections``: ``fn(user) -> {"template", …context} | None`` — a panel on the staff home
+  page (a department's 双公示 timeliness, a supervisor's link to the dashboard).
 - ``report_sections``: ``fn(subject, viewer) -> {"key", "template", "items"}`` — an extra
   section of the credit report (a subject's public commitments): ``items`` go into the report
   API under ``key``, and the page includes ``template`` with ``items`` in its context.
@@ -23,6 +25,8 @@ HomeCounts = Callable[[Any], dict[str, Any]]
 
 _report_actions: list[ReportActions] = []
 _home_counts: list[HomeCounts] = []
+HomeSection = Callable[[Any], dict[str, Any] | None]
+_home_sections: list[HomeSection] = []
 ReportSection = Callable[[Any, Any], dict[str, Any] | None]
 _report_sections: list[ReportSection] = []
 
@@ -63,3 +67,13 @@ def home_counts(user: Any) -> dict[str, Any]:
     for fn in _home_counts:
         merged.update(fn(user))
     return merged
+
+
+def register_home_section(fn: HomeSection) -> HomeSection:
+    if fn not in _home_sections:
+        _home_sections.append(fn)
+    return fn
+
+
+def home_sections(user: Any) -> list[dict[str, Any]]:
+    return [section for fn in _home_sections if (section := fn(user)) is not None]

@@ -195,7 +195,17 @@ def case_deadline_open(
         queue=queue,
         assignee=assignee,
         reminder_days=int(case_policy_value(case, "reminder_days_before")),
+        department_id=case_department_id(case),
     )
+
+
+def case_department_id(case: Any) -> int | None:
+    """The department a case is about: its own ``department`` (a commitment's matter department)
+    or its credit record's source department."""
+    department_id = getattr(case, "department_id", None)
+    if department_id is None and getattr(case, "record_id", None) is not None:
+        department_id = case.record.department_id
+    return department_id
 
 
 def case_deadlines_close(case: Any, kinds: list[str] | None, status: str = "met") -> int:

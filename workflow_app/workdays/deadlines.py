@@ -83,6 +83,7 @@ def deadline_open(
     assignee: Any = None,
     task_id: int | None = None,
     reminder_days: int = DEFAULT_REMINDER_DAYS,
+    department_id: int | None = None,
 ) -> Deadline:
     """Open a deadline of ``amount`` ``unit`` counted from the event at ``start_at``."""
     if timezone.is_naive(start_at):
@@ -105,6 +106,7 @@ def deadline_open(
             remind_at=_remind_at(computation.due_at, start_at, reminder_days),
             queue=queue,
             assignee=assignee,
+            department_id=department_id,
         )
 
 
@@ -216,6 +218,39 @@ def working_days_after(start: date, end: date) -> int:
         if is_working_day(day):
             count += 1
     return count
+
+
+def working_day_ordinals(start: date, end: date) -> dict[date, int]:
+    """For each day from ``start`` to ``end``, the working days in ``(start, day]``. The working
+    days between two of these days is then a subtraction: dashboards group rows by day in SQL
+    and count working days per distinct day, never per row."""
+    ordinals: dict[date, int] = {}
+    count, day = 0, start
+    ordinals[day] = 0
+    while day < end:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            count += 1
+        ordinals[day] = count
+    return ordinals
+
+
+def overdue_due_range(
+    today: date, min_days: int, max_days: int | None
+) -> tuple[date | None, date | None]:
+    """The due days of deadlines that are overdue today by ``min_days``..``max_days`` working
+    days, as :func:`deadline_state` counts them (a deadline overdue by less than one working day
+    counts as one). Returns ``(earliest, latest)``; ``None`` means unbounded on that side."""
+    needed = (max_days or min_days) + 1
+    back: list[date] = []  # working days up to today, newest first
+    day = today
+    while len(back) < needed and (today - day).days < 3660:
+        if is_working_day(day):
+            back.append(day)
+        day -= timedelta(days=1)
+    latest = back[min_days - 1] - timedelta(days=1) if min_days > 1 else None
+    earliest = back[max_days] if max_days is not None else None
+    return earliest, latest
 
 
 def deadline_state(d: Deadline, now: datetime | None = None) -> dict[str, Any]:

@@ -107,6 +107,16 @@ class Deadline(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # the department the case is about (its record's source department, a commitment's matter
+    # department): supervisors' dashboards group and filter by it without joining every case table
+    department = models.ForeignKey(
+        "registry.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -123,6 +133,17 @@ class Deadline(models.Model):
                 fields=["due_at"],
                 name="deadline_to_escalate",
                 condition=models.Q(status="open", escalated_at__isnull=True),
+            ),
+            # the dashboard: open deadlines by workflow and department, completed ones by date
+            models.Index(
+                fields=["case_kind", "department", "due_at"],
+                name="deadline_open_dashboard",
+                condition=models.Q(status="open"),
+            ),
+            models.Index(
+                fields=["closed_at"],
+                name="deadline_met_dashboard",
+                condition=models.Q(status="met"),
             ),
             models.Index(
                 fields=["id"],

@@ -57,6 +57,10 @@ DEFAULTS: dict[str, Any] = {
     "red_list_check_factor": 0.5,
     "breach_record_severity": "general",
     "breach_publicity_months": 12,
+    # oversight: 双公示 licence/penalty data pushed within N working days of the decision (长宁);
+    # a list entry reported to the national platform within N working days (珠海)
+    "double_publicity_days": 10,
+    "national_list_report_days": 10,
 }
 
 # What an administrator reads beside each parameter: label, unit, and where the default comes from.
@@ -148,6 +152,16 @@ PARAM_INFO: dict[str, tuple[Any, Any, Any]] = {
     ),
     "breach_record_severity": (gettext_lazy("违诺失信信息的严重程度"), "", ""),
     "breach_publicity_months": (gettext_lazy("违诺失信信息公示期"), gettext_lazy("个月"), ""),
+    "double_publicity_days": (
+        gettext_lazy("双公示信息报送时限（自决定之日起）"),
+        gettext_lazy("个工作日"),
+        gettext_lazy("长宁实践"),
+    ),
+    "national_list_report_days": (
+        gettext_lazy("红黑名单报送国家平台时限"),
+        gettext_lazy("个工作日"),
+        gettext_lazy("珠海实践"),
+    ),
 }
 
 # Kinds of parameter, used to validate updates.

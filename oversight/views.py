@@ -1,0 +1,188 @@
+"""The supervisors' dashboard (page and API) and the lists behind its figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from processes.registry import kinds
+from workflow_app.api import Forbidden, ServiceError
+from workflow_app.registry.models import Department
+from workflow_app.workdays.deadlines import deadline_state
+
+from . import charts, selectors
+
+
+def _scope_or_error(request: HttpRequest) -> tuple[selectors.Scope | None, str]:
+    try:
+        return selectors.dashboard_scope(request.user, request.GET), ""
+    except Forbidden as exc:
+        raise PermissionDenied(exc.message) from None
+    except ServiceError as exc:
+        return None, exc.message
+
+
+def _filter_context(request: HttpRequest, scope: selectors.Scope | None) -> dict[str, Any]:
+    today = timezone.localdate()
+    return {
+        "departments": Department.objects.order_by("code"),
+        "date_from": scope.date_from.isoformat() if scope else request.GET.get("date_from", ""),
+        "date_to": scope.date_to.isoformat() if scope else request.GET.get("date_to", today),
+        "department": scope.department if scope else None,
+        "department_locked": scope.department_locked if scope else False,
+        "query": _query(scope),
+    }
+
+
+def _query(scope: selectors.Scope | None) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode(scope.as_params()) if scope else ""
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    scope, error = _scope_or_error(request)
+    context = _filter_context(request, scope)
+    if scope is None:
+        context["error_message"] = error
+        return render(request, "oversight/dashboard.html", context, status=400)
+    data = selectors.dashboard(scope)
+    context.update(
+        {
+            "data": data,
+            "charts": {
+                "age": charts.stacked_bars(
+                    [(w["label"], w["overdue_age"]) for w in data["workflows"]],
+                    data["age_buckets"],
+                ),
+                "weekly": {w["kind"]: charts.weekly_bars(w["weekly"]) for w in data["workflows"]},
+            },
+        }
+    )
+    return render(request, "oversight/dashboard.html", context)
+
+
+def _paged(request: HttpRequest, qs: Any, per_page: int = 50) -> Any:
+    return Paginator(qs, per_page).get_page(request.GET.get("page"))
+
+
+def _page_query(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+STATE_TITLES = {
+    "open": gettext_lazy("办理中的环节"),
+    "overdue": gettext_lazy("已逾期的环节"),
+    "due_soon": gettext_lazy("即将到期的环节"),
+    "late": gettext_lazy("逾期完成的环节"),
+    "on_time": gettext_lazy("按期完成的环节"),
+}
+
+
+@login_required
+def steps(request: HttpRequest) -> HttpResponse:
+    """The steps behind a figure: open, overdue (by age), due soon, completed late or on time."""
+    scope, error = _scope_or_error(request)
+    context = _filter_context(request, scope)
+    if scope is None:
+        context["error_message"] = error
+        return render(request, "oversight/steps.html", context, status=400)
+    now = timezone.now()
+    qs, state = selectors.steps_queryset(scope, request.GET, now=now)
+    page = _paged(request, qs)
+    labels = selectors.kind_labels()
+    rows = [selectors.step_as_dict(d, labels, now=now, state=deadline_state(d, now)) for d in page]
+    kind_code = request.GET.get("kind") or ""
+    k = labels.get(kind_code, (None, {}))[0]
+    context.update(
+        {
+            "page": page,
+            "rows": rows,
+            "state": state,
+            "title": str(STATE_TITLES.get(state, "")),
+            "kind_label": str(k.label) if k is not None else _("全部业务"),
+            "step_label": labels.get(kind_code, (None, {}))[1].get(request.GET.get("step", ""), ""),
+            "age": request.GET.get("age", ""),
+            "page_query": _page_query(request),
+            "kinds": kinds(),
+            "kind": kind_code,
+        }
+    )
+    return render(request, "oversight/steps.html", context)
+
+
+@login_required
+def late_publicity(request: HttpRequest) -> HttpResponse:
+    """双公示 records pushed later than the allowed working days after their decision."""
+    scope, error = _scope_or_error(request)
+    context = _filter_context(request, scope)
+    if scope is None:
+        context["error_message"] = error
+        return render(request, "oversight/publicity.html", context, status=400)
+    page = _paged(request, selectors.late_publicity_queryset(scope))
+    rows = [
+        {"record": r, "working_days": selectors.publicity_working_days(r)} for r in page.object_list
+    ]
+    context.update(
+        {
+            "page": page,
+            "rows": rows,
+            "days_allowed": selectors.publicity_days_allowed(),
+            "page_query": _page_query(request),
+        }
+    )
+    return render(request, "oversight/publicity.html", context)
+
+
+@login_required
+def sync_overdue(request: HttpRequest) -> HttpResponse:
+    """Synchronisation rows past their deadline and not yet delivered."""
+    scope, error = _scope_or_error(request)
+    context = _filter_context(request, scope)
+    if scope is None:
+        context["error_message"] = error
+        return render(request, "oversight/sync.html", context, status=400)
+    context.update(
+        {
+            "page": _paged(request, selectors.sync_overdue_queryset(scope)),
+            "page_query": _page_query(request),
+            "kind_labels": {k.code: k.label for k in kinds()},
+        }
+    )
+    return render(request, "oversight/sync.html", context)
+
+
+class DashboardAPI(APIView):
+    @extend_schema(
+        summary="Supervisors' dashboard: open, overdue and on-time figures of every workflow "
+        "and department, 双公示 timeliness, synchronisation and national list reports",
+        parameters=[
+            OpenApiParameter("date_from", OpenApiTypes.DATE, description="YYYY-MM-DD"),
+            OpenApiParameter("date_to", OpenApiTypes.DATE, description="YYYY-MM-DD"),
+            OpenApiParameter(
+                "department",
+                str,
+                description="department code (a department caseworker always sees their own)",
+            ),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request) -> Response:
+        scope = selectors.dashboard_scope(request.user, request.query_params)
+        return Response(selectors.dashboard(scope))
