@@ -63,7 +63,7 @@ def stacked_bars(
 
 
 def weekly_bars(
-    weeks: list[dict[str, Any]], *, width: int = 560, height: int = 150
+    weeks: list[dict[str, Any]], *, width: int = 360, height: int = 170
 ) -> dict[str, Any]:
     """Filed cases and completed steps per week, side by side."""
     left, bottom, top = 34, 22, 10

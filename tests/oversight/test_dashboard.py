@@ -231,7 +231,7 @@ def test_every_figure_links_to_its_list(fixture, supervisor, client):
         d.case_reference
         for d in Deadline.objects.filter(due_at__in=[due("2026-11-20"), due("2026-11-13")])
         .exclude(queue="applicant")
-        .filter(case_kind="objection")
+        .filter(case_kind="objection", status="open")
     )
     assert len(refs) == 2 and all(r in body for r in refs)
     others = Deadline.objects.filter(due_at=due("2026-11-27"), status="open").values_list(
