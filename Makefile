@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE ?= workflow_app.settings.dev
 
-.PHONY: run test lint typecheck checks messages bench bench-http bench-data migrate seed clean venv
+.PHONY: run test lint typecheck checks messages bench bench-http bench-oversight bench-scale bench-data migrate seed clean venv
 
 $(STAMP): requirements/base.txt requirements/dev.txt
 	@command -v $(PY) >/dev/null 2>&1 || PY=python3; test -x $(BIN)/python || $${PY:-python3} -m venv $(VENV) || python3 -m venv $(VENV)
@@ -47,6 +47,16 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/credit_bench
 bench: $(STAMP)
 	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_SETTINGS_MODULE=workflow_app.settings.bench $(BIN)/python bench/run.py $(BENCH_ARGS)
 	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_SETTINGS_MODULE=workflow_app.settings.bench $(BIN)/python bench/over_http.py $(BENCH_HTTP_ARGS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_SETTINGS_MODULE=workflow_app.settings.bench $(BIN)/python bench/oversight.py $(BENCH_OVERSIGHT_ARGS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_SETTINGS_MODULE=workflow_app.settings.bench $(BIN)/python bench/scale.py $(BENCH_SCALE_ARGS)
+
+## make bench-oversight: dashboard page/API over HTTP with 1M deadline rows, 200k-row CSV export memory
+bench-oversight: $(STAMP)
+	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_SETTINGS_MODULE=workflow_app.settings.bench $(BIN)/python bench/oversight.py $(BENCH_OVERSIGHT_ARGS)
+
+## make bench-scale: verify_audit over 1M entries, run_sweeps over 1M open deadlines
+bench-scale: $(STAMP)
+	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_SETTINGS_MODULE=workflow_app.settings.bench $(BIN)/python bench/scale.py $(BENCH_SCALE_ARGS)
 
 ## make bench-http: only the HTTP figures (gunicorn, 1/4/16 clients, pgbench beside), on the data already generated
 bench-http: $(STAMP)

@@ -1,0 +1,79 @@
+"""Bulk inserts with history (COPY on PostgreSQL, simple-history elsewhere) keep every guarantee
+of ``bulk_create_with_history``: ids set, timestamps filled, one ``+`` history row per row with
+the user and reason, a unique violation raised as Django's ``IntegrityError``."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from tests.factories import SubjectFactory, UserFactory
+from workflow_app.registry.bulk import insert_with_history
+from workflow_app.registry.models import CreditRecord, Subject
+
+
+def _record(subject, department, external_id):
+    return CreditRecord(
+        subject=subject,
+        department=department,
+        external_id=external_id,
+        version=1,
+        category="penalty",
+        nature="dishonesty",
+        severity="general",
+        title=f"处罚决定 {external_id}",
+        content="内容",
+        decision_date="2026-03-02",
+        publicity_start="2026-03-02",
+        publicity_end=None,
+    )
+
+
+def test_rows_and_history_are_written_with_ids(db, samr):
+    user = UserFactory(username="importer", role="department", department=samr)
+    subject = SubjectFactory()
+    rows = insert_with_history(
+        [_record(subject, samr, f"B-{i}") for i in range(3)],
+        CreditRecord,
+        user=user,
+        reason="record import (SAMR)",
+    )
+    assert all(r.pk for r in rows)
+    stored = {r.pk: r for r in CreditRecord.objects.filter(pk__in=[r.pk for r in rows])}
+    assert set(stored) == {r.pk for r in rows}
+    for row in rows:
+        db_row = stored[row.pk]
+        assert db_row.external_id == row.external_id and db_row.created_at is not None
+        (history,) = db_row.history.all()
+        assert history.history_type == "+"
+        assert history.history_user_id == user.pk
+        assert history.history_change_reason == "record import (SAMR)"
+        assert history.title == row.title and history.subject_id == subject.pk
+
+
+def test_subjects_too(db):
+    subjects = insert_with_history(
+        [
+            Subject(kind="legal_person", name="甲", identifier="K1", identifier_display="K1"),
+            Subject(kind="legal_person", name="乙", identifier="K2", identifier_display="K2"),
+        ],
+        Subject,
+        user=None,
+        reason="subject registered by record import",
+    )
+    assert Subject.objects.filter(pk__in=[s.pk for s in subjects]).count() == 2
+    assert Subject.history.filter(identifier__in=["K1", "K2"], history_type="+").count() == 2
+
+
+def test_a_unique_violation_is_an_integrity_error_and_leaves_nothing(db, samr):
+    subject = SubjectFactory()
+    insert_with_history([_record(subject, samr, "DUP")], CreditRecord, user=None, reason="first")
+    before = (CreditRecord.objects.count(), CreditRecord.history.count())
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_with_history(
+            [_record(subject, samr, "NEW"), _record(subject, samr, "DUP")],
+            CreditRecord,
+            user=None,
+            reason="second",
+        )
+    assert (CreditRecord.objects.count(), CreditRecord.history.count()) == before
