@@ -91,7 +91,7 @@ def insert_with_history(
             obj.pk = pk
         fields = list(model._meta.concrete_fields)
         rows = [[_value(f, obj, now, add=True) for f in fields] for obj in objs]
-        _copy(model._meta.db_table, [f.column for f in fields], rows)
+        _copy(model._meta.db_table, [str(f.column) for f in fields], rows)
         for obj in objs:
             obj._state.adding = False
             obj._state.db = connection.alias
@@ -112,7 +112,7 @@ def insert_with_history(
                     for f in history_fields
                 ]
             )
-        _copy(history_model._meta.db_table, [f.column for f in history_fields], history_rows)
+        _copy(history_model._meta.db_table, [str(f.column) for f in history_fields], history_rows)
     return objs
 
 
