@@ -19,6 +19,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from creditlists import selectors as lists
 from processes.registry import CaseKind, kinds
 from sync.models import SyncEvent
 from workflow_app.api import Forbidden, ServiceError
@@ -713,6 +714,12 @@ def late_publicity_queryset(scope: Scope, *, today: datetime.date | None = None)
     )
 
 
+def working_days_since(day: datetime.date, today: datetime.date) -> int:
+    from workflow_app.workdays.deadlines import working_days_after
+
+    return working_days_after(day, today)
+
+
 def publicity_working_days(record: CreditRecord) -> int:
     from workflow_app.workdays.deadlines import working_days_after
 
@@ -721,23 +728,17 @@ def publicity_working_days(record: CreditRecord) -> int:
 
 def national_reports(scope: Scope, *, today: datetime.date | None = None) -> dict[str, Any]:
     """Red/black list entries' reports to the national platform (10 working days, 珠海)."""
-    try:
-        from creditlists import selectors as lists
-    except ImportError:  # pragma: no cover - the lists app is part of the project
-        return {}
-    if not hasattr(lists, "national_report_summary"):
-        return {}
     department_id = scope.department.pk if scope.department is not None else None
-    summary = dict(lists.national_report_summary(department_id=department_id, today=today))
-    summary["overdue_items"] = [
-        {
-            "subject": getattr(r, "subject", None) and r.subject.name,
-            "department": getattr(r, "department", None) and r.department.code,
-            "due": str(getattr(r, "due_on", "") or getattr(r, "due_date", "")),
-        }
-        for r in lists.national_reports_overdue(department_id=department_id, today=today)[:OLDEST]
-    ]
+    summary: dict[str, Any] = dict(
+        lists.national_report_summary(department_id=department_id, today=today)
+    )
+    summary["url"] = _url("dashboard-national-reports", scope.as_params())
     return summary
+
+
+def national_reports_overdue(scope: Scope, *, today: datetime.date | None = None) -> Any:
+    department_id = scope.department.pk if scope.department is not None else None
+    return lists.national_reports_overdue(department_id=department_id, today=today)
 
 
 def home_section(user: Any) -> dict[str, Any] | None:

@@ -7,4 +7,9 @@ urlpatterns = [
     path("dashboard/steps/", views.steps, name="dashboard-steps"),
     path("dashboard/publicity/", views.late_publicity, name="dashboard-publicity"),
     path("dashboard/sync/", views.sync_overdue, name="dashboard-sync"),
+    path(
+        "dashboard/national-reports/",
+        views.national_reports_overdue,
+        name="dashboard-national-reports",
+    ),
 ]

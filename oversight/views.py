@@ -168,6 +168,24 @@ def sync_overdue(request: HttpRequest) -> HttpResponse:
     return render(request, "oversight/sync.html", context)
 
 
+@login_required
+def national_reports_overdue(request: HttpRequest) -> HttpResponse:
+    """Red/black list actions not reported to the national platform within their period."""
+    scope, error = _scope_or_error(request)
+    context = _filter_context(request, scope)
+    if scope is None:
+        context["error_message"] = error
+        return render(request, "oversight/national_reports.html", context, status=400)
+    today = timezone.localdate()
+    page = _paged(request, selectors.national_reports_overdue(scope, today=today))
+    rows = [
+        {"report": r, "days_late": selectors.working_days_since(r.due_date, today)}
+        for r in page.object_list
+    ]
+    context.update({"page": page, "rows": rows, "page_query": _page_query(request)})
+    return render(request, "oversight/national_reports.html", context)
+
+
 class DashboardAPI(APIView):
     @extend_schema(
         summary="Supervisors' dashboard: open, overdue and on-time figures of every workflow "

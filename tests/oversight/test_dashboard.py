@@ -330,3 +330,39 @@ def test_query_count_does_not_grow_with_cases(fixture, supervisor, django_assert
         deadline("objection", None, due_day="2026-11-10")
     with django_assert_max_num_queries(first):
         selectors.dashboard(scope)
+
+
+# --- red/black lists: reports to the national platform ------------------------------------------
+
+
+def test_national_reports_overdue_on_the_dashboard(samr, emb, supervisor, dept_samr, client):
+    from creditlists.services import list_join, list_report_national
+
+    def join(dept, name, joined_on, by):
+        return list_join(
+            subject=SubjectFactory(name=name),
+            list_type="black",
+            department=dept,
+            reason="严重违法失信",
+            decision_reference=f"{dept.code}〔2026〕{name}",
+            joined_on=datetime.date.fromisoformat(joined_on),
+            by=by,
+        )
+
+    # 10 working days from Monday 2 November, with 18–19 November off: due Monday 16 November
+    late = join(samr, "逾期未报企业", "2026-11-02", dept_samr)
+    reported = join(samr, "按时报送企业", "2026-11-02", dept_samr)
+    list_report_national(
+        report=reported.national_reports.get(),
+        reported_on=datetime.date(2026, 11, 10),
+        national_reference="NAT-1",
+        by=dept_samr,
+    )
+    join(emb, "尚未到期企业", "2026-11-25", UserFactory(username="adm", role="admin"))
+
+    data = get_dashboard(supervisor).json()["national_reports"]
+    assert (data["overdue"], data["pending"], data["reported_on_time"]) == (1, 1, 1)
+    client.force_login(supervisor)
+    html = client.get(data["url"]).content.decode()
+    assert late.subject.name in html and reported.subject.name not in html
+    assert get_dashboard(dept_samr).json()["national_reports"]["pending"] == 0
