@@ -1,3 +1,9 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from . import views
+from .models import ListType
+
+urlpatterns = [
+    path("lists/red/", views.public_list, {"list_type": ListType.RED}, name="red-list"),
+    path("lists/black/", views.public_list, {"list_type": ListType.BLACK}, name="black-list"),
+]

@@ -341,6 +341,17 @@ def _save_new(obj: Any) -> None:
     obj.save()
 
 
+# Apps above the kernel add their own demo data after the kernel's (a list entry for each
+# subject flagged on a list, …): ``fn(today)``, registered in their ``AppConfig.ready``.
+_seeders: list[Any] = []
+
+
+def register_demo_seeder(fn: Any) -> Any:
+    if fn not in _seeders:
+        _seeders.append(fn)
+    return fn
+
+
 @transaction.atomic
 def demo_data_seed(*, today: datetime.date | None = None) -> SeedSummary:
     """Create the demo departments, subjects, records and users that do not exist yet."""
@@ -414,4 +425,6 @@ def demo_data_seed(*, today: datetime.date | None = None) -> SeedSummary:
             phone=spec_user.get("phone", ""),
             reason=CHANGE_REASON,
         )
+    for seeder in _seeders:
+        seeder(today)
     return summary

@@ -39,7 +39,7 @@ class SubjectAddForm(forms.ModelForm):
 
     class Meta:
         model = Subject
-        fields = ("kind", "name", "grade", "red_list", "black_list")
+        fields = ("kind", "name", "grade")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -71,7 +71,7 @@ class SubjectAdmin(SimpleHistoryAdmin):
 
     def get_fields(self, request: Any, obj: Subject | None = None) -> Any:
         if obj is None:
-            return ("kind", "raw_identifier", "name", "grade", "red_list", "black_list")
+            return ("kind", "raw_identifier", "name", "grade")
         return (
             "kind",
             "identifier_display",
@@ -85,7 +85,8 @@ class SubjectAdmin(SimpleHistoryAdmin):
     def get_readonly_fields(self, request: Any, obj: Subject | None = None) -> Any:
         if obj is None:
             return ()
-        return ("kind", "identifier_display", "created_at")
+        # the list flags follow the list entries (admin → 红黑名单), joined and left with a reason
+        return ("kind", "identifier_display", "red_list", "black_list", "created_at")
 
     def save_model(self, request: Any, obj: Subject, form: Any, change: bool) -> None:
         obj._change_reason = "changed in admin" if change else "registered in admin"  # type: ignore[attr-defined]

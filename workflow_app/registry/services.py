@@ -17,10 +17,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from workflow_app.api import Conflict, ServiceError
 
+from .bulk import insert_with_history
 from .hooks import public_changed
 from .identifiers import subject_key
 from .models import (
@@ -36,6 +37,11 @@ from .models import (
 )
 
 MAX_BATCH = 5000
+# the codes an item may use (enum ``.values`` builds a new list on every call: 4 × 5,000 per batch)
+_KINDS = frozenset(SubjectKind.values)
+_CATEGORIES = frozenset(Category.values)
+_NATURES = frozenset(Nature.values)
+_SEVERITIES = frozenset(Severity.values)
 # Fields a department's push may change; anything else belongs to the workflows.
 IMPORT_FIELDS = (
     "subject_id",
@@ -163,7 +169,7 @@ def _validate_item(item: Any, index: int, today: datetime.date) -> tuple[dict | 
         kind = subject.get("kind")
         identifier = _text(subject.get("identifier"))
         name = _text(subject.get("name"))
-        if kind not in SubjectKind.values:
+        if kind not in _KINDS:
             err("subject.kind", _("主体类型应为 legal_person（法人）或 natural_person（自然人）。"))
         elif not identifier:
             err("subject.identifier", _("请填写主体的统一社会信用代码或身份证号码。"))
@@ -179,17 +185,17 @@ def _validate_item(item: Any, index: int, today: datetime.date) -> tuple[dict | 
             err("subject.name", _("主体名称不能超过200个字符。"))
 
     category = item.get("category")
-    if category not in Category.values:
+    if category not in _CATEGORIES:
         err(
             "category",
             _("信息类别应为以下之一：%(codes)s。") % {"codes": ", ".join(Category.values)},
         )
     nature = item.get("nature")
-    if nature not in Nature.values:
+    if nature not in _NATURES:
         err("nature", _("信息性质应为以下之一：%(codes)s。") % {"codes": ", ".join(Nature.values)})
     severity = item.get("severity") or ""
     if nature == Nature.DISHONESTY:
-        if severity not in Severity.values:
+        if severity not in _SEVERITIES:
             err(
                 "severity",
                 _("失信信息须填写严重程度，应为以下之一：%(codes)s。")
@@ -243,9 +249,7 @@ def _subjects_for(items: list[dict], by: Any, department: Department) -> dict[st
         reason = f"subject registered by record import ({department.code})"
         try:
             with transaction.atomic():
-                created = bulk_create_with_history(
-                    missing, Subject, default_user=by, default_change_reason=reason
-                )
+                created = insert_with_history(missing, Subject, user=by, reason=reason)
             found.update({s.identifier: s for s in created})
         except IntegrityError:  # another batch registered some of them meanwhile
             for subject in missing:
@@ -408,9 +412,7 @@ def _import(*, department: Department, items: list[dict], by: Any) -> dict:
             )
         created_rows = list(to_create) + new_versions
         if created_rows:
-            created_rows = bulk_create_with_history(
-                created_rows, CreditRecord, default_user=by, default_change_reason=reason
-            )
+            created_rows = insert_with_history(created_rows, CreditRecord, user=by, reason=reason)
         for row in created_rows:
             current[row.external_id] = row
         public_changed(records=[r for r in created_rows if r.version == 1], change="created", by=by)
@@ -645,3 +647,24 @@ def decision_revoke(*, document: DecisionDocument, reason: str, by: Any) -> Deci
         for field in ("status", "revoked_at", "revocation_reason"):
             setattr(document, field, getattr(doc, field))
         return doc
+
+
+# --- list flags ---------------------------------------------------------------------------------
+
+
+def subject_set_list_flag(*, subject: Subject, list_type: str, on: bool, by: Any) -> Subject:
+    """Set or clear the subject's red-list (``"red"``) or black-list (``"black"``) flag, with
+    history, on the locked row. Only the red/black list services call this: the flags mirror the
+    subject's active list entries, and other workflows read them."""
+    fields = {"red": "red_list", "black": "black_list"}
+    if list_type not in fields:
+        raise ServiceError(_("名单类型应为 red（红名单）或 black（黑名单）。"), code="invalid_list")
+    field = fields[list_type]
+    with transaction.atomic(savepoint=False):
+        row = Subject.objects.select_for_update().get(pk=subject.pk)
+        if getattr(row, field) != on:
+            setattr(row, field, on)
+            action = "joined" if on else "left"
+            _save(row, by=by, reason=f"{action} the {list_type} list", update_fields=[field])
+        setattr(subject, field, on)
+        return row
