@@ -127,8 +127,11 @@ def generate(records: int, objections: int, open_tasks: int) -> None:
                    (ARRAY['basic','licence','penalty','judicial','supervision','honour','risk','other'])[1 + g % 8],
                    CASE WHEN g % 3 = 0 THEN 'dishonesty' WHEN g % 3 = 1 THEN 'positive' ELSE 'neutral' END,
                    CASE WHEN g % 3 = 0 THEN (ARRAY['minor','general','serious'])[1 + g % 9 / 3] ELSE '' END,
-                   '基准信用信息 ' || g, '内容 ' || g, DATE '2025-01-01' + (g % 600),
-                   DATE '2025-01-01' + (g % 600), DATE '2028-01-01', 'published', false, '', now(), now()
+                   '基准信用信息 ' || g, '内容 ' || g,
+                   (now() - (g % 600) * interval '1 day' - (g % 17) * interval '1 day')::date,
+                   (now() - (g % 600) * interval '1 day' - (g % 17) * interval '1 day')::date,
+                   DATE '2028-01-01', 'published', false, '',
+                   now() - (g % 600) * interval '1 day', now() - (g % 600) * interval '1 day'
             FROM generate_series(1, {records}) g
             """
         )

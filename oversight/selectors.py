@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import TruncDate, TruncWeek
+from django.db.models.functions import TruncDate
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,10 +24,16 @@ from processes.registry import CaseKind, kinds
 from sync.models import SyncEvent
 from workflow_app.api import Forbidden, ServiceError
 from workflow_app.cases.transitions import APPLICANT_QUEUE
-from workflow_app.registry.models import Category, CreditRecord, Department
-from workflow_app.workdays.deadlines import overdue_due_range, working_day_ordinals
+from workflow_app.registry.models import CreditRecord, Department
+from workflow_app.workdays.deadlines import (
+    deadline_states,
+    overdue_due_range,
+    working_day_ordinals,
+)
 from workflow_app.workdays.models import Deadline
 from workflow_app.workdays.policy import current_policy
+
+from . import rollups
 
 # overdue age in working days: (key, lowest, highest or None)
 AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -39,7 +45,6 @@ AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
 WEEKS = 12
 OLDEST = 10
 MAX_SPAN_DAYS = 3 * 366
-DOUBLE_PUBLICITY_CATEGORIES = (Category.LICENCE, Category.PENALTY)
 
 
 @dataclass(frozen=True)
@@ -200,10 +205,14 @@ def _finish(fig: dict[str, Any]) -> dict[str, Any]:
 
 def dashboard(scope: Scope, *, now: datetime.datetime | None = None) -> dict[str, Any]:
     """Every figure of the dashboard for ``scope``, with the link behind each."""
+    with rollups.live_rows_once():
+        return _dashboard(scope, now=now)
+
+
+def _dashboard(scope: Scope, *, now: datetime.datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     today = timezone.localdate(now)
     # the 30/90-day windows end with the range's last day (today when the range reaches it)
-    window_end = min(_start_of(scope.date_to + datetime.timedelta(days=1)), now)
     all_kinds = kinds()
     departments = {d.pk: d for d in Department.objects.all()}
     dl = _deadlines(scope)
@@ -213,63 +222,64 @@ def dashboard(scope: Scope, *, now: datetime.datetime | None = None) -> dict[str
     open_rows = list(
         staff_open.annotate(due_day=TruncDate("due_at"))
         .values("case_kind", "department_id", "due_day")
-        .annotate(
-            n=Count("id"),
-            overdue=Count("id", filter=Q(due_at__lt=now)),
-            soon=Count("id", filter=Q(due_at__gte=now, remind_at__lte=now)),
+        .annotate(  # COUNT(*): the partial index covers every column read (index-only scan)
+            n=Count("*"),
+            overdue=Count("due_at", filter=Q(due_at__lt=now)),
+            soon=Count("due_at", filter=Q(due_at__gte=now, remind_at__lte=now)),
         )
         .order_by()
     )
-    # 2. completed steps in the last 90 days of the window: on time or not, by workflow/department
-    since_90 = window_end - datetime.timedelta(days=90)
-    since_30 = window_end - datetime.timedelta(days=30)
-    met = dl.filter(status=Deadline.Status.MET, closed_at__gte=since_90, closed_at__lt=window_end)
-    on_time = Q(closed_at__lte=F("due_at"))
-    done_rows = list(
-        met.values("case_kind", "department_id")
-        .annotate(
-            n90=Count("id"),
-            ok90=Count("id", filter=on_time),
-            n30=Count("id", filter=Q(closed_at__gte=since_30)),
-            ok30=Count("id", filter=on_time & Q(closed_at__gte=since_30)),
-        )
-        .order_by()
+    # 2. staff steps completed in the last 30 and 90 days up to the range end (days, rollups)
+    department_id = scope.department.pk if scope.department is not None else None
+    window_to = min(scope.date_to, today)
+    pair = ("case_kind", "department_id")
+    done_90 = rollups.step_totals(
+        window_to - datetime.timedelta(days=89), window_to, pair, department_id
     )
-    # 3. working days per completed step in the date range: grouped by step, start and end day
-    range_start, range_end = (
-        _start_of(scope.date_from),
-        _start_of(scope.date_to + datetime.timedelta(days=1)),
+    done_30 = rollups.step_totals(
+        window_to - datetime.timedelta(days=29), window_to, pair, department_id
     )
-    duration_rows = list(
-        dl.filter(status=Deadline.Status.MET, closed_at__gte=range_start, closed_at__lt=range_end)
-        .exclude(queue=APPLICANT_QUEUE)
-        .annotate(start_day=TruncDate("start_at"), end_day=TruncDate("closed_at"))
-        .values("case_kind", "kind", "start_day", "end_day")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    done_rows = [
+        {
+            "case_kind": key[0],
+            "department_id": key[1],
+            "n90": n90,
+            "ok90": ok90,
+            "n30": done_30.get(key, [0, 0])[0],
+            "ok30": done_30.get(key, [0, 0])[1],
+        }
+        for key, (n90, ok90) in done_90.items()
+    ]
+    # 3. working days per completed step in the date range: by step, start day and end day
+    duration_rows = [
+        {"case_kind": k[0], "kind": k[1], "start_day": k[2], "end_day": k[3], "n": v[0]}
+        for k, v in rollups.step_totals(
+            scope.date_from, scope.date_to, ("case_kind", "step", "start_day", "day"), department_id
+        ).items()
+    ]
     # 4. steps waiting, by workflow and step
     waiting_rows = list(
         staff_open.values("case_kind", "kind")
-        .annotate(n=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)))
+        .annotate(n=Count("*"), overdue=Count("due_at", filter=Q(due_at__lt=now)))
         .order_by()
     )
     # 5. weekly throughput: filed cases and completed steps per week, 12 weeks to the range end
     last_monday = scope.date_to - datetime.timedelta(days=scope.date_to.weekday())
     first_monday = last_monday - datetime.timedelta(weeks=WEEKS - 1)
     weeks = [first_monday + datetime.timedelta(weeks=i) for i in range(WEEKS)]
-    week_start, week_end = (
-        _start_of(first_monday),
-        _start_of(last_monday + datetime.timedelta(days=7)),
-    )
-    completed_weekly = list(
-        dl.filter(status=Deadline.Status.MET, closed_at__gte=week_start, closed_at__lt=week_end)
-        .exclude(queue=APPLICANT_QUEUE)
-        .annotate(week=TruncWeek("closed_at"))
-        .values("case_kind", "week")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    week_last_day = last_monday + datetime.timedelta(days=6)
+    weekly: dict[tuple[str, datetime.date], int] = {}
+    for (kind_code, day), (n, _ok) in rollups.step_totals(
+        first_monday, week_last_day, ("case_kind", "day"), department_id
+    ).items():
+        week = day - datetime.timedelta(days=day.weekday())
+        weekly[(kind_code, week)] = weekly.get((kind_code, week), 0) + n
+    filed_weekly: dict[tuple[str, datetime.date], int] = {}
+    for (kind_code, day), (n,) in rollups.filed_totals(
+        first_monday, week_last_day, department_id
+    ).items():
+        week = day - datetime.timedelta(days=day.weekday())
+        filed_weekly[(kind_code, week)] = filed_weekly.get((kind_code, week), 0) + n
 
     days = _Days(
         {r["due_day"] for r in open_rows}
@@ -313,10 +323,6 @@ def dashboard(scope: Scope, *, now: datetime.datetime | None = None) -> dict[str
     waiting: dict[str, list[dict[str, Any]]] = {}
     for r in waiting_rows:
         waiting.setdefault(r["case_kind"], []).append(r)
-    weekly: dict[tuple[str, datetime.date], int] = {}
-    for r in completed_weekly:
-        week = r["week"].date() if isinstance(r["week"], datetime.datetime) else r["week"]
-        weekly[(r["case_kind"], week)] = r["n"]
 
     base = scope.as_params()
     dept_param = scope.department.code if scope.department is not None else ""
@@ -324,7 +330,6 @@ def dashboard(scope: Scope, *, now: datetime.datetime | None = None) -> dict[str
     for k in all_kinds:
         fig = _finish(per_kind[k.code])
         open_cases = _open_cases_by_department(k, scope)
-        filed = _filed_weekly(k, scope, week_start, week_end)
         steps = _step_labels(k)
         list_url = _url(f"{k.code}-list")
         workflows.append(
@@ -359,7 +364,7 @@ def dashboard(scope: Scope, *, now: datetime.datetime | None = None) -> dict[str
                 "weekly": [
                     {
                         "week": w.isoformat(),
-                        "filed": filed.get(w, 0),
+                        "filed": filed_weekly.get((k.code, w), 0),
                         "completed": weekly.get((k.code, w), 0),
                     }
                     for w in weeks
@@ -463,22 +468,6 @@ def _open_cases_by_department(k: CaseKind, scope: Scope) -> dict[int | None, int
     return {r[department_id_field]: r["n"] for r in rows}
 
 
-def _filed_weekly(
-    k: CaseKind, scope: Scope, start: datetime.datetime, end: datetime.datetime
-) -> dict[datetime.date, int]:
-    qs = k.model.objects.filter(**{f"{k.filed_field}__gte": start, f"{k.filed_field}__lt": end})
-    if scope.department is not None:
-        qs = qs.filter(**{k.department_field: scope.department.code})
-    rows = (
-        qs.annotate(week=TruncWeek(k.filed_field)).values("week").annotate(n=Count("pk")).order_by()
-    )
-    found: dict[datetime.date, int] = {}
-    for r in rows:
-        week = r["week"].date() if isinstance(r["week"], datetime.datetime) else r["week"]
-        found[week] = r["n"]
-    return found
-
-
 # --- the lists behind the figures ---------------------------------------------------------------
 
 STEP_STATES = ("open", "overdue", "due_soon", "late", "on_time")
@@ -529,18 +518,17 @@ def steps_queryset(scope: Scope, params: Any, *, now: datetime.datetime | None =
 def oldest_overdue(
     scope: Scope, *, now: datetime.datetime | None = None, limit: int = OLDEST
 ) -> list[dict[str, Any]]:
-    from workflow_app.workdays.deadlines import deadline_state
-
     now = now or timezone.now()
-    labels = {k.code: (k, _step_labels(k)) for k in kinds()}
-    rows = (
+    labels = kind_labels()
+    rows = list(
         _deadlines(scope)
         .filter(status=Deadline.Status.OPEN, due_at__lt=now)
         .exclude(queue=APPLICANT_QUEUE)
         .select_related("department", "assignee")
         .order_by("due_at", "id")[:limit]
     )
-    return [step_as_dict(d, labels, now=now, state=deadline_state(d, now)) for d in rows]
+    states = deadline_states(rows, now)
+    return [step_as_dict(d, labels, now=now, state=st) for d, st in zip(rows, states, strict=True)]
 
 
 def step_as_dict(
@@ -611,19 +599,6 @@ def sync_overdue_queryset(scope: Scope, *, now: datetime.datetime | None = None)
     )
 
 
-def _publicity_base(scope: Scope) -> QuerySet[CreditRecord]:
-    """First pushes (version 1) of 双公示 records in the date range, by push day."""
-    qs = CreditRecord.objects.filter(
-        category__in=DOUBLE_PUBLICITY_CATEGORIES,
-        version=1,
-        created_at__gte=_start_of(scope.date_from),
-        created_at__lt=_start_of(scope.date_to + datetime.timedelta(days=1)),
-    )
-    if scope.department is not None:
-        qs = qs.filter(department=scope.department)
-    return qs
-
-
 def publicity_days_allowed() -> int:
     return int(current_policy()[1].get("double_publicity_days", 10))
 
@@ -634,13 +609,11 @@ def double_publicity(scope: Scope, *, today: datetime.date | None = None) -> dic
     records. Grouped by (department, decision day, push day), counted per distinct day pair."""
     today = today or timezone.localdate()
     allowed = publicity_days_allowed()
-    rows = list(
-        _publicity_base(scope)
-        .annotate(pushed_day=TruncDate("created_at"))
-        .values("department_id", "decision_date", "pushed_day")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    department_id = scope.department.pk if scope.department is not None else None
+    rows = [
+        {"department_id": k[0], "decision_date": k[1], "pushed_day": k[2], "n": v[0]}
+        for k, v in rollups.publicity_totals(scope.date_from, scope.date_to, department_id).items()
+    ]
     days = _Days({r["decision_date"] for r in rows} | {r["pushed_day"] for r in rows}, today)
     per: dict[int, dict[str, int]] = {}
     for r in rows:
@@ -689,7 +662,11 @@ def late_publicity_queryset(scope: Scope, *, today: datetime.date | None = None)
     from workflow_app.workdays.calendar import add_working_days
 
     allowed = publicity_days_allowed()
-    base = _publicity_base(scope)
+    base = rollups.publicity_base(
+        _start_of(scope.date_from),
+        _start_of(scope.date_to + datetime.timedelta(days=1)),
+        scope.department.pk if scope.department is not None else None,
+    )
     decision_days = list(base.values_list("decision_date", flat=True).distinct().order_by())
     if not decision_days:
         return base.none()

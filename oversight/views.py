@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from processes.registry import kinds
 from workflow_app.api import Forbidden, ServiceError
 from workflow_app.registry.models import Department
-from workflow_app.workdays.deadlines import deadline_state
+from workflow_app.workdays.deadlines import deadline_states
 
 from . import charts, selectors
 
@@ -107,7 +107,12 @@ def steps(request: HttpRequest) -> HttpResponse:
     qs, state = selectors.steps_queryset(scope, request.GET, now=now)
     page = _paged(request, qs)
     labels = selectors.kind_labels()
-    rows = [selectors.step_as_dict(d, labels, now=now, state=deadline_state(d, now)) for d in page]
+    deadlines = list(page)
+    states = deadline_states(deadlines, now)
+    rows = [
+        selectors.step_as_dict(d, labels, now=now, state=state)
+        for d, state in zip(deadlines, states, strict=True)
+    ]
     kind_code = request.GET.get("kind") or ""
     k = labels.get(kind_code, (None, {}))[0]
     context.update(

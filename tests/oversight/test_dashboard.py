@@ -366,3 +366,45 @@ def test_national_reports_overdue_on_the_dashboard(samr, emb, supervisor, dept_s
     html = client.get(data["url"]).content.decode()
     assert late.subject.name in html and reported.subject.name not in html
     assert get_dashboard(dept_samr).json()["national_reports"]["pending"] == 0
+
+
+# --- daily rollups ----------------------------------------------------------------------------
+
+
+def test_rollups_give_the_same_figures_and_today_stays_live(fixture, samr, supervisor):
+    from oversight.models import RollupDay, StepDay
+    from oversight.rollups import built_until, rollup_build
+
+    pushed(samr, category="licence", decided="2026-11-02", pushed_on="2026-11-17")  # late
+    pushed(samr, category="penalty", decided="2026-11-06", pushed_on="2026-11-23")  # on time
+    live = get_dashboard(supervisor).json()
+
+    assert rollup_build() > 0
+    assert built_until() == datetime.date(2026, 11, 29)  # today is not summed before it ends
+    days, rows = RollupDay.objects.count(), StepDay.objects.count()
+    assert rollup_build() == 0  # nothing twice
+    assert (RollupDay.objects.count(), StepDay.objects.count()) == (days, rows)
+
+    rolled = get_dashboard(supervisor).json()
+    for key in ("totals", "workflows", "departments", "double_publicity"):
+        assert rolled[key] == live[key], key
+
+    # a step completed today is read live, beside the rollups
+    deadline(
+        "objection",
+        samr,
+        due_day="2026-11-30",
+        status="met",
+        start=at("2026-11-27", 9),
+        closed=NOW - datetime.timedelta(hours=1),
+    )
+    objection = {w["kind"]: w for w in get_dashboard(supervisor).json()["workflows"]}["objection"]
+    assert (objection["completed_30"], objection["on_time_30"]) == (5, 4)
+    assert {m["step"]: m["completed"] for m in objection["median_working_days"]}["intake"] == 6
+
+
+def test_rollup_command(db, capsys):
+    from django.core.management import call_command
+
+    call_command("rollup_dashboard", "--rebuild")
+    assert "rollups now end on" in capsys.readouterr().out

@@ -47,3 +47,44 @@ def test_overdue_due_range_selects_exactly_the_bucket(low, high):
         in_bucket = late >= low and (high is None or late <= high)
         inside = (earliest is None or due_day >= earliest) and (latest is None or due_day <= latest)
         assert inside == in_bucket, (due_day, late)
+
+
+def test_package_years_answer_as_chinese_calendar_does():
+    import chinese_calendar
+
+    from workflow_app.workdays.calendar import PACKAGE_FIRST_YEAR, PACKAGE_LAST_YEAR, is_working_day
+
+    day, end = D(PACKAGE_LAST_YEAR - 2, 1, 1), D(PACKAGE_LAST_YEAR, 12, 31)
+    assert PACKAGE_FIRST_YEAR <= day.year
+    while day <= end:
+        if day not in (D(2026, 11, 18), D(2026, 11, 19), D(2026, 11, 21)):  # this file's own rows
+            assert is_working_day(day) == chinese_calendar.is_workday(day), day
+        day += datetime.timedelta(days=1)
+
+
+def test_deadline_states_agree_with_deadline_state(db):
+    from django.utils import timezone
+
+    from workflow_app.workdays.calendar import TZ
+    from workflow_app.workdays.deadlines import deadline_state, deadline_states
+    from workflow_app.workdays.models import Deadline
+
+    now = datetime.datetime(2026, 11, 30, 10, tzinfo=TZ)
+    rows = []
+    for back in range(0, 60, 3):
+        due = datetime.datetime(2026, 11, 30, 23, 59, 59, tzinfo=TZ) - datetime.timedelta(days=back)
+        for status, closed in (("open", None), ("met", due + datetime.timedelta(days=back % 7))):
+            rows.append(
+                Deadline(
+                    case_kind="objection",
+                    case_id=1,
+                    kind="intake",
+                    start_at=due,
+                    amount=2,
+                    due_at=due,
+                    status=status,
+                    closed_at=closed,
+                )
+            )
+    assert deadline_states(rows, now) == [deadline_state(d, now) for d in rows]
+    assert timezone.is_aware(now)

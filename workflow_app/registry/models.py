@@ -151,6 +151,14 @@ class CreditRecord(models.Model):
         indexes = [
             models.Index(fields=["subject", "status"], name="record_subject_status"),
             models.Index(fields=["department", "external_id"], name="record_dept_external"),
+            # a case's department through its record, read from the index alone (dashboard)
+            models.Index(fields=["id", "department"], name="record_department_lookup"),
+            # 双公示 timeliness: licence and penalty first pushes by push time
+            models.Index(
+                fields=["created_at", "department"],
+                name="record_publicity_push",
+                condition=models.Q(version=1, category__in=["licence", "penalty"]),
+            ),
         ]
 
     def __str__(self) -> str:

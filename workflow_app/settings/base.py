@@ -263,6 +263,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("SWEEP_INTERVAL_SECONDS", "60")),
     },
     # 双随机: a monthly draw over every department, 02:00 on the 1st (Asia/Shanghai)
+    # the dashboard's daily rollups: every hour (a day is summed once, after it has ended)
+    "dashboard-rollup": {
+        "task": "oversight.tasks.rollup_dashboard_task",
+        "schedule": crontab(minute=5),
+    },
     "monthly-random-check": {
         "task": "processes.tasks.monthly_random_check_task",
         "schedule": crontab(minute=0, hour=2, day_of_month=1),

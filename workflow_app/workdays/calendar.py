@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from chinese_calendar.constants import holidays as _pkg_holidays
+from chinese_calendar.constants import workdays as _pkg_workdays
 from django.utils.translation import gettext as _
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -140,7 +141,8 @@ def is_working_day(d: date) -> bool:
     if d in data.holidays:
         return False
     if _package_covers(d.year):
-        return bool(chinese_calendar.is_workday(d))
+        # chinese_calendar.is_workday's own rule, without its O(n) year check on every call
+        return d in _pkg_workdays or (d.weekday() < 5 and d not in _pkg_holidays)
     return d.weekday() < 5
 
 

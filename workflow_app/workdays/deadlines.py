@@ -282,6 +282,47 @@ def deadline_state(d: Deadline, now: datetime | None = None) -> dict[str, Any]:
     return {"state": d.status, "days_late": 0, "label": str(STATE_LABELS.get(d.status, d.status))}
 
 
+def deadline_states(deadlines: list[Deadline], now: datetime | None = None) -> list[dict[str, Any]]:
+    """:func:`deadline_state` of many deadlines, counting working days once per distinct day
+    (a page of 50 deadlines a year overdue walks the calendar once, not 50 times)."""
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    days = {timezone.localtime(d.due_at).date() for d in deadlines}
+    days |= {timezone.localtime(d.closed_at).date() for d in deadlines if d.closed_at}
+    if not days:
+        return []
+    start = min(min(days), today)
+    ordinals = working_day_ordinals(start, max(max(days), today))
+
+    def after(a: date, b: date) -> int:
+        return ordinals[b] - ordinals[a] if b > a else 0
+
+    states = []
+    for d in deadlines:
+        due_day = timezone.localtime(d.due_at).date()
+        if d.status == Deadline.Status.OPEN and now > d.due_at:
+            late = max(after(due_day, today), 1)
+            states.append(
+                {
+                    "state": "overdue",
+                    "days_late": late,
+                    "label": _("已逾期 %(n)d 个工作日") % {"n": late},
+                }
+            )
+        elif d.status == Deadline.Status.MET and d.closed_at and d.closed_at > d.due_at:
+            late = max(after(due_day, timezone.localtime(d.closed_at).date()), 1)
+            states.append(
+                {
+                    "state": "late",
+                    "days_late": late,
+                    "label": _("逾期完成（超出 %(n)d 个工作日）") % {"n": late},
+                }
+            )
+        else:
+            states.append(deadline_state(d, now))  # no working days to count
+    return states
+
+
 def deadline_as_dict(d: Deadline, now: datetime | None = None) -> dict[str, Any]:
     """A deadline for APIs and pages, with its human explanation and its state."""
     state = deadline_state(d, now)

@@ -139,11 +139,18 @@ class Deadline(models.Model):
                 fields=["case_kind", "department", "due_at"],
                 name="deadline_open_dashboard",
                 condition=models.Q(status="open"),
+                include=["queue", "remind_at", "kind"],  # the dashboard reads the index only
+            ),
+            models.Index(
+                fields=["due_at", "id"],
+                name="deadline_open_due",
+                condition=models.Q(status="open"),
             ),
             models.Index(
                 fields=["closed_at"],
                 name="deadline_met_dashboard",
                 condition=models.Q(status="met"),
+                include=["case_kind", "department", "kind", "start_at", "due_at", "queue"],
             ),
             models.Index(
                 fields=["id"],

@@ -1,0 +1,9 @@
+from celery import shared_task
+
+
+@shared_task(name="oversight.tasks.rollup_dashboard_task")
+def rollup_dashboard_task() -> int:
+    """Sum the ended days into the dashboard's rollups (idempotent; builders serialise)."""
+    from .rollups import rollup_build
+
+    return rollup_build()
