@@ -21,7 +21,7 @@ def stacked_bars(
     bars = []
     for i, (label, values) in enumerate(rows):
         y = top + i * (bar_h + gap)
-        x = label_w
+        x: float = label_w
         parts = []
         for j, key in enumerate(keys):
             n = values.get(key, 0)

@@ -306,23 +306,23 @@ def _dashboard(scope: Scope, *, now: datetime.datetime | None = None) -> dict[st
             if r["overdue"]:
                 late = max(days.between(r["due_day"], today), 1)
                 fig["overdue_age"][_age_bucket(late)] += r["overdue"]
-    for r in done_rows:
-        for fig in (per_kind.setdefault(r["case_kind"], _empty_kind_figures()),) + (
-            dept_fig(r["department_id"]),
+    for done in done_rows:
+        for fig in (per_kind.setdefault(done["case_kind"], _empty_kind_figures()),) + (
+            dept_fig(done["department_id"]),
         ):
-            fig["completed_90"] += r["n90"]
-            fig["on_time_90"] += r["ok90"]
-            fig["completed_30"] += r["n30"]
-            fig["on_time_30"] += r["ok30"]
+            fig["completed_90"] += done["n90"]
+            fig["on_time_90"] += done["ok90"]
+            fig["completed_30"] += done["n30"]
+            fig["on_time_30"] += done["ok30"]
 
     durations: dict[tuple[str, str], list[tuple[int, int]]] = {}
-    for r in duration_rows:
-        durations.setdefault((r["case_kind"], r["kind"]), []).append(
-            (days.between(r["start_day"], r["end_day"]), r["n"])
+    for dr in duration_rows:
+        durations.setdefault((dr["case_kind"], dr["kind"]), []).append(
+            (days.between(dr["start_day"], dr["end_day"]), dr["n"])
         )
     waiting: dict[str, list[dict[str, Any]]] = {}
-    for r in waiting_rows:
-        waiting.setdefault(r["case_kind"], []).append(r)
+    for wr in waiting_rows:
+        waiting.setdefault(wr["case_kind"], []).append(dict(wr))
 
     base = scope.as_params()
     dept_param = scope.department.code if scope.department is not None else ""
@@ -623,7 +623,7 @@ def double_publicity(scope: Scope, *, today: datetime.date | None = None) -> dic
             fig["late"] += r["n"]
     departments = Department.objects.in_bulk(list(per))
     base = scope.as_params()
-    result = []
+    result: list[dict[str, Any]] = []
     for department_id, fig in per.items():
         d = departments.get(department_id)
         on_time = fig["pushed"] - fig["late"]
