@@ -459,13 +459,32 @@ def _step_labels(k: CaseKind) -> dict[str, str]:
 
 
 def _open_cases_by_department(k: CaseKind, scope: Scope) -> dict[int | None, int]:
-    """Cases of kind ``k`` still in progress, counted per department (one GROUP BY)."""
-    department_id_field = k.department_field.removesuffix("__code") + "_id"
-    qs = k.model.objects.filter(status__in=k.open_statuses)
+    """Cases of kind ``k`` still in progress, counted per department (one GROUP BY).
+
+    A kind whose department is a column of the case (commitments) is counted on the case table.
+    A kind whose department is its credit record's (objections, repairs) is counted from the
+    deadline table, which carries the department: each of their open statuses has a running
+    deadline (a step's, or the applicant's supplement period) and no closed case has one, so the
+    distinct cases with an open deadline are the open cases — read from one covering index
+    instead of joining every open case to the records table (tested against the case table in
+    tests/oversight/test_open_cases.py).
+    """
+    path = k.department_field.removesuffix("__code") + "_id"
+    if "__" not in path:
+        qs = k.model.objects.filter(status__in=k.open_statuses)
+        if scope.department is not None:
+            qs = qs.filter(**{path: scope.department.pk})
+        rows = qs.values(path).annotate(n=Count("pk")).order_by()
+        return {r[path]: r["n"] for r in rows}
+    open_deadlines = Deadline.objects.filter(status=Deadline.Status.OPEN, case_kind=k.code)
     if scope.department is not None:
-        qs = qs.filter(**{k.department_field: scope.department.code})
-    rows = qs.values(department_id_field).annotate(n=Count("pk")).order_by()
-    return {r[department_id_field]: r["n"] for r in rows}
+        open_deadlines = open_deadlines.filter(department=scope.department)
+    rows = (
+        open_deadlines.values("department_id")
+        .annotate(n=Count("case_id", distinct=True))
+        .order_by()
+    )
+    return {r["department_id"]: r["n"] for r in rows}
 
 
 # --- the lists behind the figures ---------------------------------------------------------------

@@ -139,7 +139,7 @@ class Deadline(models.Model):
                 fields=["case_kind", "department", "due_at"],
                 name="deadline_open_dashboard",
                 condition=models.Q(status="open"),
-                include=["queue", "remind_at", "kind"],  # the dashboard reads the index only
+                include=["queue", "remind_at", "kind", "case_id"],  # read from the index only
             ),
             models.Index(
                 fields=["due_at", "id"],
