@@ -1,3 +1,12 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from . import views
+
+urlpatterns = [
+    path(
+        "subjects/<str:identifier>/report.pdf",
+        views.SubjectReportPDF.as_view(),
+        name="api-subject-report-pdf",
+    ),
+    path("decisions/<str:code>/document.pdf", views.DecisionPDF.as_view(), name="api-decision-pdf"),
+]

@@ -1,3 +1,9 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from . import views
+
+urlpatterns = [
+    path("report/<str:identifier>/report.pdf", views.report_pdf, name="report-pdf"),
+    path("verify/report/<str:code>/", views.verify_report, name="verify-report"),
+    path("verify/<str:code>/document.pdf", views.decision_pdf, name="decision-pdf"),
+]

@@ -592,6 +592,11 @@ def _new_code() -> str:
     return format_code("".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)))
 
 
+def verification_code_new() -> str:
+    """A fresh public verification code (decision documents, issued credit reports)."""
+    return _new_code()
+
+
 def decision_issue(
     *,
     case_kind: str,
