@@ -52,6 +52,7 @@ class World:
     notification: int
     credit_check: int
     random_check: int
+    list_entry: int
 
 
 def build_world() -> World:
@@ -101,8 +102,20 @@ def build_world() -> World:
         "/api/v1/random-checks/", {"seed": 7}, format="json"
     )
     assert drawn.status_code == 201, drawn.content
+    from creditlists.services import list_join
+
+    entry = list_join(
+        subject=SubjectFactory(name="列入黑名单示例企业"),
+        list_type="black",
+        department=samr,
+        reason="严重失信",
+        decision_reference="列入〔2026〕1号",
+        joined_on=datetime.date(2026, 1, 2),
+        by=users["dept"],
+    )
     return World(
         users=users,
+        list_entry=entry.pk,
         objection=objection,
         repair=repair,
         commitment=commitment,
@@ -233,6 +246,39 @@ MATRIX: dict[str, tuple[Callable[[World, Any], int], tuple[int, ...]]] = {
     "random check replay": (
         api_call("post", lambda w: f"/api/v1/random-checks/{w.random_check}/replay/"),
         (401, 403, 403, 403, 403, 403, 403, 200, 200),
+    ),
+    "dashboard": (
+        api_call("get", lambda w: "/api/v1/dashboard/"),
+        (401, 403, 403, 403, 200, 200, 200, 200, 200),
+    ),
+    "dashboard (web)": (
+        web_get(lambda w: "/dashboard/"),
+        (302, 403, 403, 403, 200, 200, 200, 200, 200),
+    ),
+    "dashboard steps list (web)": (
+        web_get(lambda w: "/dashboard/steps/?state=open"),
+        (302, 403, 403, 403, 200, 200, 200, 200, 200),
+    ),
+    "natural person's report PDF": (
+        api_call("get", lambda w: f"/api/v1/subjects/{PERSON_ID}/report.pdf"),
+        (404, 404, 404, 200, 200, 200, 200, 200, 200),
+    ),
+    "natural person's report PDF (web)": (
+        web_get(lambda w: f"/report/{PERSON_ID}/report.pdf"),
+        (404, 404, 404, 200, 200, 200, 200, 200, 200),
+    ),
+    "list entry leave": (
+        api_call(
+            "post",
+            lambda w: f"/api/v1/lists/entries/{w.list_entry}/leave/",
+            {
+                "reason": "信用修复",
+                "decision_reference": "移出〔2026〕1号",
+                "left_on": "2026-01-05",
+            },
+        ),
+        # administrators act in the admin (with the same service); the API is the departments'
+        (401, 403, 403, 403, 403, 200, 403, 403, 403),
     ),
 }
 
