@@ -32,7 +32,7 @@ checks: $(STAMP)
 	DJANGO_SETTINGS_MODULE=workflow_app.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=workflow_app.settings.test $(BIN)/python manage.py compilemessages -v0 --ignore=.venv
 	DJANGO_SETTINGS_MODULE=workflow_app.settings.test $(BIN)/mypy workflow_app notifications objections processes repair commitments sync creditlists documents oversight
-	DJANGO_SETTINGS_MODULE=workflow_app.settings.prod SECRET_KEY=deploy-check-$$$$-not-a-real-key-0123456789abcdefghijklmnopqrstuvwxyz ALLOWED_HOSTS=credit.example.gov.cn $(BIN)/python manage.py check --deploy --fail-level WARNING
+	DATABASE_URL=sqlite:///:memory: DJANGO_SETTINGS_MODULE=workflow_app.settings.prod SECRET_KEY=deploy-check-$$$$-not-a-real-key-0123456789abcdefghijklmnopqrstuvwxyz ALLOWED_HOSTS=credit.example.gov.cn $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .
