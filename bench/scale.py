@@ -187,14 +187,22 @@ def main() -> None:
     ap.add_argument(
         "--due", type=int, default=500, help="deadlines due for reminder and escalation"
     )
+    ap.add_argument("--skip-verify", action="store_true")
     args = ap.parse_args()
     results: dict[str, object] = {}
 
-    ensure_audit_entries(args.audit_entries)
-    results["verify_audit"] = verify_figures()
-    log(f"verify_audit: {results['verify_audit']}")
+    if not args.skip_verify:
+        ensure_audit_entries(args.audit_entries)
+        results["verify_audit"] = verify_figures()
+        log(f"verify_audit: {results['verify_audit']}")
 
-    sweep_once()  # whatever the generated data had pending
+    # The generated data has thousands of overdue steps nobody was reminded of; mark them handled
+    # (set-based) so that the figures below are about the 1M deadlines inserted for them.
+    with connection.cursor() as c:
+        c.execute(
+            "UPDATE workdays_deadline SET reminded_at = now(), escalated_at = now() "
+            "WHERE status = 'open' AND (reminded_at IS NULL OR escalated_at IS NULL)"
+        )
     log(f"inserting {args.sweep_deadlines:,} open deadlines")
     insert_sweep_deadlines(args.sweep_deadlines, 0)
     idle, idle_result = sweep_once()
@@ -223,13 +231,14 @@ def main() -> None:
 
     OUT.mkdir(exist_ok=True)
     (OUT / "scale.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
-    v, s = results["verify_audit"], results["sweeps"]
+    v, s = results.get("verify_audit"), results["sweeps"]
     print()
-    print(
-        f"verify_audit: {v['entries']:,} entries in {v['seconds']} s = "  # type: ignore[index]
-        f"{v['entries_per_second']:,} entries/s ({v['problems']} problems); the command: "  # type: ignore[index]
-        f"{v['command_seconds']} s"  # type: ignore[index]
-    )
+    if v:
+        print(
+            f"verify_audit: {v['entries']:,} entries in {v['seconds']} s = "  # type: ignore[index]
+            f"{v['entries_per_second']:,} entries/s ({v['problems']} problems); the command: "  # type: ignore[index]
+            f"{v['command_seconds']} s"  # type: ignore[index]
+        )
     print(
         f"run_sweeps over {s['open_deadlines']:,} open deadlines: {s['nothing_due_seconds']} s "  # type: ignore[index]
         f"when nothing is due; {s['with_due_seconds']} s with {s['due']} reminders + "  # type: ignore[index]
