@@ -218,10 +218,11 @@ def _dashboard(scope: Scope, *, now: datetime.datetime | None = None) -> dict[st
     dl = _deadlines(scope)
     staff_open = dl.filter(status=Deadline.Status.OPEN).exclude(queue=APPLICANT_QUEUE)
 
-    # 1. open staff steps by workflow, department and due day: overdue, due soon, age buckets
-    open_rows = list(
+    # 1. open staff steps by workflow, department, step and due day (one scan of the covering
+    # index): overdue, due soon, age buckets, and (4.) the steps waiting
+    step_rows = list(
         staff_open.annotate(due_day=TruncDate("due_at"))
-        .values("case_kind", "department_id", "due_day")
+        .values("case_kind", "department_id", "kind", "due_day")
         .annotate(  # COUNT(*): the partial index covers every column read (index-only scan)
             n=Count("*"),
             overdue=Count("due_at", filter=Q(due_at__lt=now)),
@@ -229,6 +230,23 @@ def _dashboard(scope: Scope, *, now: datetime.datetime | None = None) -> dict[st
         )
         .order_by()
     )
+    open_totals: dict[tuple[Any, ...], list[int]] = {}
+    waiting_totals: dict[tuple[Any, ...], list[int]] = {}
+    for row in step_rows:
+        key: tuple[Any, ...]
+        for into, key in (
+            (open_totals, (row["case_kind"], row["department_id"], row["due_day"])),
+            (waiting_totals, (row["case_kind"], row["kind"])),
+        ):
+            slot = into.setdefault(key, [0, 0, 0])
+            slot[0] += row["n"]
+            slot[1] += row["overdue"]
+            slot[2] += row["soon"]
+    open_rows = [
+        {"case_kind": k[0], "department_id": k[1], "due_day": k[2], "n": v[0], "overdue": v[1]}
+        | {"soon": v[2]}
+        for k, v in open_totals.items()
+    ]
     # 2. staff steps completed in the last 30 and 90 days up to the range end (days, rollups)
     department_id = scope.department.pk if scope.department is not None else None
     window_to = min(scope.date_to, today)
@@ -257,12 +275,11 @@ def _dashboard(scope: Scope, *, now: datetime.datetime | None = None) -> dict[st
             scope.date_from, scope.date_to, ("case_kind", "step", "start_day", "day"), department_id
         ).items()
     ]
-    # 4. steps waiting, by workflow and step
-    waiting_rows = list(
-        staff_open.values("case_kind", "kind")
-        .annotate(n=Count("*"), overdue=Count("due_at", filter=Q(due_at__lt=now)))
-        .order_by()
-    )
+    # 4. steps waiting, by workflow and step (from the scan of 1.)
+    waiting_rows = [
+        {"case_kind": k[0], "kind": k[1], "n": v[0], "overdue": v[1]}
+        for k, v in waiting_totals.items()
+    ]
     # 5. weekly throughput: filed cases and completed steps per week, 12 weeks to the range end
     last_monday = scope.date_to - datetime.timedelta(days=scope.date_to.weekday())
     first_monday = last_monday - datetime.timedelta(weeks=WEEKS - 1)
@@ -424,12 +441,18 @@ def _dashboard(scope: Scope, *, now: datetime.datetime | None = None) -> dict[st
 
     totals = _finish(_empty_kind_figures())
     for w in workflows:
-        for key in ("open_steps", "overdue", "due_soon", "completed_30", "on_time_30"):
-            totals[key] += w[key]
-        for key in ("completed_90", "on_time_90"):
-            totals[key] += w[key]
-        for key in totals["overdue_age"]:
-            totals["overdue_age"][key] += w["overdue_age"][key]
+        for name in (
+            "open_steps",
+            "overdue",
+            "due_soon",
+            "completed_30",
+            "on_time_30",
+            "completed_90",
+            "on_time_90",
+        ):
+            totals[name] += w[name]
+        for bucket in totals["overdue_age"]:
+            totals["overdue_age"][bucket] += w["overdue_age"][bucket]
     totals = _finish(totals)
     totals["open_cases"] = sum(w["open_cases"] for w in workflows)
 
