@@ -16,7 +16,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -29,7 +31,8 @@ from commitments.models import Kind as CommitmentKind
 from commitments.models import Status as CommitmentStatus
 from workflow_app.api import NotFound, ServiceError
 from workflow_app.registry import selectors as registry
-from workflow_app.registry.identifiers import lookup_candidates
+from workflow_app.registry.api import ERROR_SCHEMA
+from workflow_app.registry.identifiers import lookup_candidates, mask_name
 from workflow_app.registry.models import (
     Category,
     DecisionDocument,
@@ -117,6 +120,13 @@ def _report_context(report: IssuedReport) -> dict[str, Any]:
         "qr": services.qr_data_uri(verify_url),
         "hash_short": report.content_hash[:16],
         "issued_at": timezone.localtime(report.issued_at),
+        "css": services.margin_css(
+            foot=[
+                (_("出具时间"), "issued-at"),
+                (_("验证码"), "code"),
+                (_("内容散列"), "hash-short"),
+            ]
+        ),
     }
 
 
@@ -135,8 +145,6 @@ def _decision(code: str) -> DecisionDocument:
 
 
 def _decision_pdf(document: DecisionDocument) -> HttpResponse:
-    from django.urls import reverse
-
     verify_url = services.absolute_url(reverse("verify-detail", args=[document.code]))
     context = {
         "document": document,
@@ -147,6 +155,7 @@ def _decision_pdf(document: DecisionDocument) -> HttpResponse:
         "verify_url": verify_url,
         "qr": services.qr_data_uri(verify_url),
         "printed_at": timezone.localtime(),
+        "css": services.margin_css(foot=[(_("验证码"), "code")]),
     }
     pdf = services.render_pdf("documents/decision_pdf.html", context)
     return _pdf_response(pdf, f"decision-{document.code}.pdf")
@@ -197,8 +206,6 @@ def verify_report(request: HttpRequest, code: str) -> HttpResponse:
     subject = report.content["subject"]
     name = subject["name"]
     if subject["kind"] == SubjectKind.NATURAL_PERSON:
-        from workflow_app.registry.selectors import mask_name
-
         name = mask_name(name)
     return render(
         request,
@@ -207,6 +214,7 @@ def verify_report(request: HttpRequest, code: str) -> HttpResponse:
             "report": report,
             "subject_name": name,
             "subject": subject,
+            "grade_label": dict(Grade.choices).get(subject["grade"], subject["grade"]),
             "counts": [(categories.get(k, k), n) for k, n in counts.items()],
             "given": given,
             "matches": bool(given) and given == report.content_hash,
@@ -217,6 +225,14 @@ def verify_report(request: HttpRequest, code: str) -> HttpResponse:
 # --- API ----------------------------------------------------------------------------------------
 
 PDF_RESPONSE = OpenApiResponse(response=OpenApiTypes.BINARY, description="PDF document")
+ERROR_400 = OpenApiResponse(
+    response=ERROR_SCHEMA,
+    description="Not a valid 统一社会信用代码 or resident ID (the registry's message)",
+)
+ERROR_404 = OpenApiResponse(
+    response=ERROR_SCHEMA,
+    description="Unknown, or not visible to the caller (the same answer in both cases)",
+)
 
 
 class _PdfView(APIView):
@@ -234,8 +250,21 @@ class SubjectReportPDF(_PdfView):
         tags=["registry"],
         operation_id="subject_report_pdf",
         summary="信用报告（PDF），附验证码和二维码",
-        parameters=[OpenApiParameter("identifier", str, OpenApiParameter.PATH)],
-        responses={(200, PDF): PDF_RESPONSE},
+        description=(
+            "The credit report as a printable PDF, recorded as issued (verification code, SHA-256 "
+            "of its content, QR code to the public verification page). The same visibility as "
+            "the JSON report: a legal person's is public, a natural person's only for that person "
+            "and staff; anyone else gets the 404 of an unknown subject."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "identifier",
+                str,
+                OpenApiParameter.PATH,
+                description="统一社会信用代码（法人）或身份证号码（自然人，仅本人和工作人员可查）",
+            )
+        ],
+        responses={(200, PDF): PDF_RESPONSE, 400: ERROR_400, 404: ERROR_404},
     )
     def get(self, request: Request, identifier: str) -> HttpResponse:
         return _issue_report_pdf(request.user, identifier)
@@ -246,8 +275,13 @@ class DecisionPDF(_PdfView):
         tags=["registry"],
         operation_id="decision_pdf",
         summary="决定文书（PDF）",
-        parameters=[OpenApiParameter("code", str, OpenApiParameter.PATH)],
-        responses={(200, PDF): PDF_RESPONSE},
+        description=(
+            "A decision document (objection result, repair decision or its revocation, breach "
+            "decision) as a printable PDF, for anyone holding its verification code: it shows "
+            "what the public verification page shows (a natural person's name masked)."
+        ),
+        parameters=[OpenApiParameter("code", str, OpenApiParameter.PATH, description="验证码")],
+        responses={(200, PDF): PDF_RESPONSE, 404: ERROR_404},
     )
     def get(self, request: Request, code: str) -> HttpResponse:
         return _decision_pdf(_decision(code))

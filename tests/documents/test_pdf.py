@@ -9,6 +9,7 @@ import subprocess
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from documents.models import IssuedReport
@@ -124,36 +125,74 @@ def test_the_qr_code_url_is_the_verification_page_with_the_hash(company, company
     assert "内容与出具时存档一致" in page.content.decode()
 
 
-def test_the_hash_covers_the_content_not_the_language(company, company_records):
+def test_the_hash_covers_the_content_not_the_language(company, company_records, tmp_path):
     from documents.services import canonical_hash
 
-    APIClient(HTTP_ACCEPT_LANGUAGE="en").get(f"/api/v1/subjects/{company.identifier}/report.pdf")
-    report = IssuedReport.objects.get()
-    assert canonical_hash(report.content) == report.content_hash
-    assert {r["category"] for r in report.content["records"]} >= {"penalty", "risk"}
-    tampered = dict(report.content, records=report.content["records"][1:])
-    assert canonical_hash(tampered) != report.content_hash
+    english = APIClient()
+    english.cookies["django_language"] = "en"
+    en_pdf = english.get(f"/api/v1/subjects/{company.identifier}/report.pdf")
+    zh_pdf = APIClient().get(f"/api/v1/subjects/{company.identifier}/report.pdf")
+    assert "Creditreport" in "".join(pdftotext(en_pdf.content, tmp_path).split())
+    assert "信用报告" in "".join(pdftotext(zh_pdf.content, tmp_path).split())
+    en, zh = IssuedReport.objects.order_by("issued_at", "pk")
+    for report in (en, zh):
+        assert canonical_hash(report.content) == report.content_hash
+
+    def without_issue(content):
+        return {k: v for k, v in content.items() if k not in ("code", "issued_at")}
+
+    # the same content whichever language it was read in: codes, not labels
+    assert without_issue(en.content) == without_issue(zh.content)
+    assert {r["category"] for r in en.content["records"]} >= {"penalty", "risk"}
+    tampered = dict(en.content, records=en.content["records"][1:])
+    assert canonical_hash(tampered) != en.content_hash
 
 
-def test_natural_persons_pdf_only_for_that_person(db, samr):
-    person = subject_get_or_create(kind="natural_person", identifier=RESIDENT_ID, name="张三")
+def test_natural_persons_pdf_only_for_that_person(db, samr, centre_user, tmp_path):
+    person = subject_get_or_create(kind="natural_person", identifier=RESIDENT_ID, name="张三丰")
     CreditRecordFactory(subject=person, department=samr, title="个人失信记录")
     owner = UserFactory(username="zhangsan", role="applicant", subject=person)
     other = UserFactory(username="lisi", role="applicant", subject=SubjectFactory())
     url = f"/api/v1/subjects/{person.identifier}/report.pdf"
     unknown = APIClient().get("/api/v1/subjects/110105194912310038/report.pdf")
+    assert unknown.status_code == 404
+
+    # another applicant and anonymous callers get exactly the answer for an unknown subject
     for caller in (None, other):
         client = as_user(APIClient(), caller) if caller else APIClient()
         answer = client.get(url)
         assert answer.status_code == 404
-        assert answer.json()["message"] == unknown.json()["message"]
+        assert answer.json() == unknown.json()
+    assert not IssuedReport.objects.exists()
+
+    # the PDF follows the JSON report's rule for every caller (staff may read it there, too)
+    for caller in (None, other, owner, centre_user):
+        client = as_user(APIClient(), caller) if caller else APIClient()
+        json_status = client.get(f"/api/v1/subjects/{person.identifier}/report/").status_code
+        assert client.get(url).status_code == json_status
+    assert as_user(APIClient(), centre_user).get(url).status_code == 200
+
     mine = as_user(APIClient(), owner).get(url)
     assert mine.status_code == 200 and mine["Content-Type"] == "application/pdf"
+    flat = "".join(pdftotext(mine.content, tmp_path).split())
+    assert "张三丰" in flat and "个人失信记录" in flat
+    assert person.identifier_display in flat and RESIDENT_ID not in flat  # the ID is masked
+    assert IssuedReport.objects.filter(subject=person, issued_to=owner).exists()
+
     # the page route follows the same rule
+    for caller in (None, other):
+        page_client = APIClient()
+        if caller:
+            page_client.force_login(caller)
+        assert page_client.get(f"/report/{person.identifier}/report.pdf").status_code == 404
     page_client = APIClient()
-    page_client.force_login(other)
-    assert page_client.get(f"/report/{person.identifier}/report.pdf").status_code == 404
-    assert IssuedReport.objects.filter(subject=person).count() == 1
+    page_client.force_login(owner)
+    assert page_client.get(f"/report/{person.identifier}/report.pdf").status_code == 200
+
+    # the public verification page names the person as the public may see them
+    report = IssuedReport.objects.filter(subject=person).first()
+    page = APIClient().get(f"/verify/report/{report.code}/").content.decode()
+    assert "张**" in page and "张三丰" not in page and RESIDENT_ID not in page
 
 
 def test_bad_identifier_is_400_with_the_registry_message(db):
@@ -161,6 +200,11 @@ def test_bad_identifier_is_400_with_the_registry_message(db):
     assert r.status_code == 400
     assert r["Content-Type"].startswith("application/json")
     assert r.json()["code"] == "invalid_identifier"
+    registry_answer = APIClient().get("/api/v1/subjects/12345/report/")
+    assert r.json()["message"] == registry_answer.json()["message"]
+    page = APIClient().get("/report/12345/report.pdf")
+    assert page.status_code == 400 and page["Content-Type"].startswith("text/html")
+    assert not IssuedReport.objects.exists()
 
 
 def test_report_page_links_the_pdf(company, company_records, client):
@@ -191,6 +235,7 @@ def test_decision_pdf_in_force(company, company_records, client, tmp_path):
     assert f"/verify/{document.code}/document.pdf" in r.content.decode()
     pdf = APIClient().get(f"/api/v1/decisions/{document.code}/document.pdf")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert pdf["Content-Disposition"] == f'attachment; filename="decision-{document.code}.pdf"'
     flat = "".join(pdftotext(pdf.content, tmp_path).split())
     for text in (
         "异议处理决定书",
@@ -217,7 +262,11 @@ def test_revoked_repair_decision_pdf_says_so(company, company_records, tmp_path)
     registry.decision_revoke(document=document, reason="申请材料虚假", by=None)
     pdf = APIClient().get(f"/verify/{document.code}/document.pdf")
     flat = "".join(pdftotext(pdf.content, tmp_path).split())
-    assert "信用修复决定书" in flat and "撤销" in flat and "申请材料虚假" in flat
+    document.refresh_from_db()
+    revoked_at = timezone.localtime(document.revoked_at).strftime("%Y-%m-%d%H:%M")
+    assert "信用修复决定书" in flat and "申请材料虚假" in flat
+    assert f"本决定已于{revoked_at}撤销，不再有效" in flat and "已撤销" in flat
+    assert "本决定文书现行有效" not in flat
     assert APIClient().get("/api/v1/decisions/NOPE-NOPE/document.pdf").status_code == 404
 
 
@@ -229,3 +278,49 @@ def test_public_commitments_are_in_the_report(applicant, company, samr, tmp_path
     flat = "".join(pdftotext(pdf.content, tmp_path).split())
     assert signed["reference"] in flat and "食品经营许可（告知承诺）" in flat
     assert "告知承诺" in flat and "履约中" in flat
+
+
+def test_footer_has_issuing_time_code_short_hash_and_page_numbers(
+    company, company_records, tmp_path
+):
+    pdf = APIClient().get(f"/api/v1/subjects/{company.identifier}/report.pdf")
+    report = IssuedReport.objects.get()
+    text = pdftotext(pdf.content, tmp_path)
+    pages = text.count("\f") or 1
+    flat = "".join(text.split())
+    issued = timezone.localtime(report.issued_at).strftime("%Y-%m-%d%H:%M")
+    assert f"出具时间{issued}·验证码{report.code}·内容散列{report.content_hash[:16]}" in flat
+    assert f"第1页共{pages}页" in flat
+
+
+def test_a_natural_persons_decision_pdf_masks_the_name(db, samr, tmp_path):
+    person = subject_get_or_create(kind="natural_person", identifier=RESIDENT_ID, name="张三丰")
+    record = CreditRecordFactory(subject=person, department=samr, title="个人失信记录")
+    document = _decision(person, record)
+    pdf = APIClient().get(f"/verify/{document.code}/document.pdf")
+    assert pdf.status_code == 200
+    flat = "".join(pdftotext(pdf.content, tmp_path).split())
+    assert "张**" in flat and "张三丰" not in flat
+    assert APIClient().get("/verify/NOPE/document.pdf").status_code == 404
+
+
+def test_rendering_fetches_nothing_from_the_network(monkeypatch):
+    """Only data: URIs are read; an external image or style sheet in the HTML is not fetched."""
+    import urllib.request
+
+    from documents import services
+
+    fetched = []
+    monkeypatch.setattr(
+        urllib.request.OpenerDirector, "open", lambda self, *a, **k: fetched.append(a)
+    )
+    monkeypatch.setattr(
+        services,
+        "render_to_string",
+        lambda *a, **k: (
+            '<link rel="stylesheet" href="http://example.invalid/a.css">'
+            '<img src="http://example.invalid/a.png"><img src="file:///etc/passwd"><p>x</p>'
+        ),
+    )
+    assert services.render_pdf("any.html", {}).startswith(b"%PDF")
+    assert fetched == []
