@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -95,100 +97,94 @@ STATE_TITLES = {
 }
 
 
-@login_required
-def steps(request: HttpRequest) -> HttpResponse:
+def _scoped_list(template: str) -> Callable[..., Any]:
+    """A list behind a dashboard figure: the dashboard's scope (checked the same way: a bad
+    date or department re-renders the page with the message and 400), paging, then the
+    view's own context."""
+
+    def wrap(fn: Callable[[HttpRequest, selectors.Scope], dict[str, Any]]) -> Any:
+        @login_required
+        @wraps(fn)
+        def view(request: HttpRequest) -> HttpResponse:
+            scope, error = _scope_or_error(request)
+            context = _filter_context(request, scope)
+            if scope is None:
+                context["error_message"] = error
+                return render(request, template, context, status=400)
+            context["page_query"] = _page_query(request)
+            context.update(fn(request, scope))
+            return render(request, template, context)
+
+        return view
+
+    return wrap
+
+
+STEP_FILTERS = ("kind", "step", "state", "age")
+
+
+@_scoped_list("oversight/steps.html")
+def steps(request: HttpRequest, scope: selectors.Scope) -> dict[str, Any]:
     """The steps behind a figure: open, overdue (by age), due soon, completed late or on time."""
-    scope, error = _scope_or_error(request)
-    context = _filter_context(request, scope)
-    if scope is None:
-        context["error_message"] = error
-        return render(request, "oversight/steps.html", context, status=400)
     now = timezone.now()
     qs, state = selectors.steps_queryset(scope, request.GET, now=now)
     page = _paged(request, qs)
     labels = selectors.kind_labels()
     deadlines = list(page)
     states = deadline_states(deadlines, now)
-    rows = [
-        selectors.step_as_dict(d, labels, now=now, state=state)
-        for d, state in zip(deadlines, states, strict=True)
-    ]
     kind_code = request.GET.get("kind") or ""
-    k = labels.get(kind_code, (None, {}))[0]
-    context.update(
-        {
-            "page": page,
-            "rows": rows,
-            "state": state,
-            "title": str(STATE_TITLES.get(state, "")),
-            "kind_label": str(k.label) if k is not None else _("全部业务"),
-            "step_label": labels.get(kind_code, (None, {}))[1].get(request.GET.get("step", ""), ""),
-            "age": request.GET.get("age", ""),
-            "page_query": _page_query(request),
-            "kinds": kinds(),
-            "kind": kind_code,
-        }
-    )
-    return render(request, "oversight/steps.html", context)
+    k, step_labels = labels.get(kind_code, (None, {}))
+    return {
+        "page": page,
+        "rows": [
+            selectors.step_as_dict(d, labels, now=now, state=st)
+            for d, st in zip(deadlines, states, strict=True)
+        ],
+        "state": state,
+        "title": str(STATE_TITLES.get(state, "")),
+        "kind_label": str(k.label) if k is not None else _("全部业务"),
+        "step_label": step_labels.get(request.GET.get("step", ""), ""),
+        "age": request.GET.get("age", ""),
+        # a new date range or department keeps what the list is of
+        "extra_fields": [(f, request.GET[f]) for f in STEP_FILTERS if request.GET.get(f)],
+    }
 
 
-@login_required
-def late_publicity(request: HttpRequest) -> HttpResponse:
+@_scoped_list("oversight/publicity.html")
+def late_publicity(request: HttpRequest, scope: selectors.Scope) -> dict[str, Any]:
     """双公示 records pushed later than the allowed working days after their decision."""
-    scope, error = _scope_or_error(request)
-    context = _filter_context(request, scope)
-    if scope is None:
-        context["error_message"] = error
-        return render(request, "oversight/publicity.html", context, status=400)
     page = _paged(request, selectors.late_publicity_queryset(scope))
-    rows = [
-        {"record": r, "working_days": selectors.publicity_working_days(r)} for r in page.object_list
-    ]
-    context.update(
-        {
-            "page": page,
-            "rows": rows,
-            "days_allowed": selectors.publicity_days_allowed(),
-            "page_query": _page_query(request),
-        }
-    )
-    return render(request, "oversight/publicity.html", context)
+    return {
+        "page": page,
+        "rows": [
+            {"record": r, "working_days": selectors.publicity_working_days(r)}
+            for r in page.object_list
+        ],
+        "days_allowed": selectors.publicity_days_allowed(),
+    }
 
 
-@login_required
-def sync_overdue(request: HttpRequest) -> HttpResponse:
+@_scoped_list("oversight/sync.html")
+def sync_overdue(request: HttpRequest, scope: selectors.Scope) -> dict[str, Any]:
     """Synchronisation rows past their deadline and not yet delivered."""
-    scope, error = _scope_or_error(request)
-    context = _filter_context(request, scope)
-    if scope is None:
-        context["error_message"] = error
-        return render(request, "oversight/sync.html", context, status=400)
-    context.update(
-        {
-            "page": _paged(request, selectors.sync_overdue_queryset(scope)),
-            "page_query": _page_query(request),
-            "kind_labels": {k.code: k.label for k in kinds()},
-        }
-    )
-    return render(request, "oversight/sync.html", context)
+    return {
+        "page": _paged(request, selectors.sync_overdue_queryset(scope)),
+        "kind_labels": {k.code: k.label for k in kinds()},
+    }
 
 
-@login_required
-def national_reports_overdue(request: HttpRequest) -> HttpResponse:
+@_scoped_list("oversight/national_reports.html")
+def national_reports_overdue(request: HttpRequest, scope: selectors.Scope) -> dict[str, Any]:
     """Red/black list actions not reported to the national platform within their period."""
-    scope, error = _scope_or_error(request)
-    context = _filter_context(request, scope)
-    if scope is None:
-        context["error_message"] = error
-        return render(request, "oversight/national_reports.html", context, status=400)
     today = timezone.localdate()
     page = _paged(request, selectors.national_reports_overdue(scope, today=today))
-    rows = [
-        {"report": r, "days_late": selectors.working_days_since(r.due_date, today)}
-        for r in page.object_list
-    ]
-    context.update({"page": page, "rows": rows, "page_query": _page_query(request)})
-    return render(request, "oversight/national_reports.html", context)
+    return {
+        "page": page,
+        "rows": [
+            {"report": r, "days_late": selectors.working_days_since(r.due_date, today)}
+            for r in page.object_list
+        ],
+    }
 
 
 class DashboardAPI(APIView):

@@ -408,3 +408,14 @@ def test_rollup_command(db, capsys):
 
     call_command("rollup_dashboard", "--rebuild")
     assert "rollups now end on" in capsys.readouterr().out
+
+
+def test_changing_the_range_on_a_list_keeps_what_it_lists(fixture, supervisor, client):
+    client.force_login(supervisor)
+    html = client.get(
+        reverse("dashboard-steps"), {"kind": "objection", "state": "overdue", "age": "6-10"}
+    ).content.decode()
+    for name, value in (("kind", "objection"), ("state", "overdue"), ("age", "6-10")):
+        assert f'<input type="hidden" name="{name}" value="{value}">' in html
+    bad = client.get(reverse("dashboard-sync"), {"date_to": "yesterday"})
+    assert bad.status_code == 400 and "YYYY-MM-DD" in bad.content.decode()
