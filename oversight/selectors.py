@@ -117,10 +117,6 @@ def dashboard_scope(user: Any, params: Any, *, today: datetime.date | None = Non
     return Scope(date_from, date_to, department, False)
 
 
-def _start_of(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-
 def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -539,16 +535,16 @@ def steps_queryset(scope: Scope, params: Any, *, now: datetime.datetime | None =
             if bucket is not None:
                 earliest, latest = overdue_due_range(timezone.localdate(now), bucket[1], bucket[2])
                 if latest is not None:
-                    qs = qs.filter(due_at__lt=_start_of(latest + datetime.timedelta(days=1)))
+                    qs = qs.filter(due_at__lt=rollups.start_of(latest + datetime.timedelta(days=1)))
                 if earliest is not None:
-                    qs = qs.filter(due_at__gte=_start_of(earliest))
+                    qs = qs.filter(due_at__gte=rollups.start_of(earliest))
         elif state == "due_soon":
             qs = qs.filter(due_at__gte=now, remind_at__lte=now)
         return qs.order_by("due_at", "id"), state
     qs = qs.filter(
         status=Deadline.Status.MET,
-        closed_at__gte=_start_of(scope.date_from),
-        closed_at__lt=_start_of(scope.date_to + datetime.timedelta(days=1)),
+        closed_at__gte=rollups.start_of(scope.date_from),
+        closed_at__lt=rollups.start_of(scope.date_to + datetime.timedelta(days=1)),
     )
     if state == "late":
         qs = qs.filter(closed_at__gt=F("due_at"))
@@ -570,14 +566,13 @@ def oldest_overdue(
         .order_by("due_at", "id")[:limit]
     )
     states = deadline_states(rows, now)
-    return [step_as_dict(d, labels, now=now, state=st) for d, st in zip(rows, states, strict=True)]
+    return [step_as_dict(d, labels, state=st) for d, st in zip(rows, states, strict=True)]
 
 
 def step_as_dict(
     d: Deadline,
     labels: dict[str, tuple[CaseKind, dict[str, str]]],
     *,
-    now: datetime.datetime,
     state: dict[str, Any],
 ) -> dict[str, Any]:
     k, steps = labels.get(d.case_kind, (None, {}))
@@ -705,8 +700,8 @@ def late_publicity_queryset(scope: Scope, *, today: datetime.date | None = None)
 
     allowed = publicity_days_allowed()
     base = rollups.publicity_base(
-        _start_of(scope.date_from),
-        _start_of(scope.date_to + datetime.timedelta(days=1)),
+        rollups.start_of(scope.date_from),
+        rollups.start_of(scope.date_to + datetime.timedelta(days=1)),
         scope.department.pk if scope.department is not None else None,
     )
     decision_days = list(base.values_list("decision_date", flat=True).distinct().order_by())

@@ -137,7 +137,7 @@ def steps(request: HttpRequest, scope: selectors.Scope) -> dict[str, Any]:
     return {
         "page": page,
         "rows": [
-            selectors.step_as_dict(d, labels, now=now, state=st)
+            selectors.step_as_dict(d, labels, state=st)
             for d, st in zip(deadlines, states, strict=True)
         ],
         "state": state,
