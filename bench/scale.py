@@ -86,7 +86,11 @@ def ensure_audit_entries(target: int, per_chain: int = 5) -> int:
                     "at": start + datetime.timedelta(seconds=n * 7 + seq),
                     "reason": "基准",
                     "task": "objection_intake",
-                    "data": {"msg": "objection.accepted", "params": {}},
+                    # codes with parameters, as the services write them (each entry its own)
+                    "data": {
+                        "msg": "objection.accepted" if seq > 1 else "objection.filed",
+                        "params": {"reference": f"YY2026{case_id:08d}", "step": seq},
+                    },
                     "prev_hash": prev,
                 }
                 digest = entry_hash(**fields)  # type: ignore[arg-type]

@@ -130,7 +130,11 @@ class Objection(FSMModelMixin, models.Model):
                 name="one_open_objection_per_subject_record",
             )
         ]
-        indexes = [models.Index(fields=["subject", "-filed_at"], name="objection_subject")]
+        indexes = [
+            models.Index(fields=["subject", "-filed_at"], name="objection_subject"),
+            # the case lists (newest first, filing-date range) and the dashboard's filings of today
+            models.Index(fields=["filed_at", "id"], name="objection_filed"),
+        ]
 
     def __str__(self) -> str:
         return self.reference

@@ -47,7 +47,7 @@ def step_groups(
     key = (start, end, department_id)
     cached = _live_cache.get()
     if cached is not None and key in cached:
-        return cached[key]
+        return cached[key]  # type: ignore[no-any-return]
     rows = _step_groups(start, end, department_id)
     if cached is not None:
         cached[key] = rows
@@ -56,9 +56,7 @@ def step_groups(
 
 # One dashboard reads today's completed steps for several figures: within ``live_rows_once()``
 # they are read once.
-_live_cache: ContextVar[dict[Any, list[dict[str, Any]]] | None] = ContextVar(
-    "oversight_live_cache", default=None
-)
+_live_cache: ContextVar[dict[Any, Any] | None] = ContextVar("oversight_live_cache", default=None)
 
 
 @contextmanager
@@ -156,8 +154,15 @@ def publicity_groups(
 
 
 def built_until() -> datetime.date | None:
-    """The last day in the rollups (days are built in order, none skipped)."""
-    return RollupDay.objects.aggregate(last=Max("day"))["last"]
+    """The last day in the rollups (days are built in order, none skipped); read once within
+    ``live_rows_once()``."""
+    cached = _live_cache.get()
+    if cached is not None and "built_until" in cached:
+        return cached["built_until"]  # type: ignore[no-any-return]
+    last: datetime.date | None = RollupDay.objects.aggregate(last=Max("day"))["last"]
+    if cached is not None:
+        cached["built_until"] = last
+    return last
 
 
 def _first_data_day() -> datetime.date | None:

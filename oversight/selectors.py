@@ -140,11 +140,22 @@ def _deadlines(scope: Scope) -> QuerySet[Deadline]:
     return qs
 
 
-def _age_bucket(days_late: int) -> str:
+def overdue_age_filters(now: datetime.datetime) -> dict[str, Q]:
+    """For each overdue-age bucket, the open steps in it as a condition on their due time: the
+    working days late of :func:`~workflow_app.workdays.deadlines.deadline_state` turned into a
+    range of due days once (holidays included), so neither a figure nor the list behind it
+    converts a due time per row."""
+    today = timezone.localdate(now)
+    filters: dict[str, Q] = {}
     for key, low, high in AGE_BUCKETS:
-        if days_late >= low and (high is None or days_late <= high):
-            return key
-    return AGE_BUCKETS[0][0]
+        earliest, latest = overdue_due_range(today, low, high)
+        q = Q(due_at__lt=now)
+        if latest is not None:
+            q &= Q(due_at__lt=rollups.start_of(latest + datetime.timedelta(days=1)))
+        if earliest is not None:
+            q &= Q(due_at__gte=rollups.start_of(earliest))
+        filters[key] = q
+    return filters
 
 
 def _weighted_median(pairs: list[tuple[int, int]]) -> float | None:
@@ -214,33 +225,38 @@ def _dashboard(scope: Scope, *, now: datetime.datetime | None = None) -> dict[st
     dl = _deadlines(scope)
     staff_open = dl.filter(status=Deadline.Status.OPEN).exclude(queue=APPLICANT_QUEUE)
 
-    # 1. open staff steps by workflow, department, step and due day (one scan of the covering
-    # index): overdue, due soon, age buckets, and (4.) the steps waiting
+    # 1. open staff steps by workflow, department and step (one scan of the covering index):
+    # overdue, due soon, overdue age (each bucket a range of due times, the same ranges as the
+    # list behind it), and (4.) the steps waiting
+    ages = overdue_age_filters(now)
     step_rows = list(
-        staff_open.annotate(due_day=TruncDate("due_at"))
-        .values("case_kind", "department_id", "kind", "due_day")
+        staff_open.values("case_kind", "department_id", "kind")
         .annotate(  # COUNT(*): the partial index covers every column read (index-only scan)
             n=Count("*"),
             overdue=Count("due_at", filter=Q(due_at__lt=now)),
             soon=Count("due_at", filter=Q(due_at__gte=now, remind_at__lte=now)),
+            **{f"age_{i}": Count("due_at", filter=q) for i, q in enumerate(ages.values())},
         )
         .order_by()
     )
+    age_keys = list(ages)
     open_totals: dict[tuple[Any, ...], list[int]] = {}
     waiting_totals: dict[tuple[Any, ...], list[int]] = {}
     for row in step_rows:
         key: tuple[Any, ...]
         for into, key in (
-            (open_totals, (row["case_kind"], row["department_id"], row["due_day"])),
+            (open_totals, (row["case_kind"], row["department_id"])),
             (waiting_totals, (row["case_kind"], row["kind"])),
         ):
-            slot = into.setdefault(key, [0, 0, 0])
+            slot = into.setdefault(key, [0] * (3 + len(age_keys)))
             slot[0] += row["n"]
             slot[1] += row["overdue"]
             slot[2] += row["soon"]
+            for i in range(len(age_keys)):
+                slot[3 + i] += row[f"age_{i}"]
     open_rows = [
-        {"case_kind": k[0], "department_id": k[1], "due_day": k[2], "n": v[0], "overdue": v[1]}
-        | {"soon": v[2]}
+        {"case_kind": k[0], "department_id": k[1], "n": v[0], "overdue": v[1], "soon": v[2]}
+        | {"ages": dict(zip(age_keys, v[3:], strict=True))}
         for k, v in open_totals.items()
     ]
     # 2. staff steps completed in the last 30 and 90 days up to the range end (days, rollups)
@@ -295,9 +311,7 @@ def _dashboard(scope: Scope, *, now: datetime.datetime | None = None) -> dict[st
         filed_weekly[(kind_code, week)] = filed_weekly.get((kind_code, week), 0) + n
 
     days = _Days(
-        {r["due_day"] for r in open_rows}
-        | {r["start_day"] for r in duration_rows}
-        | {r["end_day"] for r in duration_rows},
+        {r["start_day"] for r in duration_rows} | {r["end_day"] for r in duration_rows},
         today,
     )
 
@@ -316,9 +330,8 @@ def _dashboard(scope: Scope, *, now: datetime.datetime | None = None) -> dict[st
             fig["open_steps"] += r["n"]
             fig["overdue"] += r["overdue"]
             fig["due_soon"] += r["soon"]
-            if r["overdue"]:
-                late = max(days.between(r["due_day"], today), 1)
-                fig["overdue_age"][_age_bucket(late)] += r["overdue"]
+            for bucket, n in r["ages"].items():
+                fig["overdue_age"][bucket] += n
     for done in done_rows:
         for fig in (per_kind.setdefault(done["case_kind"], _empty_kind_figures()),) + (
             dept_fig(done["department_id"]),
@@ -531,13 +544,8 @@ def steps_queryset(scope: Scope, params: Any, *, now: datetime.datetime | None =
         if state == "overdue":
             qs = qs.filter(due_at__lt=now)
             age = params.get("age") or ""
-            bucket = next((b for b in AGE_BUCKETS if b[0] == age), None)
-            if bucket is not None:
-                earliest, latest = overdue_due_range(timezone.localdate(now), bucket[1], bucket[2])
-                if latest is not None:
-                    qs = qs.filter(due_at__lt=rollups.start_of(latest + datetime.timedelta(days=1)))
-                if earliest is not None:
-                    qs = qs.filter(due_at__gte=rollups.start_of(earliest))
+            if age in dict.fromkeys(key for key, _l, _h in AGE_BUCKETS):
+                qs = qs.filter(overdue_age_filters(now)[age])
         elif state == "due_soon":
             qs = qs.filter(due_at__gte=now, remind_at__lte=now)
         return qs.order_by("due_at", "id"), state

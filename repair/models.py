@@ -115,6 +115,8 @@ class Repair(FSMModelMixin, models.Model):
         ]
         indexes = [
             models.Index(fields=["subject", "-filed_at"], name="repair_subject"),
+            # the case lists (newest first, filing-date range) and the dashboard's filings of today
+            models.Index(fields=["filed_at", "id"], name="repair_filed"),
             models.Index(fields=["subject", "status", "decided_at"], name="repair_subject_status"),
         ]
 
