@@ -399,20 +399,6 @@ def main() -> None:
             )
         results["worker_rss_mb"] = server.rss_mb()
 
-    from workflow_app.audit.models import TransitionLog
-    from workflow_app.audit.services import verify_chains
-
-    entries = TransitionLog.objects.count()
-    t0 = time.perf_counter()
-    problems = verify_chains()
-    elapsed = time.perf_counter() - t0
-    results["verify_audit"] = {
-        "entries": entries,
-        "entries_per_second": round(entries / elapsed) if elapsed else 0,
-        "problems": len(problems),
-    }
-    log(f"verify_audit: {entries:,} entries in {elapsed:.2f} s, {len(problems)} problems")
-
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "http.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
     print(
@@ -430,7 +416,6 @@ def main() -> None:
         )
     for r in results["record_import"]:  # type: ignore[attr-defined]
         print(f"\nrecord import, {r['clients']} client(s): {r['records_per_second']:,} records/s")
-    print(f"verify_audit: {results['verify_audit']}")
     print(
         f"\nweb worker RSS: {results['worker_rss_mb']} MB; {n_records:,} records, "
         f"{n_tasks:,} task rows"

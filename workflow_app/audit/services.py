@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+import orjson
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from .models import AuditChain, TransitionLog
@@ -83,6 +84,19 @@ def _hash_of(entry: TransitionLog) -> str:
     )
 
 
+def _stored_float(text: str) -> float | int:
+    """A JSON number as it reads back from the database: PostgreSQL's jsonb keeps numbers as
+    ``numeric`` and writes them without an exponent or a negative zero, so ``1e+16`` comes back
+    as the integer 10000000000000000 and ``-0.0`` as ``0.0``; hashing the value as it will read
+    back keeps such an entry verifiable."""
+    value = float(text)
+    if value == 0:
+        return 0.0
+    if "e+" in text.lower() and value.is_integer():
+        return int(value)
+    return value
+
+
 def _lock_head(key: str) -> AuditChain:
     head = AuditChain.objects.select_for_update().filter(key=key).first()
     if head is not None:
@@ -111,7 +125,9 @@ def audit_append(
     """Append an entry to the case's chain (inside the caller's transaction)."""
     key = f"{case_kind}:{case_id}"
     # JSON round trip so the stored value and the hashed value are the same
-    data = json.loads(json.dumps(data or {}, ensure_ascii=False, default=str))
+    data = json.loads(
+        json.dumps(data or {}, ensure_ascii=False, default=str), parse_float=_stored_float
+    )
     at = at or timezone.now()
     with transaction.atomic(savepoint=False):
         head = _lock_head(key)
@@ -175,12 +191,8 @@ _VERIFY_FIELDS = (
     "hash",
 )
 
-
-def _entries(chain_key: str | None) -> Iterator[tuple[Any, ...]]:
-    qs = TransitionLog.objects.order_by("chain_key", "seq")
-    if chain_key:
-        qs = qs.filter(chain_key=chain_key)
-    return qs.values_list(*_VERIFY_FIELDS).iterator(chunk_size=5000)
+# A verification row: (entry id, chain key, seq, prev_hash, hash, content matches its hash)
+Checked = tuple[int, str, int, str, str, bool]
 
 
 def _row_hash(row: tuple[Any, ...], dumps: Any = json.dumps, sha256: Any = hashlib.sha256) -> str:
@@ -222,6 +234,112 @@ def _row_hash(row: tuple[Any, ...], dumps: Any = json.dumps, sha256: Any = hashl
     return str(sha256(canonical.encode("utf-8")).hexdigest())
 
 
+def _key_range(qs: Any, field: str, key_range: tuple[str | None, str | None]) -> Any:
+    low, high = key_range
+    if low is not None:
+        qs = qs.filter(**{f"{field}__gte": low})
+    if high is not None:
+        qs = qs.filter(**{f"{field}__lt": high})
+    return qs
+
+
+def _checked_rows(
+    chain_key: str | None, key_range: tuple[str | None, str | None]
+) -> Iterator[Checked]:
+    """Every entry in chain order with whether its content matches its hash: one ordered scan,
+    streamed in chunks; :func:`entry_hash` per entry."""
+    qs = TransitionLog.objects.order_by("chain_key", "seq")
+    if chain_key:
+        qs = qs.filter(chain_key=chain_key)
+    qs = _key_range(qs, "chain_key", key_range)
+    for row in qs.values_list(*_VERIFY_FIELDS).iterator(chunk_size=5000):
+        yield row[0], row[1], row[2], row[14], row[15], _row_hash(row) == row[15]
+
+
+# PostgreSQL: the same scan from a server-side cursor, the time already in the canonical form
+# (text columns convert for free; a timestamp per row costs as much as the hash)
+_PG_SCAN = """
+SELECT id, chain_key, seq, prev_hash, hash, actor_label, actor_id, case_id, case_kind, event,
+       from_state, reason, task, to_state,
+       to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), data::text
+FROM audit_transitionlog WHERE {where} ORDER BY chain_key, seq
+"""
+
+
+def _checked_rows_postgresql(
+    chain_key: str | None, key_range: tuple[str | None, str | None]
+) -> Iterator[Checked]:
+    """:func:`_checked_rows` at about five times the speed: the canonical JSON is written by
+    orjson (sorted keys, compact, UTF-8 — the same text as :func:`entry_hash` writes for the
+    values an entry holds). Equal texts mean equal content, so a match is a match; an entry that
+    does not match is hashed again the defining way (:func:`entry_hash`) before it is reported,
+    so a difference between the two writers could only cost time, never a false report."""
+    where, params = ["true"], []
+    if chain_key:
+        where.append("chain_key = %s")
+        params.append(chain_key)
+    if key_range[0] is not None:
+        where.append("chain_key >= %s")
+        params.append(key_range[0])
+    if key_range[1] is not None:
+        where.append("chain_key < %s")
+        params.append(key_range[1])
+    loads, dumps, sort_keys, sha256 = (
+        orjson.loads,
+        orjson.dumps,
+        orjson.OPT_SORT_KEYS,
+        hashlib.sha256,
+    )
+    connection.ensure_connection()
+    with transaction.atomic(), connection.connection.cursor(name="verify_audit") as cur:
+        cur.itersize = 20000
+        cur.execute(_PG_SCAN.format(where=" AND ".join(where)), params)
+        for (
+            pk,
+            key,
+            seq,
+            prev,
+            stored,
+            actor,
+            actor_id,
+            case_id,
+            kind,
+            event,
+            frm,
+            reason,
+            task,
+            to,
+            at,
+            data,
+        ) in cur:
+            try:
+                canonical = dumps(
+                    {
+                        "actor": actor,
+                        "actor_id": actor_id,
+                        "at": at,
+                        "case_id": case_id,
+                        "case_kind": kind,
+                        "chain_key": key,
+                        "data": loads(data),
+                        "event": event,
+                        "from": frm,
+                        "prev": prev,
+                        "reason": reason,
+                        "seq": seq,
+                        "task": task,
+                        "to": to,
+                    },
+                    option=sort_keys,
+                )
+                ok = sha256(canonical).hexdigest() == stored
+            except (TypeError, ValueError):  # a value orjson does not write (an int > 64 bits)
+                ok = False
+            if not ok:
+                ok = _hash_of(TransitionLog.objects.get(pk=pk)) == stored
+            yield pk, key, seq, prev, stored, ok
+
+
 def _head_problem(key: str, head: tuple[int, str] | None, last: tuple[int, str]) -> Problem | None:
     if head is None:
         return None  # reported at the chain's first entry
@@ -236,8 +354,11 @@ def _head_problem(key: str, head: tuple[int, str] | None, last: tuple[int, str])
     return None
 
 
-def verify_chains(*, chain_key: str | None = None) -> list[Problem]:
-    """Check every chain (or one); return the problems, first chain and first entry first.
+def verify_chains(
+    *, chain_key: str | None = None, key_range: tuple[str | None, str | None] = (None, None)
+) -> list[Problem]:
+    """Check every chain (or one, or those whose key is in ``[low, high)``); return the
+    problems, first chain and first entry first.
 
     One ordered scan over the entries (streamed in chunks); only the heads (key, length, hash)
     are held in memory, and each is dropped once its chain has been checked.
@@ -246,18 +367,19 @@ def verify_chains(*, chain_key: str | None = None) -> list[Problem]:
     head_qs = AuditChain.objects.all()
     if chain_key:
         head_qs = head_qs.filter(key=chain_key)
+    head_qs = _key_range(head_qs, "key", key_range)
     heads: dict[str, tuple[int, str]] = {
         key: (length, head_hash)
         for key, length, head_hash in head_qs.values_list("key", "length", "head_hash").iterator(
-            chunk_size=2000
+            chunk_size=5000
         )
     }
+    scan = _checked_rows_postgresql if connection.vendor == "postgresql" else _checked_rows
     current: str | None = None
     expected_seq = 1
     prev = GENESIS
     last: tuple[int, str] = (0, GENESIS)
-    for row in _entries(chain_key):
-        pk, key, seq, prev_hash, entry_hash_value = row[0], row[1], row[2], row[14], row[15]
+    for pk, key, seq, prev_hash, entry_hash_value, content_ok in scan(chain_key, key_range):
         if key != current:
             if current is not None:
                 problem = _head_problem(current, heads.pop(current, None), last)
@@ -278,7 +400,7 @@ def verify_chains(*, chain_key: str | None = None) -> list[Problem]:
             )
         elif prev_hash != prev:
             problems.append(Problem(key, seq, pk, "link to the previous entry is broken"))
-        if _row_hash(row) != entry_hash_value:
+        if not content_ok:
             problems.append(Problem(key, seq, pk, "content does not match its hash (altered)"))
         expected_seq = seq + 1
         prev = entry_hash_value
@@ -294,6 +416,55 @@ def verify_chains(*, chain_key: str | None = None) -> list[Problem]:
             )
     problems.sort(key=lambda p: (p.chain_key, p.seq if p.seq is not None else 1 << 30))
     return problems
+
+
+def chain_key_ranges(parts: int, *, min_chains: int = 1000) -> list[tuple[str | None, str | None]]:
+    """At most ``parts`` ranges of chain keys that together cover every key (the first and last
+    open), each with about as many chains and at least ``min_chains`` (a small log is not worth
+    a process each): split points read from the heads' key index."""
+    total = AuditChain.objects.count()
+    parts = max(1, min(parts, total // max(min_chains, 1)))
+    bounds: list[str | None] = [None]
+    for i in range(1, parts):
+        key = (
+            AuditChain.objects.order_by("key")
+            .values_list("key", flat=True)[total * i // parts : total * i // parts + 1]
+            .first()
+        )
+        if key is not None and key != bounds[-1]:
+            bounds.append(key)
+    bounds.append(None)
+    return list(zip(bounds[:-1], bounds[1:], strict=False))
+
+
+def _verify_part(key_range: tuple[str | None, str | None]) -> list[Problem]:
+    from django.db import connections
+
+    try:
+        return verify_chains(key_range=key_range)
+    finally:
+        connections.close_all()
+
+
+def verify_all_chains(*, jobs: int = 1, min_chains: int = 1000) -> list[Problem]:
+    """:func:`verify_chains` over every chain with up to ``jobs`` processes, each over its own
+    range of chain keys (its own database connection and server process), the problems merged in
+    order. Processes are forked: for the management command, not for a web request."""
+    if jobs <= 1:
+        return verify_chains()
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from django.db import connections
+
+    ranges = chain_key_ranges(jobs, min_chains=min_chains)
+    if len(ranges) == 1:
+        return verify_chains()
+    connections.close_all()  # each process opens its own connection
+    with ProcessPoolExecutor(len(ranges), mp_context=multiprocessing.get_context("fork")) as pool:
+        found = [p for part in pool.map(_verify_part, ranges) for p in part]
+    found.sort(key=lambda p: (p.chain_key, p.seq if p.seq is not None else 1 << 30))
+    return found
 
 
 INTERNAL_EVENTS = ("assignment",)
