@@ -108,14 +108,18 @@ def notify(
     if not rows:
         return 0
     with transaction.atomic(savepoint=False):
-        Delivery.objects.bulk_create(rows, ignore_conflicts=True)
-        ids = list(
-            Delivery.objects.filter(
-                event_key=event_key,
-                recipient__in=[r.recipient_id for r in rows],
-                status=Delivery.Status.PENDING,
-            ).values_list("id", flat=True)
-        )
+        ids: list[int] = []
+        if key is None:  # a fresh event key: nothing to conflict with, the ids come back
+            ids = [r.pk for r in Delivery.objects.bulk_create(rows) if r.pk is not None]
+        if len(ids) != len(rows):
+            Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+            ids = list(
+                Delivery.objects.filter(
+                    event_key=event_key,
+                    recipient__in=[r.recipient_id for r in rows],
+                    status=Delivery.Status.PENDING,
+                ).values_list("id", flat=True)
+            )
         if ids:
             transaction.on_commit(partial(_enqueue, ids), robust=True)
     return len(ids)

@@ -345,7 +345,11 @@ def objection_accept(
             )
         move.apply(history="accepted", msg="objection.accepted", reason=reason, task=task)
         registry.record_set_objection_mark(
-            record=current, marked=True, by=by, reason=f"objection {obj.reference} accepted"
+            record=current,
+            marked=True,
+            by=by,
+            reason=f"objection {obj.reference} accepted",
+            locked=True,
         )
         case_deadlines_close(obj, [DL_INTAKE], status="met")
         case_deadline_open(
@@ -450,21 +454,33 @@ def objection_resolve(
             obj.result_record = new
             data["new_record_id"] = new.pk
         elif outcome == Outcome.DELETED:
-            registry.record_set_objection_mark(record=record, marked=False, by=by, reason=why)
+            registry.record_set_objection_mark(
+                record=record, marked=False, by=by, reason=why, locked=True
+            )
             registry.record_set_status(
-                record=record, status=RecordStatus.DELETED, by=by, reason=why, case=case_ref
+                record=record,
+                status=RecordStatus.DELETED,
+                by=by,
+                reason=why,
+                case=case_ref,
+                locked=True,
             )
         elif outcome == Outcome.UNDETERMINED:
-            registry.record_set_objection_mark(record=record, marked=False, by=by, reason=why)
+            registry.record_set_objection_mark(
+                record=record, marked=False, by=by, reason=why, locked=True
+            )
             registry.record_set_note(
                 record=record,
                 note=_("经信源单位核查，异议（%(ref)s）无法确认：%(reason)s")
                 % {"ref": obj.reference, "reason": reason.strip()},
                 by=by,
                 reason=why,
+                locked=True,
             )
         else:  # confirmed
-            registry.record_set_objection_mark(record=record, marked=False, by=by, reason=why)
+            registry.record_set_objection_mark(
+                record=record, marked=False, by=by, reason=why, locked=True
+            )
         move.apply(
             history=f"resolved: {outcome}",
             msg="objection.resolved",

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from workflow_app.audit.services import audit_append
 from workflow_app.registry.models import Department
+from workflow_app.workdays.deadlines import deadline_opened
 from workflow_app.workdays.models import Deadline
 
 from .models import CaseTask
@@ -16,13 +17,15 @@ from .registry import kind
 def task_attach_deadline(task: CaseTask, *, step: str) -> None:
     """Copy the queue columns onto a new task from the case's open deadline for ``step``."""
     process = task.process
-    deadline = (
-        Deadline.objects.filter(
-            case_kind=process.case_kind, case_id=process.case_id, kind=step, status="open"
+    deadline = deadline_opened(process.case_kind, process.case_id, step)
+    if deadline is None or deadline.status != Deadline.Status.OPEN:
+        deadline = (
+            Deadline.objects.filter(
+                case_kind=process.case_kind, case_id=process.case_id, kind=step, status="open"
+            )
+            .order_by("-id")
+            .first()
         )
-        .order_by("-id")
-        .first()
-    )
     task.case_kind = process.case_kind
     task.case_id = process.case_id
     task.step = step

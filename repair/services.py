@@ -406,6 +406,7 @@ def repair_approve(*, repair: Repair, by: User, reason: str = "", task: str = ""
             by=by,
             reason=f"repair {obj.reference} approved",
             case=_case_ref(obj, decision_code=document.code),
+            locked=True,
         )
         _notify_applicant(obj, "repair.approved", code=document.code)
         return obj
@@ -473,6 +474,7 @@ def repair_revoke(*, repair: Repair, by: User, reason: str) -> Repair:
             reason=f"repair {obj.reference} revoked",
             publicity_end=end,
             case=_case_ref(obj, decision_code=document.code if document else None),
+            locked=True,
         )
         _notify_applicant(obj, "repair.revoked", reason=reason, publicity_end=end.isoformat())
         return obj

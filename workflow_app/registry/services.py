@@ -485,8 +485,14 @@ def _locked_current(record: CreditRecord) -> CreditRecord:
 
 def record_current_locked(record: CreditRecord) -> CreditRecord:
     """The current version of ``record``'s chain, locked (a case filed on an older version
-    follows the chain when the department has pushed a correction since)."""
+    follows the chain when the department has pushed a correction since). Pass it on to the
+    ``record_set_*`` services with ``locked=True`` in the same transaction: they then change
+    this row instead of locking it again."""
     return _locked_current(record)
+
+
+def _row_to_change(record: CreditRecord, locked: bool) -> CreditRecord:
+    return record if locked else _locked_current(record)
 
 
 def _sync(target: CreditRecord, source: CreditRecord) -> None:
@@ -530,10 +536,13 @@ def record_new_version(
         return new
 
 
-def record_set_objection_mark(*, record: CreditRecord, marked: bool, by: Any, reason: str) -> None:
-    """Set or remove the under-objection mark on the record's current version."""
+def record_set_objection_mark(
+    *, record: CreditRecord, marked: bool, by: Any, reason: str, locked: bool = False
+) -> None:
+    """Set or remove the under-objection mark on the record's current version (``locked``:
+    ``record`` is that version, from :func:`record_current_locked` in this transaction)."""
     with transaction.atomic(savepoint=False):
-        row = _locked_current(record)
+        row = _row_to_change(record, locked)
         if row.under_objection == marked:
             return
         row.under_objection = marked
@@ -550,16 +559,18 @@ def record_set_status(
     note: str | None = None,
     publicity_end: datetime.date | None = None,
     case: dict[str, Any] | None = None,
+    locked: bool = False,
 ) -> None:
     """Change the publication status of the record's current version (``deleted``,
-    ``repaired``, ``published`` again, ``expired``); optionally its note and publicity end."""
+    ``repaired``, ``published`` again, ``expired``); optionally its note and publicity end
+    (``locked`` as for :func:`record_set_objection_mark`)."""
     if status not in SETTABLE_STATUSES:
         raise ServiceError(
             _("公示状态只能改为：%(codes)s。") % {"codes": ", ".join(SETTABLE_STATUSES)},
             code="invalid_status",
         )
     with transaction.atomic(savepoint=False):
-        row = _locked_current(record)
+        row = _row_to_change(record, locked)
         row.status = status
         if status != RecordStatus.PUBLISHED:
             row.under_objection = False
@@ -572,10 +583,13 @@ def record_set_status(
         public_changed(records=[row], change=status, case=case, by=by)
 
 
-def record_set_note(*, record: CreditRecord, note: str, by: Any, reason: str) -> None:
-    """Set the public note shown with the record (e.g. an objection could not be confirmed)."""
+def record_set_note(
+    *, record: CreditRecord, note: str, by: Any, reason: str, locked: bool = False
+) -> None:
+    """Set the public note shown with the record (e.g. an objection could not be confirmed;
+    ``locked`` as for :func:`record_set_objection_mark`)."""
     with transaction.atomic(savepoint=False):
-        row = _locked_current(record)
+        row = _row_to_change(record, locked)
         row.note = note or ""
         _save(row, by=by, reason=reason)
         _sync(record, row)

@@ -12,7 +12,9 @@ of each case).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -70,6 +72,30 @@ def _remind_at(due_at: datetime, start_at: datetime, reminder_days: int) -> date
 # --------------------------------------------------------------------------------------------
 
 
+# Deadlines opened within ``deadlines_opened_here()``, by (case kind, case id, step): the code
+# that sets up the next task of the same request reads the deadline from here instead of
+# reading the row it has just written.
+_opened: ContextVar[dict[tuple[str, int, str], Deadline] | None] = ContextVar(
+    "deadlines_opened", default=None
+)
+
+
+@contextmanager
+def deadlines_opened_here() -> Iterator[dict[tuple[str, int, str], Deadline]]:
+    opened: dict[tuple[str, int, str], Deadline] = {}
+    token = _opened.set(opened)
+    try:
+        yield opened
+    finally:
+        _opened.reset(token)
+
+
+def deadline_opened(case_kind: str, case_id: int, kind: str) -> Deadline | None:
+    """The deadline of that step opened in this ``deadlines_opened_here()`` block, if any."""
+    opened = _opened.get()
+    return opened.get((case_kind, int(case_id), kind)) if opened is not None else None
+
+
 def deadline_open(
     *,
     case_kind: str,
@@ -91,7 +117,7 @@ def deadline_open(
     computation = _compute(start_at, amount, unit)
     basis = dict(computation.basis, reminder_days=reminder_days)
     with transaction.atomic(savepoint=False):
-        return Deadline.objects.create(
+        deadline = Deadline.objects.create(
             case_kind=case_kind,
             case_id=case_id,
             case_reference=case_reference,
@@ -108,6 +134,10 @@ def deadline_open(
             assignee=assignee,
             department_id=department_id,
         )
+    opened = _opened.get()
+    if opened is not None:
+        opened[(case_kind, int(case_id), kind)] = deadline
+    return deadline
 
 
 def deadline_close(
