@@ -116,17 +116,16 @@ def test_key_ranges_cover_every_chain_once():
 @pytest.mark.django_db(transaction=True)
 def test_parallel_verification_reports_what_one_process_reports(capsys):
     for case_id in range(1, 41):
-        _awkward_chain(case_id) if case_id % 10 == 0 else audit_append(
-            case_kind="repair", case_id=case_id, to_state="submitted"
-        )
+        if case_id % 10 == 0:
+            _awkward_chain(case_id)
+        else:
+            audit_append(case_kind="repair", case_id=case_id, to_state="submitted")
     assert verify_all_chains(jobs=2, min_chains=1) == []
     victim = TransitionLog.objects.get(chain_key="objection:30", seq=2)
     TransitionLog.objects.filter(pk=victim.pk).update(reason="rewritten")
     TransitionLog.objects.filter(chain_key="repair:7").delete()
     expected = verify_chains()
-    assert [str(p) for p in expected] == [
-        str(p) for p in verify_all_chains(jobs=3, min_chains=1)
-    ]
+    assert [str(p) for p in expected] == [str(p) for p in verify_all_chains(jobs=3, min_chains=1)]
     assert {p.chain_key for p in expected} == {"objection:30", "repair:7"}
     with pytest.raises(SystemExit) as exit_:
         call_command("verify_audit", "--jobs", "2")
