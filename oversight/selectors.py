@@ -242,7 +242,8 @@ def _dashboard(scope: Scope, *, now: datetime.datetime | None = None) -> dict[st
     age_keys = list(ages)
     open_totals: dict[tuple[Any, ...], list[int]] = {}
     waiting_totals: dict[tuple[Any, ...], list[int]] = {}
-    for row in step_rows:
+    for grouped in step_rows:
+        row: dict[str, Any] = dict(grouped)
         key: tuple[Any, ...]
         for into, key in (
             (open_totals, (row["case_kind"], row["department_id"])),
