@@ -77,3 +77,19 @@ def test_a_unique_violation_is_an_integrity_error_and_leaves_nothing(db, samr):
             reason="second",
         )
     assert (CreditRecord.objects.count(), CreditRecord.history.count()) == before
+
+
+def test_where_in_finds_exactly_the_listed_values(db, samr):
+    """One array parameter on PostgreSQL, chunks of ``IN`` elsewhere: the same rows either way,
+    more values than SQLite allows variables included, quotes and commas kept as text."""
+    from workflow_app.registry.bulk import where_in
+
+    subject = SubjectFactory()
+    CreditRecord.objects.bulk_create(
+        [_record(subject, samr, f"W-{i}") for i in range(1200)]
+        + [_record(subject, samr, "odd 'quote', {brace}")]
+    )
+    wanted = [f"W-{i}" for i in range(0, 1200, 2)] + ["odd 'quote', {brace}", "W-none"]
+    found = where_in(CreditRecord.objects.filter(department=samr), "external_id", wanted)
+    assert sorted(r.external_id for r in found) == sorted(wanted[:-1])
+    assert where_in(CreditRecord.objects.all(), "external_id", []) == []

@@ -14,10 +14,12 @@ Django's ``IntegrityError`` as ``bulk_create`` would.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from django.db import connection, models, transaction
+from django.db.models import Lookup, QuerySet
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, get_history_manager_for_model
 
@@ -36,19 +38,65 @@ _SIMPLE = (
 )
 
 
+@models.CharField.register_lookup
+class AnyOf(Lookup):  # type: ignore[type-arg]
+    """``field__any_of=[...]`` on PostgreSQL: ``field = ANY(%s)`` with the list as one array
+    parameter (see :func:`where_in`)."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def get_prep_lookup(self) -> Any:
+        return [str(v) for v in self.rhs]
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        if connection.vendor != "postgresql":
+            raise NotImplementedError("any_of is for PostgreSQL; use where_in()")
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*lhs_params, list(self.rhs)]
+
+
+def where_in(qs: QuerySet[Any], field: str, values: Iterable[str]) -> list[Any]:
+    """The rows of ``qs`` whose text ``field`` is one of ``values``. On PostgreSQL one query with
+    the values as one array parameter: a 5,000-item batch is one bound value instead of 5,000
+    placeholders to build, send and parse (profiled: a tenth of an import batch). Elsewhere
+    ``IN`` in chunks below SQLite's variable limit."""
+    values = list(values)
+    if connection.vendor == "postgresql":
+        return list(qs.filter(**{f"{field}__any_of": values}))
+    found: list[Any] = []
+    for start in range(0, len(values), 900):
+        found.extend(qs.filter(**{f"{field}__in": values[start : start + 900]}))
+    return found
+
+
 def _copyable(model: type[models.Model]) -> bool:
     return all(isinstance(f, _SIMPLE) for f in model._meta.concrete_fields)
 
 
-def _value(field: models.Field, obj: Any, now: Any, *, add: bool) -> Any:
-    if isinstance(field, models.DateField) and (
-        getattr(field, "auto_now", False) or (add and getattr(field, "auto_now_add", False))
-    ):
-        setattr(obj, field.attname, now)
-    value = getattr(obj, field.attname)
-    if isinstance(field, models.JSONField):
-        return None if value is None else json.dumps(value, ensure_ascii=False)
-    return value
+def _row_reader(fields: list[models.Field]) -> Any:
+    """A function giving an object's values for ``fields`` as a list (one C-level getter for all
+    attributes; JSON fields dumped as COPY wants them)."""
+    get = attrgetter(*[f.attname for f in fields])
+    json_at = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+
+    def read(obj: Any) -> list[Any]:
+        row = list(get(obj)) if len(fields) > 1 else [get(obj)]
+        for i in json_at:
+            if row[i] is not None:
+                row[i] = json.dumps(row[i], ensure_ascii=False)
+        return row
+
+    return read
+
+
+def _set_auto_now(fields: list[models.Field], objs: Sequence[Any], now: Any) -> None:
+    for field in fields:
+        if isinstance(field, models.DateField) and (
+            getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        ):
+            for obj in objs:
+                setattr(obj, field.attname, now)
 
 
 def _copy(table: str, columns: list[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -90,7 +138,9 @@ def insert_with_history(
         for obj, pk in zip(objs, _next_ids(model, len(objs)), strict=True):
             obj.pk = pk
         fields = list(model._meta.concrete_fields)
-        rows = [[_value(f, obj, now, add=True) for f in fields] for obj in objs]
+        _set_auto_now(fields, objs, now)
+        read = _row_reader(fields)
+        rows = [read(obj) for obj in objs]
         _copy(model._meta.db_table, [str(f.column) for f in fields], rows)
         for obj in objs:
             obj._state.adding = False
@@ -104,20 +154,18 @@ def insert_with_history(
             "history_type": "+",
             "history_user_id": user_id,
         }
-        history_rows = []
-        for row in rows:
-            history_rows.append(
-                [
-                    fixed[f.attname] if f.attname in fixed else _history_value(f, row, by_name)
-                    for f in history_fields
-                ]
-            )
-        _copy(history_model._meta.db_table, [str(f.column) for f in history_fields], history_rows)
+        # each history column is a fixed value or a column of the row: one getter for the latter
+        copied = [f for f in history_fields if f.attname not in fixed]
+        missing = [f.attname for f in copied if f.attname not in by_name]
+        if missing:
+            raise ValueError(f"history fields {missing} have no source column")
+        getter = itemgetter(*[by_name[f.attname] for f in copied])
+        take = getter if len(copied) > 1 else (lambda row: (getter(row),))
+        tail = [fixed[f.attname] for f in history_fields if f.attname in fixed]
+        order = [f.attname for f in copied] + [
+            f.attname for f in history_fields if f.attname in fixed
+        ]
+        columns = [str(history_model._meta.get_field(name).column) for name in order]
+        history_rows = [[*take(row), *tail] for row in rows]
+        _copy(history_model._meta.db_table, columns, history_rows)
     return objs
-
-
-def _history_value(field: models.Field, row: list[Any], by_name: dict[str, int]) -> Any:
-    index = by_name.get(field.attname)
-    if index is None:
-        raise ValueError(f"history field {field.attname} has no source column")
-    return row[index]

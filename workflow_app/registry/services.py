@@ -21,7 +21,7 @@ from simple_history.utils import bulk_update_with_history
 
 from workflow_app.api import Conflict, ServiceError
 
-from .bulk import insert_with_history
+from .bulk import insert_with_history, where_in
 from .hooks import public_changed
 from .identifiers import subject_key
 from .models import (
@@ -239,7 +239,7 @@ def _subjects_for(items: list[dict], by: Any, department: Department) -> dict[st
     wanted: dict[str, dict] = {}
     for item in items:
         wanted.setdefault(item["subject"]["key"], item["subject"])
-    found = {s.identifier: s for s in Subject.objects.filter(identifier__in=list(wanted))}
+    found = {s.identifier: s for s in where_in(Subject.objects.all(), "identifier", wanted)}
     missing = [
         Subject(kind=s["kind"], name=s["name"], identifier=key, identifier_display=s["display"])
         for key, s in wanted.items()
@@ -356,15 +356,16 @@ def _import(*, department: Department, items: list[dict], by: Any) -> dict:
     with transaction.atomic():
         subjects = _subjects_for(items, by, department)
         external_ids = [item["external_id"] for item in items]
-        current: dict[str, CreditRecord] = {}
-        for chunk_start in range(0, len(external_ids), 900):
-            chunk = external_ids[chunk_start : chunk_start + 900]
-            for record in (
+        current: dict[str, CreditRecord] = {
+            record.external_id: record
+            for record in where_in(
                 CreditRecord.objects.select_for_update()
-                .filter(department=department, external_id__in=chunk)
-                .exclude(status=RecordStatus.CORRECTED)
-            ):
-                current[record.external_id] = record
+                .filter(department=department)
+                .exclude(status=RecordStatus.CORRECTED),
+                "external_id",
+                external_ids,
+            )
+        }
 
         to_create: list[CreditRecord] = []
         replaced: list[CreditRecord] = []
