@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from workflow_app.accounts.models import User
 from workflow_app.api import Conflict, Forbidden, NotFound, ServiceError
 from workflow_app.audit.services import audit_append
+from workflow_app.cases.transitions import cases_locked_here
 from workflow_app.workdays.deadlines import deadline_set_assignee, deadlines_opened_here
 
 from .models import OPEN_TASK_STATUSES, CaseProcess, CaseTask
@@ -199,7 +200,7 @@ def task_complete(*, task_id: int, user: User, decision: str, data: dict[str, An
     """Take the decision of a task: claim it if nobody holds it, call the step's handler (one
     domain service), then move the flow on the route the handler returned. 409 when someone
     else holds or completed it or the case moved on."""
-    with transaction.atomic(), deadlines_opened_here():
+    with transaction.atomic(), deadlines_opened_here(), cases_locked_here():
         task = _lock_task(task_id, user)
         _ensure_open(task)
         if task.owner_id and task.owner_id != user.pk:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from workflow_app.audit.services import audit_append
+from workflow_app.cases.transitions import case_locked
 from workflow_app.registry.models import Department
 from workflow_app.workdays.deadlines import deadline_opened
 from workflow_app.workdays.models import Deadline
@@ -37,7 +38,12 @@ def task_attach_deadline(task: CaseTask, *, step: str) -> None:
         deadline.task_id = task.pk
         deadline.save(update_fields=["task_id"])
     k = kind(process.case_kind)
-    case = k.model._default_manager.select_related(*k.queue_related).get(pk=process.case_id)
+    case = case_locked(k.model, process.case_id)  # the copy the transition just saved
+    if case is None or not all(
+        k.model._meta.get_field(name).is_cached(case)  # type: ignore[union-attr]
+        for name in k.queue_related
+    ):
+        case = k.model._default_manager.select_related(*k.queue_related).get(pk=process.case_id)
     row = k.queue_row(case)
     task.subject_name = str(row.get("subject_name") or "")[:200]
     task.record_title = str(row.get("record_title") or "")[:300]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from django.db import models, transaction
@@ -31,17 +32,42 @@ from workflow_app.audit.services import audit_append
 M = TypeVar("M", bound=models.Model)
 
 
+# Cases locked within ``cases_locked_here()`` (one request's transaction), by (model, pk): the
+# code that runs after the transition in the same transaction (the next task's setup) works on
+# the locked, updated copy instead of reading the row again.
+_locked: ContextVar[dict[tuple[type, Any], Any] | None] = ContextVar("cases_locked", default=None)
+
+
+@contextmanager
+def cases_locked_here() -> Iterator[None]:
+    token = _locked.set({})
+    try:
+        yield
+    finally:
+        _locked.reset(token)
+
+
+def case_locked(model: type[M], pk: Any) -> M | None:
+    """The copy of that case locked in this ``cases_locked_here()`` block, if any."""
+    locked = _locked.get()
+    return locked.get((model, int(pk))) if locked is not None else None
+
+
 def lock_case(model: type[M], pk: Any, *, related: Sequence[str] = ()) -> M:
     """Re-read a case under a row lock; later code works on the fresh copy."""
     try:
         qs = model._default_manager.select_for_update(of=("self",))
         if related:
             qs = qs.select_related(*related)
-        return qs.get(pk=pk)
+        case = qs.get(pk=pk)
     except (model.DoesNotExist, ValueError, TypeError):  # type: ignore[attr-defined]
         raise NotFound(
             _("%(kind)s不存在。") % {"kind": model._meta.verbose_name}  # type: ignore[attr-defined]
         )
+    locked = _locked.get()
+    if locked is not None:
+        locked[(model, case.pk)] = case
+    return case
 
 
 def save_case(case: models.Model, *, by: Any, reason: str, **kwargs: Any) -> None:
