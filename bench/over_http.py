@@ -8,8 +8,8 @@ reuses the data). Every loop is bounded: each client sends a fixed number of req
 Measured:
 * task completions (objection intake ``accept``) per second, p50 / p95;
 * objection filings (multipart, one small PDF) per second, p50 / p95;
-* the public report API of a generated subject, p50 / p95;
-* the centre caseworker's queue API, p50 / p95;
+* the public report of a generated subject, API and page, p50 / p95;
+* the centre caseworker's queue, API and page (signed-in session), p50 / p95;
 * pgbench: one transaction of the completion's shape (lock the task row, update it, insert a
   history row, an audit row and an outbox row) per second, at the same client counts;
 * resident memory of a gunicorn worker after the run.
@@ -131,6 +131,23 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tu
         )
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def session_cookie(username: str) -> str:
+    """A signed-in browser session for ``username`` (what the login page would set)."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from workflow_app.accounts.models import User
+
+    user = User.objects.get(username=username)
+    s = SessionStore()
+    s[SESSION_KEY] = str(user.pk)
+    s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    s[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    s.create()
+    return f"{settings.SESSION_COOKIE_NAME}={s.session_key}"
 
 
 def run_clients(port: int, clients: int, jobs: list, expect: set[int]) -> dict[str, float]:
@@ -280,6 +297,7 @@ def main() -> None:
     from workflow_app.registry.models import Subject
 
     centre = {"Authorization": f"Token {token('centre')}", "Content-Type": "application/json"}
+    centre_page = {"Cookie": session_cookie("centre")}
     applicant = {"Authorization": f"Token {token('applicant')}"}
     open_intake = list(
         CaseTask.objects.filter(status="NEW", step="objection_intake", queue="centre")
@@ -311,6 +329,14 @@ def main() -> None:
     }
     with Server(args.workers) as server:
         log(f"gunicorn on :{server.port} with {args.workers} workers")
+        # each worker's first request loads code, translations and templates: not measured
+        warm = [
+            ("GET", f"/api/v1/subjects/{subjects[0]}/report/", None, {}),
+            ("GET", f"/report/{subjects[0]}/", None, {}),
+            ("GET", "/api/v1/tasks/", None, centre),
+            ("GET", "/queue/", None, centre_page),
+        ]
+        run_clients(server.port, args.workers, warm * 2 * args.workers, {200})
         for n in counts:
             done = [open_intake.pop() for _ in range(args.completions)]
             body = json.dumps({"decision": "accept"})
@@ -344,10 +370,25 @@ def main() -> None:
                 ],
                 {200},
             )
+            report_page = run_clients(
+                server.port,
+                n,
+                [
+                    ("GET", f"/report/{random.choice(subjects)}/", None, {})
+                    for _ in range(args.reads)
+                ],
+                {200},
+            )
             queue = run_clients(
                 server.port,
                 n,
                 [("GET", "/api/v1/tasks/", None, centre) for _ in range(args.reads)],
+                {200},
+            )
+            queue_page = run_clients(
+                server.port,
+                n,
+                [("GET", "/queue/", None, centre_page) for _ in range(args.reads)],
                 {200},
             )
             raw = pgbench(n, args.pgbench_seconds)
@@ -356,7 +397,9 @@ def main() -> None:
                 "completions": complete,
                 "filings": filing,
                 "report_api": report,
+                "report_page": report_page,
                 "queue_api": queue,
+                "queue_page": queue_page,
                 "raw_transition_per_second": raw,
                 "completion_vs_raw": round(raw / complete["per_second"], 1),
             }
@@ -364,7 +407,8 @@ def main() -> None:
             log(
                 f"{n:>2} clients: completions {complete['per_second']}/s p95 {complete['p95_ms']} ms"
                 f" | filings {filing['per_second']}/s p95 {filing['p95_ms']} ms"
-                f" | report p95 {report['p95_ms']} ms | queue p95 {queue['p95_ms']} ms"
+                f" | report p95 {report['p95_ms']} ms (page {report_page['p95_ms']})"
+                f" | queue p95 {queue['p95_ms']} ms (page {queue_page['p95_ms']})"
                 f" | raw {raw}/s (x{row['completion_vs_raw']})"
             )
         results["record_import"] = []
@@ -402,16 +446,17 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "http.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
     print(
-        "\n| clients | completions/s | p50 / p95 ms | filings/s | p50 / p95 ms | report p95 ms "
-        "| queue p95 ms | raw transition/s | raw ÷ completion |"
+        "\n| clients | completions/s | p50 / p95 ms | filings/s | p50 / p95 ms | report API / page "
+        "p95 ms | queue API / page p95 ms | raw transition/s | raw ÷ completion |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     for r in results["rows"]:  # type: ignore[attr-defined]
         c, f = r["completions"], r["filings"]
         print(
             f"| {r['clients']} | {c['per_second']} | {c['p50_ms']} / {c['p95_ms']} | "
-            f"{f['per_second']} | {f['p50_ms']} / {f['p95_ms']} | {r['report_api']['p95_ms']} | "
-            f"{r['queue_api']['p95_ms']} | {r['raw_transition_per_second']} | "
+            f"{f['per_second']} | {f['p50_ms']} / {f['p95_ms']} | {r['report_api']['p95_ms']} / "
+            f"{r['report_page']['p95_ms']} | {r['queue_api']['p95_ms']} / "
+            f"{r['queue_page']['p95_ms']} | {r['raw_transition_per_second']} | "
             f"{r['completion_vs_raw']} |"
         )
     for r in results["record_import"]:  # type: ignore[attr-defined]

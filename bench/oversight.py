@@ -24,7 +24,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workflow_app.settings.bench")
 
 from django.db import connection  # noqa: E402
 
-from bench.over_http import Server, log, run_clients, token  # noqa: E402  (sets Django up)
+from bench.over_http import (  # noqa: E402  (sets Django up)
+    Server,
+    log,
+    run_clients,
+    session_cookie,
+    token,
+)
 
 OUT = ROOT / "bench" / "out"
 STEPS = ("objection_intake", "objection_platform_check", "objection_verification")
@@ -75,23 +81,6 @@ def ensure_deadlines(target: int) -> int:
         c.execute("VACUUM ANALYZE workdays_deadline")
         c.execute("SELECT count(*) FROM workdays_deadline")
         return c.fetchone()[0]
-
-
-def session_cookie(username: str) -> str:
-    """A signed-in browser session for ``username`` (what the login page would set)."""
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    from workflow_app.accounts.models import User
-
-    user = User.objects.get(username=username)
-    s = SessionStore()
-    s[SESSION_KEY] = str(user.pk)
-    s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    s[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    s.create()
-    return f"{settings.SESSION_COOKIE_NAME}={s.session_key}"
 
 
 def raw_database_ms(repeat: int = 5) -> dict[str, float]:
