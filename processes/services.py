@@ -242,7 +242,7 @@ def task_complete(*, task_id: int, user: User, decision: str, data: dict[str, An
 def case_file(case_kind: str, **kwargs: Any) -> Any:
     """File a case (the kind's domain service) and start its flow, in one transaction."""
     k = kind(case_kind)
-    with transaction.atomic():
+    with transaction.atomic(), deadlines_opened_here():
         case = k.submit(**kwargs)
         k.flow.start.run(case_id=case.pk, route=k.initial_route(case))
         return case

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import AuditChain, TransitionLog
@@ -101,12 +101,22 @@ def _lock_head(key: str) -> AuditChain:
     head = AuditChain.objects.select_for_update().filter(key=key).first()
     if head is not None:
         return head
-    try:
-        with transaction.atomic():
-            AuditChain.objects.create(key=key)
-    except IntegrityError:
-        pass  # created concurrently; lock the winner's row below
-    return AuditChain.objects.select_for_update().get(key=key)
+    # a new chain: create the head, or, if another transaction created it meanwhile, wait for
+    # and lock the winner's row — one statement either way (the conflict's UPDATE takes the row
+    # lock, as SELECT ... FOR UPDATE does; PostgreSQL and SQLite ≥ 3.35 both speak it)
+    table = connection.ops.quote_name(AuditChain._meta.db_table)
+    key_column = connection.ops.quote_name("key")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({key_column}, length, head_hash) VALUES (%s, 0, '') "
+            f"ON CONFLICT ({key_column}) DO UPDATE SET {key_column} = EXCLUDED.{key_column} "
+            "RETURNING id, length, head_hash",
+            [key],
+        )
+        pk, length, head_hash = cursor.fetchone()
+    return AuditChain.from_db(
+        connection.alias, ["id", "key", "length", "head_hash"], [pk, key, length, head_hash]
+    )
 
 
 def audit_append(
