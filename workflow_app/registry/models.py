@@ -112,8 +112,14 @@ class CreditRecord(models.Model):
     """One version of a credit record. A correction creates a new row (``version`` + 1) and
     marks this one ``corrected``; the chain of versions is ``previous_version``."""
 
-    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="records")
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="records")
+    # no single-column indexes of their own: (subject, status) and the (department, external_id,
+    # version) constraint lead with them; every index is maintained by each import of records
+    subject = models.ForeignKey(
+        Subject, on_delete=models.PROTECT, related_name="records", db_index=False
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="records", db_index=False
+    )
     external_id = models.CharField(_("外部编号"), max_length=100)
     version = models.PositiveIntegerField(_("版本"), default=1)
     previous_version = models.OneToOneField(
@@ -132,13 +138,13 @@ class CreditRecord(models.Model):
         max_length=20,
         choices=RecordStatus.choices,
         default=RecordStatus.PUBLISHED,
-        db_index=True,
     )
     under_objection = models.BooleanField(_("异议标注"), default=False)
     note = models.TextField(_("说明"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    # versions are read per record (its id) and in time order; no other history index is read
+    history = HistoricalRecords(no_db_index=["subject", "department", "previous_version"])
 
     class Meta:
         verbose_name = _("信用信息")
@@ -150,7 +156,13 @@ class CreditRecord(models.Model):
         ]
         indexes = [
             models.Index(fields=["subject", "status"], name="record_subject_status"),
-            models.Index(fields=["department", "external_id"], name="record_dept_external"),
+            # records that left publicity, by status (admin filter); most rows are published and
+            # a new record adds nothing to it
+            models.Index(
+                fields=["status"],
+                name="record_status_unpublished",
+                condition=~models.Q(status=RecordStatus.PUBLISHED),
+            ),
             # a case's department through its record, read from the index alone (dashboard)
             models.Index(fields=["id", "department"], name="record_department_lookup"),
             # 双公示 timeliness: licence and penalty first pushes by push time

@@ -1,0 +1,48 @@
+"""Every index of the records tables is maintained by each import of records: none may only repeat
+the leading columns of another (the other serves the same lookups)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from workflow_app.registry.models import CreditRecord
+
+pytestmark = pytest.mark.django_db
+
+
+def _indexes(table: str) -> dict[str, dict]:
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    return {
+        name: c
+        for name, c in constraints.items()
+        if (c["index"] or c["unique"]) and c["columns"] and not c.get("foreign_key")
+    }
+
+
+def _partial(name: str) -> bool:
+    return name in {i.name for i in CreditRecord._meta.indexes if i.condition is not None}
+
+
+@pytest.mark.parametrize(
+    "table", [CreditRecord._meta.db_table, CreditRecord.history.model._meta.db_table]
+)
+def test_no_index_repeats_the_leading_columns_of_another(table):
+    indexes = _indexes(table)
+    redundant = [
+        (name, other)
+        for name, c in indexes.items()
+        if not c["unique"] and not c["primary_key"] and not _partial(name)
+        for other, o in indexes.items()
+        if other != name
+        and not _partial(other)
+        and len(o["columns"]) >= len(c["columns"])
+        and o["columns"][: len(c["columns"])] == c["columns"]
+    ]
+    assert redundant == []
+
+
+def test_history_is_indexed_for_reading_a_records_versions():
+    columns = [c["columns"] for c in _indexes(CreditRecord.history.model._meta.db_table).values()]
+    assert ["id"] in columns and ["history_date"] in columns
