@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,6 +31,7 @@ from repair.selectors import repair_eligibility
 from repair.services import repair_revoke
 from workflow_app.accounts.models import User
 from workflow_app.api import ServiceError
+from workflow_app.parsers import JSONParser
 from workflow_app.registry.models import CreditRecord, Department
 
 from . import services

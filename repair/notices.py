@@ -12,6 +12,7 @@ from django.urls import NoReverseMatch, reverse
 
 from notifications.services import notify
 from workflow_app.accounts.models import User
+from workflow_app.registry.bulk import where_in
 from workflow_app.registry.models import Nature, RecordStatus
 from workflow_app.workdays.policy import current_policy
 
@@ -29,9 +30,8 @@ def repair_notice_on_new_records(
     if not dishonest:
         return
     users: dict[int, list[User]] = defaultdict(list)
-    for user in User.objects.filter(
-        subject_id__in={r.subject_id for r in dishonest}, is_active=True, role="applicant"
-    ):
+    applicants = User.objects.filter(is_active=True, role="applicant").select_related("subject")
+    for user in where_in(applicants, "subject_id", {r.subject_id for r in dishonest}):
         users[user.subject_id].append(user)  # type: ignore[index]
     if not users:
         return
@@ -40,8 +40,10 @@ def repair_notice_on_new_records(
         recipients = users.get(record.subject_id)
         if not recipients:
             continue
+        # the subject as loaded with its users: an imported record carries only its id
+        subject = recipients[0].subject
         try:
-            url = reverse("report", args=[record.subject.identifier])
+            url = reverse("report", args=[subject.identifier]) if subject else ""
         except NoReverseMatch:
             url = ""
         notify(

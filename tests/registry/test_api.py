@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.conftest import as_user
@@ -70,6 +72,20 @@ def test_a_body_that_is_not_a_list_answers_400(api, dept_samr):
     response = as_user(api, dept_samr).post("/api/v1/records/", {"a": 1}, format="json")
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_body"
+
+
+def test_json_bodies_read_as_drf_reads_them(api, dept_samr):
+    """Bodies are decoded by orjson with DRF's parser behind it: an integer beyond 64 bits (which
+    orjson refuses) is still read, broken JSON is still DRF's 400 with its message."""
+    client = as_user(api, dept_samr)
+    big = 2**70
+    body = json.dumps([item(1, external_id="BIG")]).replace('"BIG"', str(big))
+    response = client.generic("POST", "/api/v1/records/", body.encode(), "application/json")
+    assert response.status_code == 201, response.json()
+    assert CreditRecord.objects.filter(external_id=str(big)).exists()
+    broken = client.generic("POST", "/api/v1/records/", b'[{"external_id": ', "application/json")
+    assert broken.status_code == 400 and "JSON" in broken.json()["message"]
+    assert CreditRecord.objects.count() == 1
 
 
 @pytest.mark.parametrize("who", ["applicant", "centre_user", "supervisor"])

@@ -93,3 +93,55 @@ def test_where_in_finds_exactly_the_listed_values(db, samr):
     found = where_in(CreditRecord.objects.filter(department=samr), "external_id", wanted)
     assert sorted(r.external_id for r in found) == sorted(wanted[:-1])
     assert where_in(CreditRecord.objects.all(), "external_id", []) == []
+
+
+def test_where_in_takes_integer_and_foreign_key_columns(db, samr):
+    from workflow_app.registry.bulk import where_in
+
+    subjects = [SubjectFactory() for _ in range(3)]
+    rows = CreditRecord.objects.bulk_create(
+        [_record(s, samr, f"F-{i}") for i, s in enumerate(subjects)]
+    )
+    by_id = where_in(CreditRecord.objects.all(), "id", [rows[0].pk, rows[2].pk, 10**12])
+    assert sorted(r.pk for r in by_id) == sorted([rows[0].pk, rows[2].pk])
+    by_subject = where_in(CreditRecord.objects.all(), "subject_id", {subjects[1].pk})
+    assert [r.external_id for r in by_subject] == ["F-1"]
+
+
+def test_values_of_other_types_are_stored_as_save_would_store_them(db, samr):
+    """The binary COPY takes each column's own Python type; a date given as text or as a
+    datetime, a number given as text, is converted by the field first — the stored rows and
+    history equal those of simple-history's own bulk path given the same objects."""
+    import datetime
+
+    from simple_history.utils import bulk_create_with_history
+
+    subject = SubjectFactory()
+
+    def odd(external_id):
+        row = _record(subject, samr, external_id)
+        row.decision_date = datetime.datetime(2026, 3, 2, 9, 30)  # a datetime in a date field
+        row.publicity_start = "2026-03-03"
+        row.publicity_end = datetime.date(2027, 3, 2)
+        row.version = "2"  # text in an integer field
+        return row
+
+    ours = insert_with_history([odd("T-ours")], CreditRecord, user=None, reason="r")[0]
+    (theirs,) = bulk_create_with_history(
+        [odd("T-theirs")], CreditRecord, default_user=None, default_change_reason="r"
+    )
+    skip = {"id", "external_id", "title", "created_at", "updated_at"}
+
+    def stored(pk):
+        values = CreditRecord.objects.filter(pk=pk).values().get()
+        return {k: v for k, v in values.items() if k not in skip}
+
+    assert stored(ours.pk) == stored(theirs.pk)
+    assert stored(ours.pk)["decision_date"] == datetime.date(2026, 3, 2)
+    assert stored(ours.pk)["version"] == 2
+
+    def history(pk):
+        values = CreditRecord.history.filter(id=pk).values().get()
+        return {k: v for k, v in values.items() if k not in skip | {"history_id", "history_date"}}
+
+    assert history(ours.pk) == history(theirs.pk)

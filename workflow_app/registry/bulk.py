@@ -13,11 +13,15 @@ Django's ``IntegrityError`` as ``bulk_create`` would.
 
 from __future__ import annotations
 
+import datetime
 import json
+import re
 from collections.abc import Iterable, Sequence
 from operator import attrgetter, itemgetter
 from typing import Any
 
+import orjson
+import psycopg
 from django.db import connection, models, transaction
 from django.db.models import Lookup, QuerySet
 from django.utils import timezone
@@ -38,32 +42,59 @@ _SIMPLE = (
 )
 
 
-@models.CharField.register_lookup
+class Many:
+    """Values handed to the ``any_of`` lookup as one value: the ORM resolves a list's elements
+    one by one (three Python calls per element), a ``Many`` it passes through as it is."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: Iterable[Any]) -> None:
+        self.values = list(values)
+
+
 class AnyOf(Lookup):  # type: ignore[type-arg]
-    """``field__any_of=[...]`` on PostgreSQL: ``field = ANY(%s)`` with the list as one array
-    parameter (see :func:`where_in`)."""
+    """``field__any_of=Many([...])`` on PostgreSQL: the values travel as one JSON text parameter
+    (written by orjson in C — psycopg writes a list parameter element by element in Python) and
+    are compared as ``field = ANY(ARRAY(…))``, which the field's index serves like a literal
+    array (see :func:`where_in`). Text, integer and foreign-key columns."""
 
     lookup_name = "any_of"
     prepare_rhs = False
 
     def get_prep_lookup(self) -> Any:
-        return [str(v) for v in self.rhs]
+        values = self.rhs.values if isinstance(self.rhs, Many) else list(self.rhs)
+        field = self.lhs.output_field
+        internal = field.get_internal_type()
+        if internal in ("CharField", "TextField"):
+            return list(map(str, values))
+        if internal.endswith("IntegerField") or internal.endswith("AutoField"):
+            return list(map(int, values))
+        return [field.get_prep_value(v) for v in values]
 
     def as_sql(self, compiler: Any, connection: Any) -> Any:
         if connection.vendor != "postgresql":
             raise NotImplementedError("any_of is for PostgreSQL; use where_in()")
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", [*lhs_params, list(self.rhs)]
+        field = self.lhs.output_field
+        # text, not varchar(n): a cast to varchar(n) would cut a longer value down to a match
+        text = field.get_internal_type() in ("CharField", "TextField")
+        cast = "text" if text else field.cast_db_type(connection)
+        sql = f"{lhs} = ANY(ARRAY(SELECT jsonb_array_elements_text(%s::jsonb)::{cast}))"
+        return sql, [*lhs_params, orjson.dumps(self.rhs).decode()]
 
 
-def where_in(qs: QuerySet[Any], field: str, values: Iterable[str]) -> list[Any]:
-    """The rows of ``qs`` whose text ``field`` is one of ``values``. On PostgreSQL one query with
-    the values as one array parameter: a 5,000-item batch is one bound value instead of 5,000
-    placeholders to build, send and parse (profiled: a tenth of an import batch). Elsewhere
-    ``IN`` in chunks below SQLite's variable limit."""
+for _field_class in (models.CharField, models.IntegerField, models.ForeignObject):
+    _field_class.register_lookup(AnyOf)
+
+
+def where_in(qs: QuerySet[Any], field: str, values: Iterable[Any]) -> list[Any]:
+    """The rows of ``qs`` whose ``field`` (text, integer or foreign key) is one of ``values``. On
+    PostgreSQL one query with the values as one parameter: a 5,000-item batch is one bound value
+    instead of 5,000 placeholders to build, send and parse (profiled: a tenth of an import
+    batch). Elsewhere ``IN`` in chunks below SQLite's variable limit."""
     values = list(values)
     if connection.vendor == "postgresql":
-        return list(qs.filter(**{f"{field}__any_of": values}))
+        return list(qs.filter(**{f"{field}__any_of": Many(values)}))
     found: list[Any] = []
     for start in range(0, len(values), 900):
         found.extend(qs.filter(**{f"{field}__in": values[start : start + 900]}))
@@ -74,11 +105,63 @@ def _copyable(model: type[models.Model]) -> bool:
     return all(isinstance(f, _SIMPLE) for f in model._meta.concrete_fields)
 
 
-def _row_reader(fields: list[models.Field]) -> Any:
+# PostgreSQL type of a column → the Python types psycopg's binary dumper for it takes as they are
+_BINARY_TAKES: dict[str, tuple[type, ...]] = {
+    "int2": (int,),
+    "int4": (int,),
+    "int8": (int,),
+    "bool": (bool,),
+    "date": (datetime.date,),  # exactly: a datetime is a date subclass and is not taken
+    "timestamptz": (datetime.datetime,),
+    "varchar": (str,),
+    "text": (str,),
+}
+
+
+def _binary_types(fields: list[models.Field]) -> list[str] | None:
+    """The PostgreSQL type of each column for a binary ``COPY`` (about three times cheaper to
+    write than text: psycopg's C dumpers are chosen once per column, not per value), or None if a
+    column's type is not one this module knows how to send (JSON goes by text)."""
+    names = []
+    for field in fields:
+        db_type = re.sub(r"\(.*\)", "", field.db_type(connection) or "").strip()
+        try:
+            name = psycopg.adapters.types[db_type].name
+        except KeyError:
+            return None
+        if name not in _BINARY_TAKES:
+            return None
+        names.append(name)
+    return names
+
+
+def _binary_ready(fields: list[models.Field], types: list[str], rows: list[list[Any]]) -> None:
+    """Make every value one the column's binary dumper takes, in place. Values normally are
+    (each column's set of types is taken in C); any other — a date given as text, a naive
+    time — goes through the field's own conversion, as ``save()`` would."""
+    if not rows:
+        return
+    none = type(None)
+    for i, (field, name, column) in enumerate(
+        zip(fields, types, zip(*rows, strict=True), strict=True)
+    ):
+        allowed = {*_BINARY_TAKES[name], none}
+        naive = name == "timestamptz" and any(
+            isinstance(v, datetime.datetime) and v.tzinfo is None for v in column
+        )
+        if set(map(type, column)) <= allowed and not naive:
+            continue
+        for row in rows:
+            value = row[i]
+            if value is not None and (type(value) not in allowed or naive):
+                row[i] = field.get_db_prep_value(field.to_python(value), connection)
+
+
+def _row_reader(fields: list[models.Field], *, binary: bool = False) -> Any:
     """A function giving an object's values for ``fields`` as a list (one C-level getter for all
-    attributes; JSON fields dumped as COPY wants them)."""
+    attributes; JSON fields dumped as a text COPY wants them)."""
     get = attrgetter(*[f.attname for f in fields])
-    json_at = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    json_at = [] if binary else [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
 
     def read(obj: Any) -> list[Any]:
         row = list(get(obj)) if len(fields) > 1 else [get(obj)]
@@ -99,14 +182,50 @@ def _set_auto_now(fields: list[models.Field], objs: Sequence[Any], now: Any) -> 
                 setattr(obj, field.attname, now)
 
 
-def _copy(table: str, columns: list[str], rows: Sequence[Sequence[Any]]) -> None:
+def _copy(
+    table: str, columns: list[str], rows: Sequence[Sequence[Any]], types: list[str] | None = None
+) -> None:
+    """``COPY`` the rows in; in binary with ``types`` (see :func:`_binary_types`)."""
     quote = connection.ops.quote_name
     sql = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    if types is not None:
+        sql += " (FORMAT BINARY)"
     with connection.wrap_database_errors, connection.cursor() as cursor:
         raw = cursor.cursor  # psycopg 3
         with raw.copy(sql) as copy:
+            if types is not None:
+                copy.set_types(types)
             for row in rows:
                 copy.write_row(row)
+
+
+def new_instances(model: type[models.Model], values: Iterable[dict[str, Any]]) -> list[Any]:
+    """Unsaved instances of ``model`` from dicts of attribute name → value (``subject_id``, not
+    ``subject``), the missing ones taking the field's default. Built positionally — the path
+    ``Model.__init__`` takes for rows read from the database, without matching keywords and
+    looking defaults up per object (5,000 records of a batch import: 50 → 20 ms)."""
+    fields = model._meta.concrete_fields
+    names = [f.attname for f in fields]
+    known = set(names)
+    fixed: list[Any] = []
+    per_object: list[tuple[int, models.Field]] = []
+    for i, field in enumerate(fields):
+        if field.has_default() and callable(field.default):
+            per_object.append((i, field))
+            fixed.append(None)
+        else:
+            fixed.append(field.get_default())
+    objs = []
+    for given in values:
+        unknown = given.keys() - known
+        if unknown:
+            raise TypeError(f"{model.__name__} has no field(s) {sorted(unknown)}")
+        args = [given.get(name, default) for name, default in zip(names, fixed, strict=True)]
+        for i, field in per_object:
+            if names[i] not in given:
+                args[i] = field.get_default()
+        objs.append(model(*args))
+    return objs
 
 
 def _next_ids(model: type[models.Model], n: int) -> list[int]:
@@ -139,9 +258,12 @@ def insert_with_history(
             obj.pk = pk
         fields = list(model._meta.concrete_fields)
         _set_auto_now(fields, objs, now)
-        read = _row_reader(fields)
+        types = _binary_types(fields)
+        read = _row_reader(fields, binary=types is not None)
         rows = [read(obj) for obj in objs]
-        _copy(model._meta.db_table, [str(f.column) for f in fields], rows)
+        if types is not None:
+            _binary_ready(fields, types, rows)
+        _copy(model._meta.db_table, [str(f.column) for f in fields], rows, types)
         for obj in objs:
             obj._state.adding = False
             obj._state.db = connection.alias
@@ -161,11 +283,15 @@ def insert_with_history(
             raise ValueError(f"history fields {missing} have no source column")
         getter = itemgetter(*[by_name[f.attname] for f in copied])
         take = getter if len(copied) > 1 else (lambda row: (getter(row),))
-        tail = [fixed[f.attname] for f in history_fields if f.attname in fixed]
-        order = [f.attname for f in copied] + [
-            f.attname for f in history_fields if f.attname in fixed
-        ]
-        columns = [str(history_model._meta.get_field(name).column) for name in order]
-        history_rows = [[*take(row), *tail] for row in rows]
-        _copy(history_model._meta.db_table, columns, history_rows)
+        fixed_fields = [f for f in history_fields if f.attname in fixed]
+        tail = [fixed[f.attname] for f in fixed_fields]
+        ordered = copied + fixed_fields
+        columns = [str(f.column) for f in ordered]
+        history_types = None if types is None else _binary_types(ordered)
+        if history_types is not None:
+            # the copied columns are the row's, made ready above; the fixed ones once
+            _binary_ready(fixed_fields, history_types[len(copied) :], [tail])
+        tail_tuple = tuple(tail)
+        history_rows = [take(row) + tail_tuple for row in rows]
+        _copy(history_model._meta.db_table, columns, history_rows, history_types)
     return objs

@@ -12,6 +12,7 @@ import datetime
 import hashlib
 import hmac
 import re
+from operator import mul
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,13 +21,17 @@ from django.utils.translation import gettext as _
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _USCC_VALUES = {ch: i for i, ch in enumerate(USCC_ALPHABET)}
+_USCC_CHARS = frozenset(USCC_ALPHABET)
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 
 
 def uscc_check_char(first17: str) -> str:
-    total = sum(_USCC_VALUES[ch] * w for ch, w in zip(first17, USCC_WEIGHTS, strict=True))
+    if len(first17) != 17:
+        raise ValueError("the check character is computed over 17 characters")
+    # map() in C: a batch import checks thousands of codes
+    total = sum(map(mul, map(_USCC_VALUES.__getitem__, first17), USCC_WEIGHTS))
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
@@ -42,7 +47,7 @@ def validate_uscc(value: str) -> str:
             _("统一社会信用代码应为18位，您输入了%(n)d位。") % {"n": len(code)},
             code="uscc_length",
         )
-    bad = sorted({ch for ch in code if ch not in _USCC_VALUES})
+    bad = sorted(set(code) - _USCC_CHARS)
     if bad:
         raise ValidationError(
             _("统一社会信用代码含有不允许的字符：%(chars)s（不使用 I、O、Z、S、V）。")

@@ -21,7 +21,7 @@ from simple_history.utils import bulk_update_with_history
 
 from workflow_app.api import Conflict, ServiceError
 
-from .bulk import insert_with_history, where_in
+from .bulk import insert_with_history, new_instances, where_in
 from .hooks import public_changed
 from .identifiers import subject_key
 from .models import (
@@ -234,12 +234,15 @@ def _validate_item(item: Any, index: int, today: datetime.date) -> tuple[dict | 
     return (None if errors else clean), errors
 
 
-def _subjects_for(items: list[dict], by: Any, department: Department) -> dict[str, Subject]:
-    """Subjects of the batch by lookup key: existing ones in one query, new ones bulk-created."""
+def _subjects_for(items: list[dict], by: Any, department: Department) -> dict[str, int]:
+    """Ids of the batch's subjects by lookup key: existing ones in one query (ids only — no
+    model instances for thousands of subjects), new ones bulk-created."""
     wanted: dict[str, dict] = {}
     for item in items:
         wanted.setdefault(item["subject"]["key"], item["subject"])
-    found = {s.identifier: s for s in where_in(Subject.objects.all(), "identifier", wanted)}
+    found: dict[str, int] = dict(
+        where_in(Subject.objects.values_list("identifier", "id"), "identifier", wanted)
+    )
     missing = [
         Subject(kind=s["kind"], name=s["name"], identifier=key, identifier_display=s["display"])
         for key, s in wanted.items()
@@ -250,10 +253,10 @@ def _subjects_for(items: list[dict], by: Any, department: Department) -> dict[st
         try:
             with transaction.atomic():
                 created = insert_with_history(missing, Subject, user=by, reason=reason)
-            found.update({s.identifier: s for s in created})
+            found.update({s.identifier: s.pk for s in created})
         except IntegrityError:  # another batch registered some of them meanwhile
             for subject in missing:
-                found[subject.identifier] = _subject_by_key(subject, by)
+                found[subject.identifier] = _subject_by_key(subject, by).pk
     return found
 
 
@@ -276,9 +279,9 @@ def _new_version_row(old: CreditRecord, changes: dict[str, Any]) -> CreditRecord
     return CreditRecord(**values, version=old.version + 1, previous_version=old)
 
 
-def _import_changes(current: CreditRecord, item: dict, subject: Subject) -> dict[str, Any]:
+def _import_changes(current: CreditRecord, item: dict, subject_id: int) -> dict[str, Any]:
     wanted = {
-        "subject_id": subject.pk,
+        "subject_id": subject_id,
         "category": item["category"],
         "nature": item["nature"],
         "severity": item["severity"],
@@ -367,32 +370,32 @@ def _import(*, department: Department, items: list[dict], by: Any) -> dict:
             )
         }
 
-        to_create: list[CreditRecord] = []
+        new_rows: list[dict[str, Any]] = []
         replaced: list[CreditRecord] = []
         new_versions: list[CreditRecord] = []
         for item in items:
-            subject = subjects[item["subject"]["key"]]
+            subject_id = subjects[item["subject"]["key"]]
             old = current.get(item["external_id"])
             if old is None:
-                to_create.append(
-                    CreditRecord(
-                        subject=subject,
-                        department=department,
-                        external_id=item["external_id"],
-                        version=1,
-                        category=item["category"],
-                        nature=item["nature"],
-                        severity=item["severity"],
-                        title=item["title"],
-                        content=item["content"],
-                        decision_date=item["decision_date"],
-                        publicity_start=item["decision_date"],
-                        publicity_end=item["publicity_end"],
-                        status=RecordStatus.PUBLISHED,
-                    )
+                new_rows.append(
+                    {
+                        "subject_id": subject_id,
+                        "department_id": department.pk,
+                        "external_id": item["external_id"],
+                        "version": 1,
+                        "category": item["category"],
+                        "nature": item["nature"],
+                        "severity": item["severity"],
+                        "title": item["title"],
+                        "content": item["content"],
+                        "decision_date": item["decision_date"],
+                        "publicity_start": item["decision_date"],
+                        "publicity_end": item["publicity_end"],
+                        "status": RecordStatus.PUBLISHED,
+                    }
                 )
                 continue
-            changes = _import_changes(old, item, subject)
+            changes = _import_changes(old, item, subject_id)
             if not changes:
                 continue
             # An open objection stays visible on the new version (its case follows the chain).
@@ -411,7 +414,11 @@ def _import(*, department: Department, items: list[dict], by: Any) -> dict:
                 default_user=by,
                 default_change_reason=f"{reason}: replaced by a new version",
             )
-        created_rows = list(to_create) + new_versions
+        to_create = new_instances(CreditRecord, new_rows)
+        department_cache = CreditRecord.department.field  # listeners read record.department
+        for row in to_create:
+            department_cache.set_cached_value(row, department)
+        created_rows = to_create + new_versions
         if created_rows:
             created_rows = insert_with_history(created_rows, CreditRecord, user=by, reason=reason)
         for row in created_rows:
