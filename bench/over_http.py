@@ -6,8 +6,10 @@ Needs the database that ``bench/run.py`` generates (``make bench`` runs both; ``
 reuses the data). Every loop is bounded: each client sends a fixed number of requests and stops.
 
 Measured:
-* task completions (objection intake ``accept``) per second, p50 / p95;
-* objection filings (multipart, one small PDF) per second, p50 / p95;
+* task completions per second, p50 / p95: objection intake ``accept``, repair ``approve`` (the
+  department's decision), commitment verification ``fulfilled``;
+* filings per second, p50 / p95: objections and repairs (multipart, one small PDF), commitment
+  signings (JSON);
 * the public report of a generated subject, API and page, p50 / p95;
 * the centre caseworker's queue, API and page (signed-in session), p50 / p95;
 * pgbench: one transaction of the completion's shape (lock the task row, update it, insert a
@@ -133,6 +135,19 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tu
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
+def filing_jobs(
+    path: str, records: list[int], n: int, fields: dict[str, str], headers: dict[str, str]
+) -> list[tuple]:
+    """``n`` multipart filings to ``path``, each on the next of ``records`` with one proof PDF."""
+    jobs = []
+    for _ in range(n):
+        data, ctype = multipart(
+            {"record": str(records.pop()), **fields}, {"evidence": ("proof.pdf", PDF)}
+        )
+        jobs.append(("POST", path, data, {**headers, "Content-Type": ctype}))
+    return jobs
+
+
 def session_cookie(username: str) -> str:
     """A signed-in browser session for ``username`` (what the login page would set)."""
     from django.conf import settings
@@ -200,13 +215,15 @@ def token(username: str) -> str:
     return Token.objects.get_or_create(user=User.objects.get(username=username))[0].key
 
 
-def filing_records(n: int) -> list[int]:
-    """``n`` published records of the demo applicant's company with no objection yet (set-based)."""
+def filing_records(n: int, decided: str = "2026-06-01") -> list[int]:
+    """``n`` published SAMR penalty records of the demo applicant's company with no case yet
+    (set-based). A repair needs the record's minimum publicity period to have passed: give an
+    older ``decided`` date for those."""
     from workflow_app.accounts.models import User
 
     applicant = User.objects.get(username="applicant")
     with connection.cursor() as c:
-        c.execute("SELECT id FROM registry_department ORDER BY id LIMIT 1")
+        c.execute("SELECT id FROM registry_department WHERE code = 'SAMR'")
         dept = c.fetchone()[0]
         tag = uuid.uuid4().hex[:8]
         c.execute(
@@ -216,13 +233,88 @@ def filing_records(n: int) -> list[int]:
                content, decision_date, publicity_start, publicity_end, status, under_objection,
                note, created_at, updated_at)
             SELECT %s, %s, 'FILE-' || %s || '-' || g, 1, 'penalty', 'dishonesty', 'general',
-                   '基准处罚 ' || g, '内容', DATE '2026-06-01', DATE '2026-06-01',
+                   '基准处罚 ' || g, '内容', %s::date, %s::date,
                    DATE '2029-06-01', 'published', false, '', now(), now()
             FROM generate_series(1, %s) g RETURNING id
             """,
-            [applicant.subject_id, dept, tag, n],
+            [applicant.subject_id, dept, tag, decided, decided, n],
         )
         return [row[0] for row in c.fetchall()]
+
+
+def repair_applicants(n: int) -> list[tuple[int, dict[str, str]]]:
+    """``n`` companies, each with an applicant account (token) and one penalty record old enough
+    to repair: one approved repair bars a subject's next one for 12 months, so every measured
+    repair is another company's. Returns (record id, the applicant's headers)."""
+    from rest_framework.authtoken.models import Token
+
+    from workflow_app.accounts.demo import uscc
+    from workflow_app.accounts.models import User
+    from workflow_app.registry.models import Subject
+
+    tag = uuid.uuid4().int % 10**7
+    subjects = Subject.objects.bulk_create(
+        [
+            Subject(
+                kind="legal_person",
+                name=f"基准修复企业{i}",
+                identifier=code,
+                identifier_display=code,
+            )
+            for i, code in enumerate(
+                uscc(f"9144030{(tag * 1000 + i) % 10**10:010d}") for i in range(n)
+            )
+        ]
+    )
+    users = User.objects.bulk_create(
+        [
+            User(username=f"bench-repair-{tag}-{i}", role="applicant", subject=subject)
+            for i, subject in enumerate(subjects)
+        ]
+    )
+    tokens = Token.objects.bulk_create(
+        [Token(user=user, key=Token.generate_key()) for user in users]
+    )
+    with connection.cursor() as c:
+        c.execute("SELECT id FROM registry_department WHERE code = 'SAMR'")
+        dept = c.fetchone()[0]
+        c.execute(
+            """
+            INSERT INTO registry_creditrecord
+              (subject_id, department_id, external_id, version, category, nature, severity, title,
+               content, decision_date, publicity_start, publicity_end, status, under_objection,
+               note, created_at, updated_at)
+            SELECT s, %s, 'REPAIR-' || s, 1, 'penalty', 'dishonesty', 'general', '基准处罚',
+                   '内容', DATE '2025-06-03', DATE '2025-06-03', DATE '2028-06-03', 'published',
+                   false, '', now(), now()
+            FROM unnest(%s::bigint[]) s RETURNING id, subject_id
+            """,
+            [dept, [subject.pk for subject in subjects]],
+        )
+        record_of = {subject_id: record_id for record_id, subject_id in c.fetchall()}
+    return [
+        (record_of[user.subject_id], {"Authorization": f"Token {token.key}"})
+        for user, token in zip(users, tokens, strict=True)
+    ]
+
+
+def open_tasks(kind: str, step: str, since_id: int) -> list[int]:
+    """Open tasks at ``step`` of the ``kind`` cases created after case id ``since_id``."""
+    from processes.models import CaseTask
+
+    return list(
+        CaseTask.objects.filter(
+            case_kind=kind, step=step, case_id__gt=since_id, status__in=["NEW", "ASSIGNED"]
+        )
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
+def last_case_id(model: str) -> int:
+    from django.apps import apps
+
+    return apps.get_model(model).objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
 PGBENCH_SETUP = """
@@ -299,12 +391,13 @@ def main() -> None:
     centre = {"Authorization": f"Token {token('centre')}", "Content-Type": "application/json"}
     centre_page = {"Cookie": session_cookie("centre")}
     applicant = {"Authorization": f"Token {token('applicant')}"}
+    json_type = {"Content-Type": "application/json"}
+    need = args.completions * len(counts) + 2 * args.workers  # and two per worker to warm up
     open_intake = list(
         CaseTask.objects.filter(status="NEW", step="objection_intake", queue="centre")
         .order_by("?")
-        .values_list("id", flat=True)[: args.completions * len(counts)]
+        .values_list("id", flat=True)[:need]
     )
-    need = args.completions * len(counts)
     if len(open_intake) < need:
         raise SystemExit(f"{len(open_intake)} open intake tasks, {need} needed: regenerate")
     subjects = list(
@@ -313,6 +406,8 @@ def main() -> None:
         ]
     )
     records = filing_records(args.filings * len(counts))
+    repairable = repair_applicants(args.filings * len(counts))
+    dept = {"Authorization": f"Token {token('dept_samr')}", "Content-Type": "application/json"}
     with connection.cursor() as c:
         c.execute("SELECT count(*) FROM registry_creditrecord")
         n_records = c.fetchone()[0]
@@ -336,30 +431,26 @@ def main() -> None:
             ("GET", "/api/v1/tasks/", None, centre),
             ("GET", "/queue/", None, centre_page),
         ]
-        run_clients(server.port, args.workers, warm * 2 * args.workers, {200})
+        body = json.dumps({"decision": "accept"})
+        warm_completions = [
+            ("POST", f"/api/v1/tasks/{open_intake.pop()}/complete/", body, centre)
+            for _ in range(2 * args.workers)
+        ]
+        run_clients(server.port, args.workers, warm * 2 * args.workers + warm_completions, {200})
         for n in counts:
             done = [open_intake.pop() for _ in range(args.completions)]
-            body = json.dumps({"decision": "accept"})
             complete = run_clients(
                 server.port,
                 n,
                 [("POST", f"/api/v1/tasks/{t}/complete/", body, centre) for t in done],
                 {200},
             )
-            jobs = []
-            for _ in range(args.filings):
-                data, ctype = multipart(
-                    {
-                        "record": str(records.pop()),
-                        "grounds": "error",
-                        "description": "金额有误",
-                        "commitment_accepted": "true",
-                    },
-                    {"evidence": ("proof.pdf", PDF)},
-                )
-                jobs.append(
-                    ("POST", "/api/v1/objections/", data, {**applicant, "Content-Type": ctype})
-                )
+            objection = {
+                "grounds": "error",
+                "description": "金额有误",
+                "commitment_accepted": "true",
+            }
+            jobs = filing_jobs("/api/v1/objections/", records, args.filings, objection, applicant)
             filing = run_clients(server.port, n, jobs, {201})
             report = run_clients(
                 server.port,
@@ -391,11 +482,77 @@ def main() -> None:
                 [("GET", "/queue/", None, centre_page) for _ in range(args.reads)],
                 {200},
             )
+            # credit repair: filings (multipart, one PDF), the centre routes each (not
+            # measured), then the department's approval — the workflow's busiest step
+            before = last_case_id("repair.Repair")
+            repair = {
+                "correction_statement": "罚款已缴清，整改报告已提交。",
+                "commitment_text": "本单位承诺不再发生同类失信行为。",
+                "commitment_accepted": "true",
+            }
+            jobs = []
+            for _ in range(args.filings):
+                record, headers = repairable.pop()
+                data, ctype = multipart(
+                    {"record": str(record), **repair}, {"evidence": ("proof.pdf", PDF)}
+                )
+                jobs.append(("POST", "/api/v1/repairs/", data, {**headers, "Content-Type": ctype}))
+            repair_filing = run_clients(server.port, n, jobs, {201})
+            route = json.dumps({"decision": "route"})
+            intake = open_tasks("repair", "repair_intake", before)
+            run_clients(
+                server.port,
+                n,
+                [("POST", f"/api/v1/tasks/{t}/complete/", route, centre) for t in intake],
+                {200},
+            )
+            approve = json.dumps({"decision": "approve", "reason": "已整改"})
+            decisions = open_tasks("repair", "repair_decision", before)
+            repair_approve = run_clients(
+                server.port,
+                n,
+                [("POST", f"/api/v1/tasks/{t}/complete/", approve, dept) for t in decisions],
+                {200},
+            )
+            # credit commitments: signings (JSON), then the department's verification
+            before = last_case_id("commitments.Commitment")
+            sign = json.dumps(
+                {
+                    "kind": "notification",
+                    "department": "SAMR",
+                    "matter_reference": "SZ-SAMR-BENCH",
+                    "matter_title": "食品经营许可（告知承诺）",
+                    "text": "本企业已具备食品经营许可条件。",
+                    "publicity": "public",
+                    "commitment_accepted": True,
+                }
+            )
+            signing = run_clients(
+                server.port,
+                n,
+                [
+                    ("POST", "/api/v1/commitments/", sign, {**applicant, **json_type})
+                    for _ in range(args.filings)
+                ],
+                {201},
+            )
+            fulfilled = json.dumps({"decision": "fulfilled"})
+            verifications = open_tasks("commitment", "commitment_verification", before)
+            verification = run_clients(
+                server.port,
+                n,
+                [("POST", f"/api/v1/tasks/{t}/complete/", fulfilled, dept) for t in verifications],
+                {200},
+            )
             raw = pgbench(n, args.pgbench_seconds)
             row = {
                 "clients": n,
                 "completions": complete,
                 "filings": filing,
+                "repair_filings": repair_filing,
+                "repair_approve": repair_approve,
+                "commitment_signing": signing,
+                "commitment_verification": verification,
                 "report_api": report,
                 "report_page": report_page,
                 "queue_api": queue,
@@ -411,8 +568,14 @@ def main() -> None:
                 f" | queue p95 {queue['p95_ms']} ms (page {queue_page['p95_ms']})"
                 f" | raw {raw}/s (x{row['completion_vs_raw']})"
             )
+            log(
+                f"{n:>2} clients: repair filings {repair_filing['per_second']}/s p95 "
+                f"{repair_filing['p95_ms']} ms | repair approve {repair_approve['per_second']}/s "
+                f"p95 {repair_approve['p95_ms']} ms | commitment signing {signing['per_second']}/s "
+                f"p95 {signing['p95_ms']} ms | verification {verification['per_second']}/s p95 "
+                f"{verification['p95_ms']} ms"
+            )
         results["record_import"] = []
-        dept = {"Authorization": f"Token {token('dept_samr')}", "Content-Type": "application/json"}
         for n in (1, 4):
             jobs = []
             for _ in range(args.import_batches):
@@ -458,6 +621,26 @@ def main() -> None:
             f"{r['report_page']['p95_ms']} | {r['queue_api']['p95_ms']} / "
             f"{r['queue_page']['p95_ms']} | {r['raw_transition_per_second']} | "
             f"{r['completion_vs_raw']} |"
+        )
+    print(
+        "\n| clients | repair filings/s | p50 / p95 ms | repair approve/s | p50 / p95 ms | "
+        "commitment signings/s | p50 / p95 ms | verification/s | p50 / p95 ms |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in results["rows"]:  # type: ignore[attr-defined]
+        cells = [
+            r[k]
+            for k in (
+                "repair_filings",
+                "repair_approve",
+                "commitment_signing",
+                "commitment_verification",
+            )
+        ]
+        print(
+            f"| {r['clients']} | "
+            + " | ".join(f"{c['per_second']} | {c['p50_ms']} / {c['p95_ms']}" for c in cells)
+            + " |"
         )
     for r in results["record_import"]:  # type: ignore[attr-defined]
         print(f"\nrecord import, {r['clients']} client(s): {r['records_per_second']:,} records/s")
