@@ -266,6 +266,8 @@ def test_dishonesty_record_push_sends_the_repair_notice(company, samr, applicant
     deliver_outbox()
     n = Notification.objects.get(recipient=applicant, event="record.dishonesty_notice")
     assert "2027-03-01" in n.body and "信用修复" in n.body
+    # the link goes to the company's report (an imported record carries only its subject's id)
+    assert n.url == f"/report/{company.identifier}/"
     assert CreditRecord.objects.filter(external_id="PEN-2026-1").exists()
 
 
