@@ -215,10 +215,9 @@ def token(username: str) -> str:
     return Token.objects.get_or_create(user=User.objects.get(username=username))[0].key
 
 
-def filing_records(n: int, decided: str = "2026-06-01") -> list[int]:
+def filing_records(n: int) -> list[int]:
     """``n`` published SAMR penalty records of the demo applicant's company with no case yet
-    (set-based). A repair needs the record's minimum publicity period to have passed: give an
-    older ``decided`` date for those."""
+    (set-based), for objections."""
     from workflow_app.accounts.models import User
 
     applicant = User.objects.get(username="applicant")
@@ -233,11 +232,11 @@ def filing_records(n: int, decided: str = "2026-06-01") -> list[int]:
                content, decision_date, publicity_start, publicity_end, status, under_objection,
                note, created_at, updated_at)
             SELECT %s, %s, 'FILE-' || %s || '-' || g, 1, 'penalty', 'dishonesty', 'general',
-                   '基准处罚 ' || g, '内容', %s::date, %s::date,
+                   '基准处罚 ' || g, '内容', DATE '2026-06-01', DATE '2026-06-01',
                    DATE '2029-06-01', 'published', false, '', now(), now()
             FROM generate_series(1, %s) g RETURNING id
             """,
-            [applicant.subject_id, dept, tag, decided, decided, n],
+            [applicant.subject_id, dept, tag, n],
         )
         return [row[0] for row in c.fetchall()]
 

@@ -63,19 +63,23 @@ class AnyOf(Lookup):  # type: ignore[type-arg]
 
     def get_prep_lookup(self) -> Any:
         values = self.rhs.values if isinstance(self.rhs, Many) else list(self.rhs)
-        field = self.lhs.output_field
-        internal = field.get_internal_type()
+        internal = self._column_field().get_internal_type()
         if internal in ("CharField", "TextField"):
             return list(map(str, values))
         if internal.endswith("IntegerField") or internal.endswith("AutoField"):
             return list(map(int, values))
-        return [field.get_prep_value(v) for v in values]
+        return [self._column_field().get_prep_value(v) for v in values]
+
+    def _column_field(self) -> Any:
+        """The field whose values the column holds (a foreign key's target field)."""
+        field = self.lhs.output_field
+        return field.target_field if isinstance(field, models.ForeignKey) else field
 
     def as_sql(self, compiler: Any, connection: Any) -> Any:
         if connection.vendor != "postgresql":
             raise NotImplementedError("any_of is for PostgreSQL; use where_in()")
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        field = self.lhs.output_field
+        field = self._column_field()
         # text, not varchar(n): a cast to varchar(n) would cut a longer value down to a match
         text = field.get_internal_type() in ("CharField", "TextField")
         cast = "text" if text else field.cast_db_type(connection)

@@ -279,8 +279,9 @@ def _new_version_row(old: CreditRecord, changes: dict[str, Any]) -> CreditRecord
     return CreditRecord(**values, version=old.version + 1, previous_version=old)
 
 
-def _import_changes(current: CreditRecord, item: dict, subject_id: int) -> dict[str, Any]:
-    wanted = {
+def _pushed_values(item: dict, subject_id: int) -> dict[str, Any]:
+    """The values of a record a department's push sets (``IMPORT_FIELDS``), from a clean item."""
+    return {
         "subject_id": subject_id,
         "category": item["category"],
         "nature": item["nature"],
@@ -290,6 +291,10 @@ def _import_changes(current: CreditRecord, item: dict, subject_id: int) -> dict[
         "decision_date": item["decision_date"],
         "publicity_end": item["publicity_end"],
     }
+
+
+def _import_changes(current: CreditRecord, item: dict, subject_id: int) -> dict[str, Any]:
+    wanted = _pushed_values(item, subject_id)
     changes = {f: v for f, v in wanted.items() if getattr(current, f) != v}
     if "decision_date" in changes and current.publicity_start == current.decision_date:
         changes["publicity_start"] = item["decision_date"]
@@ -379,18 +384,11 @@ def _import(*, department: Department, items: list[dict], by: Any) -> dict:
             if old is None:
                 new_rows.append(
                     {
-                        "subject_id": subject_id,
+                        **_pushed_values(item, subject_id),
                         "department_id": department.pk,
                         "external_id": item["external_id"],
                         "version": 1,
-                        "category": item["category"],
-                        "nature": item["nature"],
-                        "severity": item["severity"],
-                        "title": item["title"],
-                        "content": item["content"],
-                        "decision_date": item["decision_date"],
                         "publicity_start": item["decision_date"],
-                        "publicity_end": item["publicity_end"],
                         "status": RecordStatus.PUBLISHED,
                     }
                 )
