@@ -56,10 +56,10 @@ def ensure_deadlines(target: int) -> int:
         c.execute(
             f"""
             INSERT INTO workdays_deadline
-              (case_kind, case_id, case_reference, kind, task_id, start_at, unit, amount, due_at,
+              (case_kind, case_id, case_reference, kind, start_at, unit, amount, due_at,
                provisional, basis, status, closed_at, remind_at, reminded_at, escalated_at, queue,
                assignee_id, department_id, created_at)
-            SELECT 'objection', o.id, o.reference, ({steps})[1 + g % 3], NULL, t.start_at,
+            SELECT 'objection', o.id, o.reference, ({steps})[1 + g % 3], t.start_at,
                    'working_days', 2, t.start_at + interval '3 day', false, '{{}}'::jsonb,
                    CASE WHEN g % 50 = 0 THEN 'open' ELSE 'met' END,
                    CASE WHEN g % 50 = 0 THEN NULL

@@ -164,10 +164,10 @@ def insert_sweep_deadlines(n: int, due_now: int) -> None:
         c.execute(
             f"""
             INSERT INTO workdays_deadline
-              (case_kind, case_id, case_reference, kind, task_id, start_at, unit, amount, due_at,
+              (case_kind, case_id, case_reference, kind, start_at, unit, amount, due_at,
                provisional, basis, status, closed_at, remind_at, reminded_at, escalated_at, queue,
                assignee_id, department_id, created_at)
-            SELECT '{SWEEP_KIND}', o.id, o.reference, '{SWEEP_STEP}', NULL, now(),
+            SELECT '{SWEEP_KIND}', o.id, o.reference, '{SWEEP_STEP}', now(),
                    'working_days', 2, d.due_at, false, '{{}}'::jsonb, 'open', NULL,
                    d.due_at - interval '2 day', NULL, NULL, 'centre', NULL, NULL, now()
             FROM generate_series(1, {n}) g

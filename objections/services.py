@@ -167,7 +167,7 @@ def objection_submit(
         now = timezone.now()
         objection = Objection(
             reference=f"TMP-{now.timestamp()}-{applicant.pk}",
-            subject_id=record.subject_id,
+            subject=record.subject,
             record=record,
             applicant=applicant,
             grounds=grounds,

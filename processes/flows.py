@@ -21,6 +21,7 @@ from viewflow.workflow import flow
 from viewflow.workflow.lock import SelectForUpdateLock
 
 from .models import CaseProcess, CaseTask
+from .nodes import CaseStart, Finish, QueueView, Route
 from .tasksetup import task_attach_deadline
 
 
@@ -54,7 +55,8 @@ class CaseFlow(flow.Flow):
         """Handle nodes: the applicant supplied (``resume``) or the period lapsed (``lapse``)."""
         activation.process.data["route"] = route
 
-    def setup_task(self, activation: Any) -> None:
+    def prepare_task(self, activation: Any) -> None:
+        """Called by :class:`~processes.nodes.QueueView` before the task's first save."""
         task_attach_deadline(activation.task, step=self.steps[activation.flow_task.name])
 
 
@@ -69,25 +71,23 @@ class ObjectionFlow(CaseFlow):
         "verification": "objection_verification",
     }
 
-    start = flow.StartHandle(this.start_process).Next(this.intake)
+    start = CaseStart(this.start_process).Next(this.intake)
 
-    intake = flow.View(task_page).onCreate(this.setup_task).Next(this.after_intake)
+    intake = QueueView(task_page).Next(this.after_intake)
     after_intake = (
-        flow.Switch()
+        Route()
         .Case(this.await_supplement, route("supplement"))
         .Case(this.platform_check, route("platform_check"))
         .Default(this.end)
     )
     await_supplement = flow.Handle(this.resume).Next(this.after_supplement)
-    after_supplement = flow.Switch().Case(this.intake, route("resume")).Default(this.end)
+    after_supplement = Route().Case(this.intake, route("resume")).Default(this.end)
 
-    platform_check = flow.View(task_page).onCreate(this.setup_task).Next(this.after_platform_check)
-    after_platform_check = (
-        flow.Switch().Case(this.verification, route("verification")).Default(this.end)
-    )
-    verification = flow.View(task_page).onCreate(this.setup_task).Next(this.end)
+    platform_check = QueueView(task_page).Next(this.after_platform_check)
+    after_platform_check = Route().Case(this.verification, route("verification")).Default(this.end)
+    verification = QueueView(task_page).Next(this.end)
 
-    end = flow.End()
+    end = Finish()
 
 
 class RepairFlow(CaseFlow):
@@ -98,26 +98,26 @@ class RepairFlow(CaseFlow):
     case_kind = "repair"
     steps = {"intake": "repair_intake", "decision": "repair_decision"}
 
-    start = flow.StartHandle(this.start_process).Next(this.intake)
+    start = CaseStart(this.start_process).Next(this.intake)
 
-    intake = flow.View(task_page).onCreate(this.setup_task).Next(this.after_intake)
+    intake = QueueView(task_page).Next(this.after_intake)
     after_intake = (
-        flow.Switch()
+        Route()
         .Case(this.await_intake_supplement, route("supplement"))
         .Case(this.decision, route("decision"))
         .Default(this.end)
     )
     await_intake_supplement = flow.Handle(this.resume).Next(this.after_intake_supplement)
-    after_intake_supplement = flow.Switch().Case(this.intake, route("resume")).Default(this.end)
+    after_intake_supplement = Route().Case(this.intake, route("resume")).Default(this.end)
 
-    decision = flow.View(task_page).onCreate(this.setup_task).Next(this.after_decision)
+    decision = QueueView(task_page).Next(this.after_decision)
     after_decision = (
-        flow.Switch().Case(this.await_decision_supplement, route("supplement")).Default(this.end)
+        Route().Case(this.await_decision_supplement, route("supplement")).Default(this.end)
     )
     await_decision_supplement = flow.Handle(this.resume).Next(this.after_decision_supplement)
-    after_decision_supplement = flow.Switch().Case(this.decision, route("resume")).Default(this.end)
+    after_decision_supplement = Route().Case(this.decision, route("resume")).Default(this.end)
 
-    end = flow.End()
+    end = Finish()
 
 
 class CommitmentFlow(CaseFlow):
@@ -130,28 +130,25 @@ class CommitmentFlow(CaseFlow):
     case_kind = "commitment"
     steps = {"verification": "commitment_verification", "review": "breach_review"}
 
-    start = flow.StartHandle(this.start_process).Next(this.dispatch)
+    start = CaseStart(this.start_process).Next(this.dispatch)
     dispatch = (
-        flow.Switch()
+        Route()
         .Case(this.verification, route("verify"))
         .Case(this.review, route("review"))
         .Default(this.idle)
     )
     idle = flow.Handle(this.resume).Next(this.after_idle)
     after_idle = (
-        flow.Switch()
+        Route()
         .Case(this.verification, route("verify"))
         .Case(this.review, route("review"))
         .Default(this.end)
     )
-    verification = flow.View(task_page).onCreate(this.setup_task).Next(this.after_verification)
+    verification = QueueView(task_page).Next(this.after_verification)
     after_verification = (
-        flow.Switch()
-        .Case(this.review, route("review"))
-        .Case(this.idle, route("idle"))
-        .Default(this.end)
+        Route().Case(this.review, route("review")).Case(this.idle, route("idle")).Default(this.end)
     )
-    review = flow.View(task_page).onCreate(this.setup_task).Next(this.after_review)
-    after_review = flow.Switch().Case(this.idle, route("idle")).Default(this.end)
+    review = QueueView(task_page).Next(this.after_review)
+    after_review = Route().Case(this.idle, route("idle")).Default(this.end)
 
-    end = flow.End()
+    end = Finish()

@@ -76,6 +76,8 @@ class CaseKind:
     }
     extra: dict[str, Any] = field(default_factory=dict)
     queue_related: tuple[str, ...] = ("subject", "record")
+    # the relations the kind's services lock the case with (``case_transition(related=…)``)
+    related: tuple[str, ...] = ()
     # case lists: what the search box looks in, and the department a case is about
     search_fields: tuple[str, ...] = ("reference", "subject__name", "subject__identifier_display")
     department_field: str = "record__department__code"
@@ -97,6 +99,13 @@ class CaseKind:
 
     def load(self, case_id: Any) -> Any:
         return self.model._default_manager.get(pk=case_id)
+
+    def lock(self, case_id: Any) -> Any:
+        """The case under its row lock with the relations its services read: the transition the
+        next service runs on it takes this copy instead of reading the row again."""
+        from workflow_app.cases.transitions import case_prelock
+
+        return case_prelock(self.model, case_id, related=self.related)
 
     def step(self, code: str) -> Step | None:
         return self.steps.get(code)

@@ -12,13 +12,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from workflow_app.accounts.models import User
 from workflow_app.api import Conflict, Forbidden, NotFound, ServiceError
 from workflow_app.audit.services import audit_append
-from workflow_app.cases.transitions import cases_locked_here
+from workflow_app.cases.transitions import case_created_here, cases_locked_here
 from workflow_app.workdays.deadlines import deadline_set_assignee, deadlines_opened_here
 
 from .models import OPEN_TASK_STATUSES, CaseProcess, CaseTask
@@ -49,17 +50,20 @@ def user_may_view(user: User, task: CaseTask) -> bool:
 
 
 def _lock_task(task_id: int, user: User, *, for_assignment: bool = False) -> CaseTask:
+    # process row first (the flow lock, found through the task in the same statement), then
+    # the task row; the task keeps the locked process, which viewflow's activation then uses
     try:
-        process_id = CaseTask.objects.values_list("process_id", flat=True).get(pk=task_id)
-    except (CaseTask.DoesNotExist, ValueError, TypeError):
+        process = CaseProcess.objects.select_for_update().get(
+            pk=Subquery(CaseTask.objects.filter(pk=task_id).values("process_id"))
+        )
+        task = (
+            CaseTask.objects.select_for_update(of=("self",))
+            .select_related("owner", "completed_by", "department")
+            .get(pk=task_id)
+        )
+    except (CaseProcess.DoesNotExist, CaseTask.DoesNotExist, ValueError, TypeError):
         raise NotFound(_("任务不存在。"))
-    # process row first (the flow lock), then the task row
-    CaseProcess.objects.select_for_update().filter(pk=process_id).exists()
-    task = (
-        CaseTask.objects.select_for_update(of=("self",))
-        .select_related("owner", "completed_by")
-        .get(pk=task_id)
-    )
+    task.process = process
     if not user_may_view(user, task):
         raise NotFound(_("任务不存在，或不在您的队列中。"))
     if not for_assignment and not user_may_act(user, task):
@@ -226,7 +230,7 @@ def task_complete(*, task_id: int, user: User, decision: str, data: dict[str, An
         if task.owner_id is None:
             _set_owner(task, user, by=user, msg="task.claimed", completing=True)
         case_kind = kind(task.case_kind)
-        case = case_kind.load(task.case_id)
+        case = case_kind.lock(task.case_id)
         activation = task.flow_task.activation_class(task)
         activation.start(None)
         route = choice.handler(case, user, data, _ref(task))
@@ -242,8 +246,9 @@ def task_complete(*, task_id: int, user: User, decision: str, data: dict[str, An
 def case_file(case_kind: str, **kwargs: Any) -> Any:
     """File a case (the kind's domain service) and start its flow, in one transaction."""
     k = kind(case_kind)
-    with transaction.atomic(), deadlines_opened_here():
+    with transaction.atomic(), deadlines_opened_here(), cases_locked_here():
         case = k.submit(**kwargs)
+        case_created_here(case)
         k.flow.start.run(case_id=case.pk, route=k.initial_route(case))
         return case
 

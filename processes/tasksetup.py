@@ -1,4 +1,4 @@
-"""Task setup: the flows call this when a human task is created; the deadline engine calls
+"""Task setup: the flows call this before a human task's first save; the deadline engine calls
 :func:`tasks_sync_due_dates` when provisional deadlines are recomputed."""
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from .registry import kind
 
 
 def task_attach_deadline(task: CaseTask, *, step: str) -> None:
-    """Copy the queue columns onto a new task from the case's open deadline for ``step``."""
+    """Copy the queue columns onto a new, not yet saved task from the case's open deadline for
+    ``step`` (the task links to its deadline; the deadline is not written)."""
     process = task.process
     deadline = deadline_opened(process.case_kind, process.case_id, step)
     if deadline is None or deadline.status != Deadline.Status.OPEN:
@@ -35,8 +36,6 @@ def task_attach_deadline(task: CaseTask, *, step: str) -> None:
         task.queue = deadline.queue
         task.deadline = deadline
         task.due_at = deadline.due_at
-        deadline.task_id = task.pk
-        deadline.save(update_fields=["task_id"])
     k = kind(process.case_kind)
     case = case_locked(k.model, process.case_id)  # the copy the transition just saved
     if case is None or not all(
@@ -51,7 +50,6 @@ def task_attach_deadline(task: CaseTask, *, step: str) -> None:
     task.department_id = row.get("department_id")
     if task.department_id is None and task.queue.startswith("dept:"):
         task.department = Department.objects.filter(code=task.queue[5:]).first()
-    task.save()
 
 
 def tasks_sync_due_dates(deadlines: list[Deadline]) -> int:

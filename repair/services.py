@@ -166,7 +166,7 @@ def repair_submit(
         now = timezone.now()
         repair = Repair(
             reference=f"TMP-{now.timestamp()}-{applicant.pk}",
-            subject_id=record.subject_id,
+            subject=record.subject,
             record=record,
             applicant=applicant,
             correction_statement=correction_statement.strip(),

@@ -84,6 +84,7 @@ def _list_item(c: Commitment) -> dict[str, Any]:
 COMMITMENT = register(
     CaseKind(
         code="commitment",
+        related=svc.RELATED,
         open_statuses=tuple(str(s) for s in OPEN_STATUSES),
         label=gettext_lazy("信用承诺"),
         model=Commitment,

@@ -66,6 +66,7 @@ def resolve(case: Objection, user: Any, d: dict[str, Any], task: str) -> str:
 OBJECTION = register(
     CaseKind(
         code="objection",
+        related=svc.RELATED,
         open_statuses=tuple(str(s) for s in OPEN_STATUSES),
         label=gettext_lazy("异议"),
         model=Objection,

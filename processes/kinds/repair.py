@@ -78,6 +78,7 @@ _reject = Decision("reject", gettext_lazy("不予修复"), reject, ("reason",), 
 REPAIR = register(
     CaseKind(
         code="repair",
+        related=svc.RELATED,
         open_statuses=tuple(str(s) for s in OPEN_STATUSES),
         label=gettext_lazy("信用修复"),
         model=Repair,

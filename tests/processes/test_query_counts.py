@@ -22,15 +22,19 @@ pytestmark = pytest.mark.django_db
 # statements per request (the same on PostgreSQL and SQLite; an objection accept was 56 before
 # the kernel helpers stopped opening savepoints and an unclaimed completion stopped saving twice;
 # 37 before the credit record was locked once and the new task took the deadline just opened
-# and the case the transition had locked; filings were 44/50/45 before a new audit chain head
-# was created in one statement and the first task took the deadline just opened)
+# and the case the transition had locked; 33 before the process was locked and read in one
+# statement, the case was locked once for the handler and its transition, and the flow's nodes
+# wrote each task row once (processes.nodes); filings were 44/50/45 before a new audit chain head
+# was created in one statement and the first task took the deadline just opened, and 40/46/41
+# before the flow started without locking the process it had just inserted and the first task
+# took the case just filed)
 PINS = {
-    "objection filing": 40,
-    "objection accept": 33,
-    "repair filing": 46,
-    "repair approve": 67,
-    "commitment signing": 41,
-    "commitment verification": 32,
+    "objection filing": 31,
+    "objection accept": 22,
+    "repair filing": 38,
+    "repair approve": 43,
+    "commitment signing": 30,
+    "commitment verification": 19,
 }
 
 

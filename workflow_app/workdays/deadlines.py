@@ -107,7 +107,6 @@ def deadline_open(
     unit: str = "working_days",
     queue: str = "",
     assignee: Any = None,
-    task_id: int | None = None,
     reminder_days: int = DEFAULT_REMINDER_DAYS,
     department_id: int | None = None,
 ) -> Deadline:
@@ -122,7 +121,6 @@ def deadline_open(
             case_id=case_id,
             case_reference=case_reference,
             kind=kind,
-            task_id=task_id,
             start_at=start_at,
             unit=unit,
             amount=amount,

@@ -87,7 +87,6 @@ class Deadline(models.Model):
     case_id = models.BigIntegerField()
     case_reference = models.CharField(max_length=40, blank=True)
     kind = models.CharField(_("期限类型"), max_length=40)
-    task_id = models.BigIntegerField(null=True, blank=True)
     start_at = models.DateTimeField(_("起算事件时间"))
     unit = models.CharField(max_length=20, default="working_days")
     amount = models.PositiveIntegerField(_("期限"))

@@ -1,0 +1,158 @@
+"""viewflow's nodes, writing each task row once.
+
+viewflow's own nodes save a task, then change and save it again, several inside savepoints: a
+View task is inserted, then its ``onCreate`` callback fills the queue columns and saves it a second
+time; a Switch task is inserted as NEW, its condition is evaluated in a savepoint, then it is
+updated to DONE; an End task likewise, plus a count of the process's other active tasks; a start
+inserts the new process, then locks that row — which no other transaction can see yet — in a
+savepoint. On a completion that is up to ten statements more than the rows need. These nodes keep
+viewflow's engine, statuses, tokens, signals and ``previous`` links — the rows are the same — and
+write them once:
+
+* :class:`QueueView` calls the flow's ``prepare_task`` before the task's first save, so the
+  queue columns (step, queue, deadline, due date, case columns) go in with the INSERT;
+* :class:`Route` chooses its branch in memory (our conditions read ``process.data`` only, never
+  the database, so there is nothing a savepoint could undo) and inserts its task already done;
+* :class:`Finish` ends the process and inserts its task already done. Our flows are sequences
+  (no Split), so when the end is reached no other task of the process is active;
+* :class:`CaseStart` starts a flow inside the caller's transaction, without locking the process
+  row it has just inserted.
+
+Every caller moves a flow inside its own transaction, holding the process row's lock
+(``processes.services``), so none of these nodes opens a savepoint.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+from django.utils.timezone import now
+from viewflow.workflow import flow
+from viewflow.workflow.activation import Activation
+from viewflow.workflow.exceptions import FlowRuntimeError
+from viewflow.workflow.nodes.end import EndActivation
+from viewflow.workflow.nodes.start import StartHandleActivation
+from viewflow.workflow.nodes.switch import SwitchActivation
+from viewflow.workflow.nodes.view import ViewActivation
+from viewflow.workflow.signals import flow_finished, flow_started, task_finished, task_started
+from viewflow.workflow.status import PROCESS, STATUS
+
+
+def _new_task(flow_task: Any, prev_activation: Any, token: Any, data: Any, seed: Any) -> Any:
+    task = flow_task.flow_class.task_class(
+        process=prev_activation.process, flow_task=flow_task, token=token
+    )
+    task.data = data if data is not None else {}
+    task.seed = seed
+    return task
+
+
+class QueueViewActivation(ViewActivation):
+    @classmethod
+    def create(
+        cls, flow_task: Any, prev_activation: Any, token: Any, data: Any = None, seed: Any = None
+    ) -> QueueViewActivation:
+        task = _new_task(flow_task, prev_activation, token, data, seed)
+        activation = cls(task)
+        flow_task.flow_class.instance.prepare_task(activation)  # queue columns, before the INSERT
+        task.save()
+        task.previous.add(prev_activation.task)
+        return activation
+
+
+class QueueView(flow.View):
+    """A human step whose task row carries its queue columns from its first write."""
+
+    activation_class = QueueViewActivation
+
+
+class _InsertedDone:
+    """An activation whose task row is written once, already done, when it completes."""
+
+    task: Any
+    previous: Any = None
+
+    @classmethod
+    def create(
+        cls, flow_task: Any, prev_activation: Any, token: Any, data: Any = None, seed: Any = None
+    ) -> Any:
+        activation = cls(_new_task(flow_task, prev_activation, token, data, seed))  # type: ignore[call-arg]
+        activation.previous = prev_activation.task  # linked once the row exists
+        return activation
+
+    # viewflow keeps activations in sets; an unsaved task has no hash of its own
+    def __hash__(self) -> int:
+        return hash(self.task) if self.task.pk else id(self)
+
+    def __eq__(self, other: Any) -> bool:
+        if type(other) is not type(self):
+            return False
+        return self.task == other.task if self.task.pk else self is other
+
+    def insert_done(self) -> None:
+        self.task.status = STATUS.DONE
+        self.task.finished = now()
+        self.task.save()
+        self.task.previous.add(self.previous)
+
+
+class RouteActivation(_InsertedDone, SwitchActivation):
+    @Activation.status.super()
+    def activate(self) -> None:
+        for node, cond in self.flow_task._branches:
+            if cond is None or cond(self):
+                self.next_task = node
+                break
+        if not self.next_task:
+            raise FlowRuntimeError(f"No next task available for {self.flow_task.name}")
+
+    @Activation.status.super()
+    def complete(self) -> None:
+        self.insert_done()
+        task_finished.send(sender=self.flow_class, process=self.process, task=self.task)
+
+
+class Route(flow.Switch):
+    """A gateway on the route the last decision returned (``process.data["route"]``)."""
+
+    activation_class = RouteActivation
+
+
+class FinishActivation(_InsertedDone, EndActivation):
+    @Activation.status.super()
+    def activate(self) -> None:
+        self.task.started = now()
+        task_started.send(sender=self.flow_class, process=self.process, task=self.task)
+        self.process.status = PROCESS.DONE
+        self.process.finished = now()
+        self.process.save(update_fields=["status", "finished"])
+
+    @Activation.status.super()
+    def complete(self) -> None:
+        self.insert_done()
+        task_finished.send(sender=self.flow_class, process=self.process, task=self.task)
+        flow_finished.send(sender=self.flow_class, process=self.process, task=self.task)
+
+
+class Finish(flow.End):
+    """The end of a sequence: the process is done."""
+
+    activation_class = FinishActivation
+
+
+class CaseStartActivation(StartHandleActivation):
+    @Activation.status.transition(source=STATUS.NEW)
+    def execute(self) -> None:
+        assert connection.in_atomic_block  # the caller's transaction: the case and its flow
+        task_started.send(sender=self.flow_class, process=self.process, task=self.task)
+        self.process.save()
+        self.complete()
+        flow_started.send(sender=self.flow_class, process=self.process, task=self.task)
+        self.activate_next()
+
+
+class CaseStart(flow.StartHandle):
+    """Start a case's flow in the transaction that files the case."""
+
+    activation_class = CaseStartActivation

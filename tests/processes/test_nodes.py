@@ -1,0 +1,83 @@
+"""The flow nodes that write each task row once (processes.nodes) leave the rows viewflow's own
+nodes leave: every node of the path as a task, in order, each linked to the one before, done,
+and the process finished — and a human task carries its queue columns from its first write."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from processes.models import CaseProcess, CaseTask
+from tests.factories import CreditRecordFactory
+from tests.processes.helpers import client_for, file_objection, open_task
+
+pytestmark = pytest.mark.django_db
+
+
+def _complete(user, task, **data):
+    r = client_for(user).post(f"/api/v1/tasks/{task.pk}/complete/", data, format="json")
+    assert r.status_code == 200, r.content
+
+
+def _path(process):
+    tasks = list(process.task_set.order_by("id").prefetch_related("previous"))
+    return tasks, [(t.flow_task.name, t.flow_task_type, t.status) for t in tasks]
+
+
+def test_rows_of_a_whole_objection_flow(applicant, company, samr, centre_user, dept_samr):
+    record = CreditRecordFactory(subject=company, department=samr)
+    oid = file_objection(applicant, record)["id"]
+    _complete(centre_user, open_task(oid, "objection_intake"), decision="accept")
+    _complete(centre_user, open_task(oid, "objection_platform_check"), decision="forward")
+    _complete(
+        dept_samr,
+        open_task(oid, "objection_verification"),
+        decision="resolve",
+        outcome="confirmed",
+        reason="核查无误",
+    )
+
+    process = CaseProcess.objects.get(case_kind="objection", case_id=oid)
+    assert process.status == "DONE" and process.finished is not None
+    tasks, path = _path(process)
+    assert path == [
+        ("start", "START", "DONE"),
+        ("intake", "HUMAN", "DONE"),
+        ("after_intake", "SWITCH", "DONE"),
+        ("platform_check", "HUMAN", "DONE"),
+        ("after_platform_check", "SWITCH", "DONE"),
+        ("verification", "HUMAN", "DONE"),
+        ("end", "END", "DONE"),
+    ]
+    for before, task in zip(tasks, tasks[1:], strict=False):
+        assert [p.pk for p in task.previous.all()] == [before.pk], task.flow_task.name
+    assert all(t.finished is not None for t in tasks)
+    assert {str(t.token) for t in tasks} == {str(tasks[0].token)}
+    for task in tasks:
+        if task.flow_task_type == "HUMAN":
+            assert task.deadline is not None and task.deadline.kind == task.step
+            assert task.due_at == task.deadline.due_at and task.queue == task.deadline.queue
+
+
+def test_a_human_task_is_written_once_with_its_queue_columns(applicant, company, samr, centre_user):
+    record = CreditRecordFactory(subject=company, department=samr)
+    oid = file_objection(applicant, record)["id"]
+    with CaptureQueriesContext(connection) as q:
+        _complete(centre_user, open_task(oid, "objection_intake"), decision="accept")
+    task_writes = [
+        x["sql"].split(" (")[0].split(" SET")[0]
+        for x in q.captured_queries
+        if '"processes_casetask"' in x["sql"].split(" WHERE")[0]
+        and x["sql"].startswith(("INSERT", "UPDATE"))
+    ]
+    # the intake task done; the route inserted done; the platform check inserted with its columns
+    assert task_writes == [
+        'UPDATE "processes_casetask"',
+        'INSERT INTO "processes_casetask"',
+        'INSERT INTO "processes_casetask"',
+    ]
+    # only the request's own transaction (a savepoint inside the test's transaction)
+    assert len([x for x in q.captured_queries if "SAVEPOINT" in x["sql"]]) == 2
+    new = CaseTask.objects.get(case_kind="objection", case_id=oid, step="objection_platform_check")
+    assert new.queue == "centre" and new.due_at and new.subject_name == company.name
