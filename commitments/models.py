@@ -19,6 +19,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
 from workflow_app.cases.evidence import EvidenceBase
+from workflow_app.cases.history import CaseHistory
 
 
 class Kind(models.TextChoices):
@@ -143,7 +144,7 @@ class Commitment(FSMModelMixin, models.Model):
     )
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = CaseHistory()
 
     class Meta:
         verbose_name = _("信用承诺")

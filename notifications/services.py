@@ -121,8 +121,28 @@ def notify(
                 ).values_list("id", flat=True)
             )
         if ids:
-            transaction.on_commit(partial(_enqueue, ids), robust=True)
+            _enqueue_after_commit(ids)
     return len(ids)
+
+
+class _TransactionIds(list):  # type: ignore[type-arg]
+    """The outbox ids one transaction wrote, handed to the workers in one message at commit."""
+
+
+def _enqueue_after_commit(ids: list[int]) -> None:
+    """One broker message per transaction: a filing notifies the applicant and the centre's
+    queue, each a ``notify`` call; the second call's ids join the first call's pending message.
+    (Ids written inside a savepoint that is later rolled back may ride along: their rows are
+    gone and ``deliver`` answers ``missing``. A message registered inside such a savepoint is
+    dropped by Django with it, and the next call registers a new one.)"""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        for _sids, func, _robust in connection.run_on_commit:
+            pending = getattr(func, "args", (None,))[0]
+            if getattr(func, "func", None) is _enqueue and isinstance(pending, _TransactionIds):
+                pending.extend(ids)
+                return
+    transaction.on_commit(partial(_enqueue, _TransactionIds(ids)), robust=True)
 
 
 def notify_queue(

@@ -15,6 +15,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
 from workflow_app.cases.evidence import EvidenceBase
+from workflow_app.cases.history import CaseHistory
 
 
 class Status(models.TextChoices):
@@ -116,7 +117,7 @@ class Objection(FSMModelMixin, models.Model):
     filed_at = models.DateTimeField(_("提交时间"))
     decided_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = CaseHistory()
 
     class Meta:
         verbose_name = _("异议申请")

@@ -15,6 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import AbstractProcess, AbstractTask
+from viewflow.workflow.status import STATUS
 
 from workflow_app.workdays.models import Deadline
 
@@ -26,14 +27,25 @@ class CaseProcess(AbstractProcess):
     case_id = models.BigIntegerField()
     data = models.JSONField(default=dict, blank=True)
 
+    # never set by our flows; not indexed (see CaseTask)
     seed = GenericForeignKey("seed_content_type", "seed_object_id")
     seed_content_type = models.ForeignKey(
-        ContentType, blank=True, null=True, on_delete=models.CASCADE, related_name="+"
+        ContentType,
+        blank=True,
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     seed_object_id = models.PositiveIntegerField(null=True, blank=True)
     artifact = GenericForeignKey("artifact_content_type", "artifact_object_id")
     artifact_content_type = models.ForeignKey(
-        ContentType, blank=True, null=True, on_delete=models.CASCADE, related_name="+"
+        ContentType,
+        blank=True,
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     artifact_object_id = models.PositiveIntegerField(null=True, blank=True)
 
@@ -51,14 +63,38 @@ class CaseTask(AbstractTask):
     process = models.ForeignKey(CaseProcess, on_delete=models.CASCADE, related_name="task_set")
     data = models.JSONField(default=dict, blank=True)
 
+    # viewflow indexes these columns for its timers, jobs, per-object permissions and generic task
+    # lists, none of which this project uses; every task row written (three per completion) would
+    # maintain them. Our queues read the partial indexes below.
+    status = models.CharField(
+        _("Status"), choices=STATUS.choices, default=STATUS.NEW, max_length=50
+    )
+    scheduled = models.DateTimeField(_("Scheduled"), blank=True, null=True)
+    external_task_id = models.CharField(
+        blank=True, max_length=50, null=True, verbose_name=_("External Task ID")
+    )
+    owner_permission_content_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, blank=True, null=True, db_index=False
+    )
+
     seed = GenericForeignKey("seed_content_type", "seed_object_id")
     seed_content_type = models.ForeignKey(
-        ContentType, blank=True, null=True, on_delete=models.CASCADE, related_name="+"
+        ContentType,
+        blank=True,
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     seed_object_id = models.PositiveIntegerField(null=True, blank=True)
     artifact = GenericForeignKey("artifact_content_type", "artifact_object_id")
     artifact_content_type = models.ForeignKey(
-        ContentType, blank=True, null=True, on_delete=models.CASCADE, related_name="+"
+        ContentType,
+        blank=True,
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     artifact_object_id = models.PositiveIntegerField(null=True, blank=True)
 

@@ -58,7 +58,7 @@ def _lock_task(task_id: int, user: User, *, for_assignment: bool = False) -> Cas
         )
         task = (
             CaseTask.objects.select_for_update(of=("self",))
-            .select_related("owner", "completed_by", "department")
+            .select_related("owner", "department")  # completed_by: read on the 409 path only
             .get(pk=task_id)
         )
     except (CaseProcess.DoesNotExist, CaseTask.DoesNotExist, ValueError, TypeError):

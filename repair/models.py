@@ -15,6 +15,7 @@ from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
 from workflow_app.cases.evidence import EvidenceBase
+from workflow_app.cases.history import CaseHistory
 
 
 class Status(models.TextChoices):
@@ -101,7 +102,7 @@ class Repair(FSMModelMixin, models.Model):
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
     revocation_reason = models.TextField(_("撤销理由"), blank=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = CaseHistory()
 
     class Meta:
         verbose_name = _("信用修复申请")

@@ -52,6 +52,30 @@ def test_notify_writes_outbox_rows_and_delivers_after_commit(
     assert sms.outbox == [("13800000000", "案件更新：YY-1：您的案件 YY-1 已受理。")]
 
 
+def test_one_message_per_transaction_for_all_its_notifications(
+    person, django_capture_on_commit_callbacks, monkeypatch
+):
+    """A filing notifies the applicant and the queue: both calls' rows go to the workers in one
+    broker message at commit; rows of a rolled-back savepoint that ride along are skipped."""
+    other = UserFactory(username="li", email="li@example.com", phone="")
+    messages: list[list[int]] = []
+    monkeypatch.setattr(deliver_pending, "delay", lambda ids: messages.append(list(ids)))
+    context = {"reference": "YY-2", "what": "受理"}
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        notify(event="test.event", recipients=[person], context=context, case_id=8)
+        try:
+            with transaction.atomic():
+                notify(event="test.event", recipients=[other], context=context, case_id=9)
+                raise RuntimeError("the second change fails")
+        except RuntimeError:
+            pass
+        notify(event="test.event", recipients=[other], context=context, case_id=8)
+    assert len(callbacks) == 1 and len(messages) == 1
+    kept = set(Delivery.objects.values_list("id", flat=True))
+    assert len(kept) == 5 and kept <= set(messages[0])  # 3 channels + 2 (no phone: no SMS)
+    assert {deliver(i) for i in set(messages[0]) - kept} <= {"missing"}
+
+
 def test_nothing_is_written_or_sent_when_the_transaction_rolls_back(
     person, django_capture_on_commit_callbacks
 ):

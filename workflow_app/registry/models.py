@@ -6,6 +6,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from workflow_app.cases.history import CaseHistory
+
 
 class SubjectKind(models.TextChoices):
     LEGAL_PERSON = "legal_person", _("法人")
@@ -203,7 +205,7 @@ class DecisionDocument(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.IN_FORCE)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revocation_reason = models.TextField(blank=True)
-    history = HistoricalRecords()
+    history = CaseHistory()
 
     class Meta:
         verbose_name = _("决定文书")
