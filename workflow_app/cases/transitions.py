@@ -88,6 +88,7 @@ def lock_case(model: type[M], pk: Any, *, related: Sequence[str] = ()) -> M:
     prelocked = _prelocked.get()
     if prelocked:
         held = prelocked.pop((model, pk), None)
+        prelocked.clear()  # a prelocked copy serves the next lock only, whichever case it takes
         if held is not None and held[1].issuperset(related):
             return held[0]  # locked just before in this transaction, nothing changed it since
     try:
