@@ -21,7 +21,7 @@ from viewflow.workflow import flow
 from viewflow.workflow.lock import SelectForUpdateLock
 
 from .models import CaseProcess, CaseTask
-from .nodes import CaseStart, Finish, QueueView, Route
+from .nodes import CaseHandle, CaseStart, Finish, QueueView, Route
 from .tasksetup import task_attach_deadline
 
 
@@ -80,7 +80,7 @@ class ObjectionFlow(CaseFlow):
         .Case(this.platform_check, route("platform_check"))
         .Default(this.end)
     )
-    await_supplement = flow.Handle(this.resume).Next(this.after_supplement)
+    await_supplement = CaseHandle(this.resume).Next(this.after_supplement)
     after_supplement = Route().Case(this.intake, route("resume")).Default(this.end)
 
     platform_check = QueueView(task_page).Next(this.after_platform_check)
@@ -107,14 +107,14 @@ class RepairFlow(CaseFlow):
         .Case(this.decision, route("decision"))
         .Default(this.end)
     )
-    await_intake_supplement = flow.Handle(this.resume).Next(this.after_intake_supplement)
+    await_intake_supplement = CaseHandle(this.resume).Next(this.after_intake_supplement)
     after_intake_supplement = Route().Case(this.intake, route("resume")).Default(this.end)
 
     decision = QueueView(task_page).Next(this.after_decision)
     after_decision = (
         Route().Case(this.await_decision_supplement, route("supplement")).Default(this.end)
     )
-    await_decision_supplement = flow.Handle(this.resume).Next(this.after_decision_supplement)
+    await_decision_supplement = CaseHandle(this.resume).Next(this.after_decision_supplement)
     after_decision_supplement = Route().Case(this.decision, route("resume")).Default(this.end)
 
     end = Finish()
@@ -137,7 +137,7 @@ class CommitmentFlow(CaseFlow):
         .Case(this.review, route("review"))
         .Default(this.idle)
     )
-    idle = flow.Handle(this.resume).Next(this.after_idle)
+    idle = CaseHandle(this.resume).Next(this.after_idle)
     after_idle = (
         Route()
         .Case(this.verification, route("verify"))

@@ -16,7 +16,8 @@ write them once:
 * :class:`Finish` ends the process and inserts its task already done. Our flows are sequences
   (no Split), so when the end is reached no other task of the process is active;
 * :class:`CaseStart` starts a flow inside the caller's transaction, without locking the process
-  row it has just inserted.
+  row it has just inserted; :class:`CaseHandle` runs a background step under the process lock its
+  caller already holds, without locking it again or reading the task a second time.
 
 Every caller moves a flow inside its own transaction, holding the process row's lock
 (``processes.services``), so none of these nodes opens a savepoint.
@@ -139,6 +140,23 @@ class Finish(flow.End):
     """The end of a sequence: the process is done."""
 
     activation_class = FinishActivation
+
+
+class CaseHandle(flow.Handle):
+    """A background step (waiting for supplements, a commitment waiting for a check) that the
+    application services complete. viewflow's ``Handle.run`` locks the process row in a savepoint
+    and reads the task again; our callers have locked the process row and read the task under
+    that lock already (``processes.services._lock_process``), so the step is run as it stands."""
+
+    def _create_wrapper_function(self, origin_func: Any, task: Any) -> Any:
+        def func(**kwargs: Any) -> Any:
+            assert connection.in_atomic_block  # the caller's transaction holds the process lock
+            activation = self.activation_class(task)
+            result = activation.run(origin_func, **kwargs)
+            activation.execute()
+            return result
+
+        return func
 
 
 class CaseStartActivation(StartHandleActivation):

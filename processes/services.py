@@ -291,7 +291,7 @@ def case_supplement_given(
     _require_owner(case, by)
     if k.supplement is None:
         raise ServiceError(_("此类案件不接受补正。"), code="not_supported")
-    with transaction.atomic():
+    with transaction.atomic(), deadlines_opened_here(), cases_locked_here():
         process = _lock_process(case_kind, case.pk)
         case = k.supplement(case=case, by=by, text=text, files=files)
         _resume(process, "resume")
@@ -314,7 +314,7 @@ def case_withdrawn(case_kind: str, *, case: Any, by: User, reason: str = "") -> 
 def _lapse_kind(k: CaseKind, now: datetime.datetime) -> int:
     count = 0
     for case_id in k.to_lapse(now) if k.to_lapse else []:
-        with transaction.atomic():
+        with transaction.atomic(), deadlines_opened_here(), cases_locked_here():
             process = _lock_process(k.code, case_id)
             case = k.model._default_manager.select_for_update().get(pk=case_id)
             if not k.needs_supplement(case):

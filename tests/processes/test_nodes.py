@@ -81,3 +81,39 @@ def test_a_human_task_is_written_once_with_its_queue_columns(applicant, company,
     assert len([x for x in q.captured_queries if "SAVEPOINT" in x["sql"]]) == 2
     new = CaseTask.objects.get(case_kind="objection", case_id=oid, step="objection_platform_check")
     assert new.queue == "centre" and new.due_at and new.subject_name == company.name
+
+
+def test_a_supplement_resumes_the_flow_under_the_one_process_lock(
+    applicant, company, samr, centre_user
+):
+    """The applicant's supplement completes the waiting step: the process row is locked once
+    (by the service), the waiting task is not read again, no savepoint is opened for it."""
+    record = CreditRecordFactory(subject=company, department=samr)
+    oid = file_objection(applicant, record)["id"]
+    _complete(
+        centre_user, open_task(oid, "objection_intake"), decision="request_supplement", reason="补"
+    )
+    with CaptureQueriesContext(connection) as q:
+        r = client_for(applicant).post(
+            f"/api/v1/objections/{oid}/supplement/", {"text": "已补充。"}, format="json"
+        )
+    assert r.status_code == 200, r.content
+    process_reads = [x["sql"] for x in q.captured_queries if '"processes_caseprocess"' in x["sql"]]
+    assert len(process_reads) == 1
+    if connection.vendor == "postgresql":
+        assert "FOR UPDATE" in process_reads[0]
+    # only the request's own transaction (a savepoint inside the test's transaction)
+    assert len([x for x in q.captured_queries if "SAVEPOINT" in x["sql"]]) == 2
+    # the new intake task takes the deadline the supplement just opened (one read: the response)
+    deadline_reads = [
+        x for x in q.captured_queries if x["sql"].startswith('SELECT "workdays_deadline"')
+    ]
+    assert len(deadline_reads) == 1
+    process = CaseProcess.objects.get(case_kind="objection", case_id=oid)
+    _tasks, path = _path(process)
+    assert path[-4:] == [
+        ("after_intake", "SWITCH", "DONE"),
+        ("await_supplement", "FUNCTION", "DONE"),
+        ("after_supplement", "SWITCH", "DONE"),
+        ("intake", "HUMAN", "NEW"),
+    ]
