@@ -34,6 +34,7 @@ from workflow_app.cases.transitions import (
     audit_case,
     case_deadline_open,
     case_deadlines_close,
+    case_next_id,
     case_policy_value,
     case_transition,
     save_case,
@@ -233,8 +234,10 @@ def commitment_sign(
                 raise ServiceError(reason, code="excluded", status_code=400)
         now = timezone.now()
         snapshot = policy_snapshot()
+        pk = case_next_id(Commitment)
         c = Commitment(
-            reference=f"TMP-{now.timestamp()}-{applicant.pk}",
+            pk=pk,
+            reference=_reference(pk, now),
             subject=subject,
             signer=applicant,
             kind=kind,
@@ -250,9 +253,7 @@ def commitment_sign(
             signed_at=now,
             policy_snapshot=snapshot,
         )
-        save_case(c, by=applicant, reason="commitment signed")
-        c.reference = _reference(c.pk, now)
-        c.save(update_fields=["reference"])
+        save_case(c, by=applicant, reason="commitment signed", force_insert=True)
         evidence_store(model=Evidence, case=c, files=checked, by=applicant)
         audit_case(c, before="", by=applicant, msg="commitment.signed", params={"kind": kind})
         if kind == Kind.NOTIFICATION:
@@ -647,8 +648,10 @@ def commitment_create_for_repair(*, repair: Any, by: Any) -> Commitment:
         if existing is not None:
             return existing
         now = timezone.now()
+        pk = case_next_id(Commitment)
         commitment = Commitment(
-            reference=f"TMP-{now.timestamp()}-{repair.pk}",
+            pk=pk,
+            reference=_reference(pk, now),
             subject_id=repair.subject_id,
             signer_id=repair.applicant_id,
             kind=Kind.REPAIR,
@@ -663,9 +666,9 @@ def commitment_create_for_repair(*, repair: Any, by: Any) -> Commitment:
             signed_at=repair.filed_at,
             policy_snapshot=repair.policy_snapshot,
         )
-        save_case(commitment, by=by, reason=f"repair {repair.reference} approved")
-        commitment.reference = _reference(commitment.pk, now)
-        commitment.save(update_fields=["reference"])
+        save_case(
+            commitment, by=by, reason=f"repair {repair.reference} approved", force_insert=True
+        )
         audit_case(
             commitment,
             before="",

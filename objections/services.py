@@ -26,6 +26,7 @@ from workflow_app.cases.transitions import (
     audit_case,
     case_deadline_open,
     case_deadlines_close,
+    case_next_id,
     case_supplement_deadline_open,
     case_transition,
     save_case,
@@ -165,8 +166,10 @@ def objection_submit(
                 code="duplicate_open",
             )
         now = timezone.now()
+        pk = case_next_id(Objection)
         objection = Objection(
-            reference=f"TMP-{now.timestamp()}-{applicant.pk}",
+            pk=pk,
+            reference=f"YY{timezone.localdate(now):%Y}{pk:07d}",
             subject=record.subject,
             record=record,
             applicant=applicant,
@@ -182,13 +185,11 @@ def objection_submit(
         )
         try:
             with transaction.atomic():
-                save_case(objection, by=applicant, reason="objection submitted")
+                save_case(objection, by=applicant, reason="objection submitted", force_insert=True)
         except IntegrityError:
             raise Conflict(
                 _("您已就该信息提出异议，正在处理中；请勿重复提交。"), code="duplicate_open"
             )
-        objection.reference = f"YY{timezone.localdate(now):%Y}{objection.pk:07d}"
-        objection.save(update_fields=["reference"])
         evidence_store(model=Evidence, case=objection, files=checked, by=applicant)
         case_deadline_open(
             objection, DL_INTAKE, days_key="objection_intake_days", start_at=now, queue=QUEUE_CENTRE

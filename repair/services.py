@@ -31,6 +31,7 @@ from workflow_app.cases.transitions import (
     audit_case,
     case_deadline_open,
     case_deadlines_close,
+    case_next_id,
     case_supplement_deadline_open,
     case_transition,
     save_case,
@@ -164,8 +165,10 @@ def repair_submit(
             )
         assert record is not None
         now = timezone.now()
+        pk = case_next_id(Repair)
         repair = Repair(
-            reference=f"TMP-{now.timestamp()}-{applicant.pk}",
+            pk=pk,
+            reference=f"XF{timezone.localdate(now):%Y}{pk:07d}",
             subject=record.subject,
             record=record,
             applicant=applicant,
@@ -179,11 +182,9 @@ def repair_submit(
         )
         try:
             with transaction.atomic():
-                save_case(repair, by=applicant, reason="repair submitted")
+                save_case(repair, by=applicant, reason="repair submitted", force_insert=True)
         except IntegrityError:
             raise Conflict(_("该信息已有正在办理的修复申请，请勿重复提交。"), code="duplicate_open")
-        repair.reference = f"XF{timezone.localdate(now):%Y}{repair.pk:07d}"
-        repair.save(update_fields=["reference"])
         evidence_store(model=Evidence, case=repair, files=checked, by=applicant)
         case_deadline_open(
             repair, DL_INTAKE, days_key="repair_intake_days", start_at=now, queue=QUEUE_CENTRE

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
 
@@ -104,6 +104,25 @@ def lock_case(model: type[M], pk: Any, *, related: Sequence[str] = ()) -> M:
     if locked is not None:
         locked[(model, case.pk)] = case
     return case
+
+
+def case_next_id(model: type[models.Model]) -> int:
+    """The id the next row of ``model`` takes, reserved before the INSERT: a reference made from
+    the id (``YY2026…``) goes in with the row — one write and one history row, never a
+    placeholder reference in the history. PostgreSQL: the column's sequence. SQLite: the
+    ``AUTOINCREMENT`` counter, read inside the transaction that inserts (SQLite transactions here
+    take the write lock when they begin: ``transaction_mode: IMMEDIATE``). Save the row with
+    ``force_insert=True``."""
+    table, column = model._meta.db_table, model._meta.pk.column  # type: ignore[union-attr]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s))", [table, column])
+        else:
+            cursor.execute(
+                "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0) + 1",
+                [table],
+            )
+        return int(cursor.fetchone()[0])
 
 
 def save_case(case: models.Model, *, by: Any, reason: str, **kwargs: Any) -> None:
