@@ -5,11 +5,14 @@ from __future__ import annotations
 import threading
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections
 
+from objections.models import Objection
 from processes import services
+from processes.models import CaseProcess
 from tests.factories import CreditRecordFactory, UserFactory
-from tests.processes.helpers import file_objection, open_task
+from tests.processes.helpers import PDF_BYTES, file_objection, open_task
 from workflow_app.api import Conflict
 from workflow_app.audit.models import TransitionLog
 
@@ -134,3 +137,57 @@ def test_two_supervisors_confirm_one_breach_at_once(applicant, company, samr, de
     )
     assert CreditRecord.objects.filter(external_id__startswith="CN-").count() == 1
     assert Commitment.objects.get(pk=cid).status == "breach_confirmed"
+
+
+def _file_at_once(applicant, record_ids: list[int]) -> list[str]:
+    """The applicant files one objection per record id, all behind one barrier."""
+    barrier = threading.Barrier(len(record_ids))
+    outcomes: list[str] = []
+
+    def work(record_id):
+        try:
+            barrier.wait(timeout=10)
+            case = services.case_file(
+                "objection",
+                applicant=applicant,
+                record_id=record_id,
+                grounds="error",
+                description="金额有误",
+                commitment_accepted=True,
+                files=[SimpleUploadedFile("proof.pdf", PDF_BYTES, "application/pdf")],
+            )
+            outcomes.append(f"ok {case.reference}")
+        except Conflict as exc:
+            outcomes.append(f"409 {exc.code}")
+        except Exception as exc:  # noqa: BLE001 - reported in the assertion
+            outcomes.append(f"error: {exc!r}")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(r,)) for r in record_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return outcomes
+
+
+def test_concurrent_filings_get_their_own_ids_and_one_per_record(applicant, company, samr):
+    """Ids are reserved before the INSERT (case_next_id): filings at the same moment get distinct
+    ids and references; two filings on one record give one case and one 409."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row-lock concurrency is tested on PostgreSQL")
+    records = [CreditRecordFactory(subject=company, department=samr) for _ in range(3)]
+    outcomes = _file_at_once(applicant, [r.pk for r in records])
+    assert sorted(o[:2] for o in outcomes) == ["ok"] * 3, outcomes
+    assert len(set(outcomes)) == 3  # three different references
+    for o in Objection.objects.all():
+        assert o.reference.endswith(f"{o.pk:07d}")
+        assert [h.history_type for h in o.history.all()] == ["+"]
+
+    twice = CreditRecordFactory(subject=company, department=samr)
+    outcomes = _file_at_once(applicant, [twice.pk, twice.pk])
+    assert sorted(outcomes)[0].startswith("409 duplicate_open"), outcomes
+    assert sum(o.startswith("ok") for o in outcomes) == 1, outcomes
+    case = Objection.objects.get(record=twice)
+    assert CaseProcess.objects.filter(case_kind="objection", case_id=case.pk).count() == 1
