@@ -33,6 +33,7 @@ from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.exceptions import FlowRuntimeError
 from viewflow.workflow.nodes.end import EndActivation
+from viewflow.workflow.nodes.handle import HandleActivation
 from viewflow.workflow.nodes.start import StartHandleActivation
 from viewflow.workflow.nodes.switch import SwitchActivation
 from viewflow.workflow.nodes.view import ViewActivation
@@ -49,6 +50,17 @@ def _new_task(flow_task: Any, prev_activation: Any, token: Any, data: Any, seed:
     return task
 
 
+def _link(task: Any, previous: Any) -> None:
+    """Write the ``previous`` link of a new task row, with the links a gateway before it left
+    pending (:meth:`RouteActivation.complete`): one INSERT for the gateway's and the task's."""
+    links = [*getattr(task.process, "_pending_links", ()), (task, previous)]
+    task.process._pending_links = []
+    through = type(task).previous.through
+    through.objects.bulk_create(
+        [through(from_casetask_id=t.pk, to_casetask_id=p.pk) for t, p in links]
+    )
+
+
 class QueueViewActivation(ViewActivation):
     @classmethod
     def create(
@@ -58,7 +70,7 @@ class QueueViewActivation(ViewActivation):
         activation = cls(task)
         flow_task.flow_class.instance.prepare_task(activation)  # queue columns, before the INSERT
         task.save()
-        task.previous.add(prev_activation.task)
+        _link(task, prev_activation.task)
         return activation
 
 
@@ -91,11 +103,12 @@ class _InsertedDone:
             return False
         return self.task == other.task if self.task.pk else self is other
 
-    def insert_done(self) -> None:
+    def insert_done(self, *, link: bool = True) -> None:
         self.task.status = STATUS.DONE
         self.task.finished = now()
         self.task.save()
-        self.task.previous.add(self.previous)
+        if link:
+            _link(self.task, self.previous)
 
 
 class RouteActivation(_InsertedDone, SwitchActivation):
@@ -110,7 +123,13 @@ class RouteActivation(_InsertedDone, SwitchActivation):
 
     @Activation.status.super()
     def complete(self) -> None:
-        self.insert_done()
+        # the node chosen next writes this gateway's link with its own (one INSERT) when it is
+        # one of ours; any other node would not, so the link is written here
+        defer = isinstance(self.next_task, (QueueView, Finish, CaseHandle))
+        self.insert_done(link=not defer)
+        if defer:
+            pending = getattr(self.process, "_pending_links", [])
+            self.process._pending_links = [*pending, (self.task, self.previous)]
         task_finished.send(sender=self.flow_class, process=self.process, task=self.task)
 
 
@@ -142,11 +161,24 @@ class Finish(flow.End):
     activation_class = FinishActivation
 
 
+class CaseHandleActivation(HandleActivation):
+    @classmethod
+    def create(
+        cls, flow_task: Any, prev_activation: Any, token: Any, data: Any = None, seed: Any = None
+    ) -> CaseHandleActivation:
+        task = _new_task(flow_task, prev_activation, token, data, seed)
+        task.save()
+        _link(task, prev_activation.task)
+        return cls(task)
+
+
 class CaseHandle(flow.Handle):
     """A background step (waiting for supplements, a commitment waiting for a check) that the
     application services complete. viewflow's ``Handle.run`` locks the process row in a savepoint
     and reads the task again; our callers have locked the process row and read the task under
     that lock already (``processes.services._lock_process``), so the step is run as it stands."""
+
+    activation_class = CaseHandleActivation
 
     def _create_wrapper_function(self, origin_func: Any, task: Any) -> Any:
         def func(**kwargs: Any) -> Any:

@@ -77,6 +77,9 @@ def test_a_human_task_is_written_once_with_its_queue_columns(applicant, company,
         'INSERT INTO "processes_casetask"',
         'INSERT INTO "processes_casetask"',
     ]
+    # the route's and the new task's `previous` links in one statement
+    links = [x for x in q.captured_queries if '"processes_casetask_previous"' in x["sql"]]
+    assert len(links) == 1 and links[0]["sql"].startswith("INSERT")
     # only the request's own transaction (a savepoint inside the test's transaction)
     assert len([x for x in q.captured_queries if "SAVEPOINT" in x["sql"]]) == 2
     new = CaseTask.objects.get(case_kind="objection", case_id=oid, step="objection_platform_check")

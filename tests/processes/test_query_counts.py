@@ -28,14 +28,14 @@ pytestmark = pytest.mark.django_db
 # was created in one statement and the first task took the deadline just opened, and 40/46/41
 # before the flow started without locking the process it had just inserted and the first task
 # took the case just filed, and 31/38/30 before a case's id was reserved before its INSERT so its
-# reference goes in with the row)
+# reference goes in with the row; a gateway's `previous` link is written with the next task's)
 PINS = {
     "objection filing": 30,
-    "objection accept": 22,
+    "objection accept": 21,
     "repair filing": 37,
-    "repair approve": 42,
-    "commitment signing": 29,
-    "commitment verification": 19,
+    "repair approve": 40,
+    "commitment signing": 28,
+    "commitment verification": 18,
 }
 
 
