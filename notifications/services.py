@@ -138,8 +138,10 @@ def _enqueue_after_commit(ids: list[int]) -> None:
     connection = transaction.get_connection()
     if connection.in_atomic_block:
         for _sids, func, _robust in connection.run_on_commit:
-            pending = getattr(func, "args", (None,))[0]
-            if getattr(func, "func", None) is _enqueue and isinstance(pending, _TransactionIds):
+            if getattr(func, "func", None) is not _enqueue:
+                continue
+            pending = func.args[0]  # type: ignore[attr-defined]
+            if isinstance(pending, _TransactionIds):
                 pending.extend(ids)
                 return
     transaction.on_commit(partial(_enqueue, _TransactionIds(ids)), robust=True)

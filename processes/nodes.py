@@ -107,7 +107,7 @@ class _InsertedDone:
         self.task.status = STATUS.DONE
         self.task.finished = now()
         self.task.save()
-        if link:
+        if link and self.previous is not None:  # None: revived by viewflow, which links it
             _link(self.task, self.previous)
 
 
@@ -125,7 +125,9 @@ class RouteActivation(_InsertedDone, SwitchActivation):
     def complete(self) -> None:
         # the node chosen next writes this gateway's link with its own (one INSERT) when it is
         # one of ours; any other node would not, so the link is written here
-        defer = isinstance(self.next_task, (QueueView, Finish, CaseHandle))
+        defer = self.previous is not None and isinstance(
+            self.next_task, (QueueView, Finish, CaseHandle)
+        )
         self.insert_done(link=not defer)
         if defer:
             pending = getattr(self.process, "_pending_links", [])
@@ -146,7 +148,7 @@ class FinishActivation(_InsertedDone, EndActivation):
         task_started.send(sender=self.flow_class, process=self.process, task=self.task)
         self.process.status = PROCESS.DONE
         self.process.finished = now()
-        self.process.save(update_fields=["status", "finished"])
+        self.process.save(update_fields=["status", "finished", "data"])
 
     @Activation.status.super()
     def complete(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 from django.core import mail
 from django.db import transaction
@@ -74,6 +76,22 @@ def test_one_message_per_transaction_for_all_its_notifications(
     kept = set(Delivery.objects.values_list("id", flat=True))
     assert len(kept) == 5 and kept <= set(messages[0])  # 3 channels + 2 (no phone: no SMS)
     assert {deliver(i) for i in set(messages[0]) - kept} <= {"missing"}
+
+
+def test_other_commit_callbacks_of_any_shape_are_left_alone(
+    person, django_capture_on_commit_callbacks, monkeypatch
+):
+    """A callback with keyword arguments only (e.g. Celery's ``delay_on_commit``) registered
+    before a notification does not trip the search for the transaction's pending message."""
+    seen: list[int] = []
+    messages: list[list[int]] = []
+    monkeypatch.setattr(deliver_pending, "delay", lambda ids: messages.append(list(ids)))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        transaction.on_commit(partial(lambda *, n: seen.append(n), n=7))
+        notify(
+            event="test.event", recipients=[person], context={"reference": "YY-3", "what": "受理"}
+        )
+    assert seen == [7] and len(messages) == 1 and len(callbacks) == 2
 
 
 def test_nothing_is_written_or_sent_when_the_transaction_rolls_back(

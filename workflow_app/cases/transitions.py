@@ -111,7 +111,8 @@ def case_next_id(model: type[models.Model]) -> int:
     the id (``YY2026…``) goes in with the row — one write and one history row, never a
     placeholder reference in the history. PostgreSQL: the column's sequence. SQLite: the
     ``AUTOINCREMENT`` counter, read inside the transaction that inserts (SQLite transactions here
-    take the write lock when they begin: ``transaction_mode: IMMEDIATE``). Save the row with
+    take the write lock when they begin: ``transaction_mode: IMMEDIATE``) — a read, not a
+    reservation, so call it once per row and insert that row next. Save the row with
     ``force_insert=True``."""
     table, column = model._meta.db_table, model._meta.pk.column  # type: ignore[union-attr]
     with connection.cursor() as cursor:
