@@ -22,31 +22,28 @@ from workflow_app.workdays.models import Deadline
 OPEN_TASK_STATUSES = ("NEW", "ASSIGNED")
 
 
+def _unused_content_type() -> models.ForeignKey:
+    """viewflow's seed/artifact links: never set by our flows, so not indexed (see CaseTask)."""
+    return models.ForeignKey(
+        ContentType,
+        blank=True,
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+
+
 class CaseProcess(AbstractProcess):
     case_kind = models.CharField(max_length=20)
     case_id = models.BigIntegerField()
     data = models.JSONField(default=dict, blank=True)
 
-    # never set by our flows; not indexed (see CaseTask)
     seed = GenericForeignKey("seed_content_type", "seed_object_id")
-    seed_content_type = models.ForeignKey(
-        ContentType,
-        blank=True,
-        null=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-    )
+    seed_content_type = _unused_content_type()
     seed_object_id = models.PositiveIntegerField(null=True, blank=True)
     artifact = GenericForeignKey("artifact_content_type", "artifact_object_id")
-    artifact_content_type = models.ForeignKey(
-        ContentType,
-        blank=True,
-        null=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-    )
+    artifact_content_type = _unused_content_type()
     artifact_object_id = models.PositiveIntegerField(null=True, blank=True)
 
     parent_task = None  # subprocesses are not used
@@ -78,24 +75,10 @@ class CaseTask(AbstractTask):
     )
 
     seed = GenericForeignKey("seed_content_type", "seed_object_id")
-    seed_content_type = models.ForeignKey(
-        ContentType,
-        blank=True,
-        null=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-    )
+    seed_content_type = _unused_content_type()
     seed_object_id = models.PositiveIntegerField(null=True, blank=True)
     artifact = GenericForeignKey("artifact_content_type", "artifact_object_id")
-    artifact_content_type = models.ForeignKey(
-        ContentType,
-        blank=True,
-        null=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-    )
+    artifact_content_type = _unused_content_type()
     artifact_object_id = models.PositiveIntegerField(null=True, blank=True)
 
     # Queue columns, set when the task is created.

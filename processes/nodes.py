@@ -17,7 +17,8 @@ write them once:
   (no Split), so when the end is reached no other task of the process is active;
 * :class:`CaseStart` starts a flow inside the caller's transaction, without locking the process
   row it has just inserted; :class:`CaseHandle` runs a background step under the process lock its
-  caller already holds, without locking it again or reading the task a second time.
+  caller already holds, without locking it again or reading the task a second time;
+* a gateway's ``previous`` link goes in with the next task's, in one INSERT.
 
 Every caller moves a flow inside its own transaction, holding the process row's lock
 (``processes.services``), so none of these nodes opens a savepoint.
