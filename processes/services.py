@@ -20,6 +20,7 @@ from workflow_app.accounts.models import User
 from workflow_app.api import Conflict, Forbidden, NotFound, ServiceError
 from workflow_app.audit.services import audit_append
 from workflow_app.cases.transitions import case_created_here, cases_locked_here
+from workflow_app.compiled import CompiledQuery
 from workflow_app.workdays.deadlines import deadline_set_assignee, deadlines_opened_here
 
 from .models import OPEN_TASK_STATUSES, CaseProcess, CaseTask
@@ -49,18 +50,29 @@ def user_may_view(user: User, task: CaseTask) -> bool:
     return bool(task.queue) and user.is_authenticated and user.is_supervisor
 
 
+# every task action's first two reads, compiled once (workflow_app/compiled.py)
+_PROCESS_OF_TASK_LOCKED = CompiledQuery(
+    lambda task_id: CaseProcess.objects.select_for_update().filter(
+        pk=Subquery(CaseTask.objects.filter(pk=task_id).values("process_id"))
+    )[:2],
+    int,
+)
+_TASK_LOCKED = CompiledQuery(
+    lambda task_id: (
+        CaseTask.objects.select_for_update(of=("self",))
+        .select_related("owner", "department")  # completed_by: read on the 409 path only
+        .filter(pk=task_id)[:2]
+    ),
+    int,
+)
+
+
 def _lock_task(task_id: int, user: User, *, for_assignment: bool = False) -> CaseTask:
     # process row first (the flow lock, found through the task in the same statement), then
     # the task row; the task keeps the locked process, which viewflow's activation then uses
     try:
-        process = CaseProcess.objects.select_for_update().get(
-            pk=Subquery(CaseTask.objects.filter(pk=task_id).values("process_id"))
-        )
-        task = (
-            CaseTask.objects.select_for_update(of=("self",))
-            .select_related("owner", "department")  # completed_by: read on the 409 path only
-            .get(pk=task_id)
-        )
+        process = _PROCESS_OF_TASK_LOCKED.one(task_id)
+        task = _TASK_LOCKED.one(task_id)
     except (CaseProcess.DoesNotExist, CaseTask.DoesNotExist, ValueError, TypeError):
         raise NotFound(_("任务不存在。"))
     task.process = process

@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import permissions, serializers
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import services
+from .authentication import CompiledTokenAuthentication
 
 ERROR_SCHEMA = inline_serializer(
     name="ErrorResponse",
@@ -73,7 +74,7 @@ class MeView(APIView):
     """The caller's account: role and the subject or department it speaks for."""
 
     # Token first, so an anonymous call answers 401 with a WWW-Authenticate header.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [CompiledTokenAuthentication, SessionAuthentication]
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(tags=["auth"], responses={200: MeSerializer, 401: ERROR_SCHEMA})
@@ -99,7 +100,7 @@ class TokenRevokeView(APIView):
     """Revoke the caller's API token (log out an API client); a new one is issued at the next
     ``POST /api/v1/auth/token/``."""
 
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [CompiledTokenAuthentication, SessionAuthentication]
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(tags=["auth"], request=None, responses={204: None, 401: ERROR_SCHEMA})

@@ -19,6 +19,8 @@ import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
+from workflow_app.compiled import CompiledQuery
+
 from .models import AuditChain, TransitionLog
 
 GENESIS = ""
@@ -97,8 +99,13 @@ def _stored_float(text: str) -> float | int:
     return value
 
 
+_HEAD_LOCKED = CompiledQuery(
+    lambda key: AuditChain.objects.select_for_update().filter(key=key).order_by("pk")[:1], str
+)
+
+
 def _lock_head(key: str) -> AuditChain:
-    head = AuditChain.objects.select_for_update().filter(key=key).first()
+    head = _HEAD_LOCKED.first(key)
     if head is not None:
         return head
     # a new chain: create the head, or, if another transaction created it meanwhile, wait for

@@ -28,6 +28,7 @@ from django_fsm import can_proceed, has_transition_perm
 
 from workflow_app.api import Conflict, Forbidden, NotFound
 from workflow_app.audit.services import audit_append
+from workflow_app.compiled import CompiledQuery
 
 M = TypeVar("M", bound=models.Model)
 
@@ -83,6 +84,22 @@ def case_prelock(model: type[M], pk: Any, *, related: Sequence[str] = ()) -> M:
     return case
 
 
+_CASE_LOCKED: dict[tuple[type[models.Model], tuple[str, ...]], CompiledQuery[Any]] = {}
+
+
+def _case_locked_query(model: type[M], related: tuple[str, ...]) -> CompiledQuery[M]:
+    """The locking read of ``model`` with ``related``, compiled once (workflow_app/compiled.py)."""
+    query = _CASE_LOCKED.get((model, related))
+    if query is None:
+
+        def build(pk: int) -> Any:
+            qs = model._default_manager.select_for_update(of=("self",))
+            return (qs.select_related(*related) if related else qs).filter(pk=pk)[:2]
+
+        query = _CASE_LOCKED[(model, related)] = CompiledQuery(build, int)
+    return query
+
+
 def lock_case(model: type[M], pk: Any, *, related: Sequence[str] = ()) -> M:
     """Re-read a case under a row lock; later code works on the fresh copy."""
     prelocked = _prelocked.get()
@@ -92,10 +109,7 @@ def lock_case(model: type[M], pk: Any, *, related: Sequence[str] = ()) -> M:
         if held is not None and held[1].issuperset(related):
             return held[0]  # locked just before in this transaction, nothing changed it since
     try:
-        qs = model._default_manager.select_for_update(of=("self",))
-        if related:
-            qs = qs.select_related(*related)
-        case = qs.get(pk=pk)
+        case = _case_locked_query(model, tuple(related)).one(pk)
     except (model.DoesNotExist, ValueError, TypeError):  # type: ignore[attr-defined]
         raise NotFound(
             _("%(kind)s不存在。") % {"kind": model._meta.verbose_name}  # type: ignore[attr-defined]

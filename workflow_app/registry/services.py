@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
 from workflow_app.api import Conflict, ServiceError
+from workflow_app.compiled import CompiledQuery
 
 from .bulk import insert_with_history, new_instances, where_in
 from .hooks import public_changed
@@ -477,9 +478,14 @@ def record_create(
         return record
 
 
+_RECORD_LOCKED = CompiledQuery(
+    lambda pk: CreditRecord.objects.select_for_update().filter(pk=pk)[:2], int
+)
+
+
 def _locked_current(record: CreditRecord) -> CreditRecord:
     """The current version of ``record``'s chain, locked."""
-    row = CreditRecord.objects.select_for_update().get(pk=record.pk)
+    row = _RECORD_LOCKED.one(record.pk)
     seen = 0
     while row.status == RecordStatus.CORRECTED and seen < 1000:
         nxt = CreditRecord.objects.select_for_update().filter(previous_version=row).first()

@@ -1,0 +1,152 @@
+"""Reads compiled once (workflow_app/compiled.py): the same SQL, rows and instances as the ORM's
+own evaluation of the queryset, and the same refusals."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext as _nothing
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import Subquery
+from django.db.transaction import TransactionManagementError
+from django.test.utils import CaptureQueriesContext
+
+from processes.models import CaseProcess, CaseTask
+from processes.services import case_file
+from tests.factories import CreditRecordFactory, SubjectFactory, UserFactory
+from workflow_app.compiled import CompiledQuery
+from workflow_app.registry.models import CreditRecord
+
+pytestmark = pytest.mark.django_db
+
+RECORD = CompiledQuery(
+    lambda pk: CreditRecord.objects.select_related(
+        "subject", "department", "previous_version"
+    ).filter(pk=pk)[:2],
+    int,
+)
+
+
+def _fields(obj) -> dict:
+    return {k: v for k, v in obj.__dict__.items() if k != "_state"}
+
+
+def test_instances_are_the_orms_with_their_select_related_objects_and_a_null_relation():
+    older = CreditRecordFactory(subject=SubjectFactory())
+    newer = CreditRecordFactory(subject=older.subject, previous_version=older)
+    for record in (older, newer, older):  # the second and third calls reuse the plan
+        orm = CreditRecord.objects.select_related("subject", "department", "previous_version").get(
+            pk=record.pk
+        )
+        with CaptureQueriesContext(connection) as q:
+            got = RECORD.one(record.pk)
+            assert _fields(got.subject) == _fields(orm.subject)
+            assert _fields(got.department) == _fields(orm.department)
+            if orm.previous_version is None:
+                assert got.previous_version is None
+            else:
+                assert _fields(got.previous_version) == _fields(orm.previous_version)
+        assert _fields(got) == _fields(orm)
+        assert got._state.adding is False and got._state.db == orm._state.db
+        assert len(q.captured_queries) == 1  # the relations came with the row
+
+
+def test_the_sql_is_the_orms_and_the_values_are_parameters():
+    record = CreditRecordFactory()
+    with CaptureQueriesContext(connection) as orm:
+        list(
+            CreditRecord.objects.select_related("subject", "department", "previous_version").filter(
+                pk=record.pk
+            )[:2]
+        )
+    with CaptureQueriesContext(connection) as compiled:
+        RECORD(record.pk)
+    assert compiled.captured_queries[0]["sql"] == orm.captured_queries[0]["sql"]
+
+
+def test_json_and_time_columns_go_through_the_fields_converters():
+    record = CreditRecordFactory()
+    applicant = UserFactory(role="applicant", subject=record.subject)
+    case = case_file(
+        "objection",
+        applicant=applicant,
+        record_id=record.pk,
+        grounds="error",
+        description="金额有误",
+        commitment_accepted=True,
+    )
+    task = CaseTask.objects.filter(case_kind="objection", case_id=case.pk).latest("id")
+    process_of = CompiledQuery(
+        lambda task_id: CaseProcess.objects.filter(
+            pk=Subquery(CaseTask.objects.filter(pk=task_id).values("process_id"))
+        )[:2],
+        int,
+    )
+    got = process_of.one(task.pk)
+    orm = CaseProcess.objects.get(pk=task.process_id)
+    assert got.data == orm.data and isinstance(got.data, dict)
+    assert got.created == orm.created and got.created.tzinfo is not None
+
+
+def test_no_row_and_two_rows_are_answered_as_get_answers():
+    subject = SubjectFactory()
+    by_subject = CompiledQuery(
+        lambda subject_id: CreditRecord.objects.filter(subject_id=subject_id).order_by("pk")[:2],
+        int,
+    )
+    with pytest.raises(CreditRecord.DoesNotExist):
+        by_subject.one(subject.pk)
+    assert by_subject.first(subject.pk) is None
+    CreditRecordFactory(subject=subject)
+    CreditRecordFactory(subject=subject)
+    with pytest.raises(CreditRecord.MultipleObjectsReturned):
+        by_subject.one(subject.pk)
+    assert by_subject.first(subject.pk).subject_id == subject.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locking_read_outside_a_transaction_is_refused_as_the_orm_refuses_it():
+    record = CreditRecordFactory()
+    orm_refuses = connection.features.has_select_for_update  # SQLite has no row locks
+    with pytest.raises(TransactionManagementError) if orm_refuses else _nothing():
+        list(CreditRecord.objects.select_for_update().filter(pk=record.pk))
+    locked = CompiledQuery(
+        lambda pk: CreditRecord.objects.select_for_update().filter(pk=pk)[:2], int
+    )
+    with pytest.raises(TransactionManagementError) if orm_refuses else _nothing():
+        locked.one(record.pk)  # while making its plan
+    with transaction.atomic():
+        assert locked.one(record.pk).pk == record.pk
+    with pytest.raises(TransactionManagementError) if orm_refuses else _nothing():
+        locked.one(record.pk)  # with its plan made
+
+
+def test_a_value_of_the_wrong_type_is_a_value_error_as_in_the_orm():
+    with pytest.raises(ValueError):
+        RECORD.one("12; DROP TABLE x")
+    with pytest.raises(TypeError):
+        RECORD.one(1, 2)
+
+
+def test_a_queryset_that_drops_its_value_is_refused_when_the_plan_is_made():
+    CreditRecordFactory()
+    ignoring = CompiledQuery(lambda pk: CreditRecord.objects.all()[:2], int)
+    with pytest.raises(ValueError, match="does not reach the SQL"):
+        ignoring(1)
+    with pytest.raises(TypeError):
+        CompiledQuery(lambda d: CreditRecord.objects.filter(decision_date=d), object)
+
+
+def test_an_api_token_is_checked_as_drf_checks_it(api, applicant):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=applicant)
+    assert api.get("/api/v1/auth/me/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
+    wrong = api.get("/api/v1/auth/me/", HTTP_AUTHORIZATION="Token " + "0" * 40)
+    assert wrong.status_code == 401
+    assert wrong.json()["message"] == "认证令牌无效。"
+    applicant.is_active = False
+    applicant.save(update_fields=["is_active"])
+    gone = api.get("/api/v1/auth/me/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert gone.status_code == 401
+    assert gone.json()["message"] == "用户未激活或者已删除。"

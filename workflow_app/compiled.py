@@ -1,0 +1,172 @@
+"""Hot reads compiled once per database connection (issue 10: speed).
+
+Django turns a queryset into SQL every time it is evaluated: building the query, resolving
+``select_related`` joins and compiling every column took more CPU than the database needed to
+answer the few row reads every task completion makes (the task and its process under lock, the
+case with the relations its services read, the credit record, the audit chain's head, the API
+token) — about a fifth of a completion's CPU in the web worker, profiled.
+
+A :class:`CompiledQuery` compiles its queryset once per connection, with marker values in place
+of the parameters it is called with; it keeps the SQL, the other parameters, and what the ORM
+needs to turn rows into instances (the column layout, the field converters, the
+``select_related`` populators). A call substitutes the values, executes, and builds the
+instances as Django's ``ModelIterable`` does — the same SQL, the same instances, the same query
+in ``connection.queries`` — and, the SQL text being identical each time, PostgreSQL's prepared
+statements (``DB_PREPARE_THRESHOLD``) serve it too.
+
+Only for querysets whose SQL does not depend on the values: equality filters on the marker
+values, fixed limits, no ``__in`` lists (their placeholder count varies with the list). A
+queryset whose compiled parameters do not show each marker exactly where it was put is refused
+when the plan is made, not answered wrongly.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+from weakref import WeakKeyDictionary
+
+from django.db import connections
+from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
+from django.db.transaction import TransactionManagementError
+
+M = TypeVar("M", bound=Model)
+
+# Marker values no real row or token has: negative ids, keys with NUL bytes.
+_INT_MARKER = -7_340_000_000_000_000
+_STR_MARKER = "\x00compiled-query-marker-{}\x00"
+
+
+@dataclass(frozen=True)
+class _Plan:
+    sql: str
+    params: tuple[Any, ...]
+    slots: tuple[tuple[int, int], ...]  # (position in params, index of the call's value)
+    converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
+    model: type[Model]
+    start: int
+    end: int
+    init_list: tuple[str, ...]
+    populators: tuple[Any, ...]
+    annotations: tuple[tuple[str, int], ...]
+    for_update: bool
+
+
+class CompiledQuery(Generic[M]):
+    """``build(*values)`` returns the queryset for those values; ``types`` are the values' types
+    (``int`` or ``str``). ``CompiledQuery(lambda pk: Task.objects.filter(pk=pk)[:2], int)``."""
+
+    def __init__(self, build: Callable[..., QuerySet[M]], *types: type) -> None:
+        if not types or any(t not in (int, str) for t in types):
+            raise TypeError("CompiledQuery values are int or str")
+        self.build = build
+        self.types = types
+        self._plans: WeakKeyDictionary[Any, _Plan] = WeakKeyDictionary()
+        self._lock = threading.Lock()
+        self._alias: str | None = None
+        self._model: Any = None
+
+    def _markers(self) -> list[Any]:
+        return [
+            _INT_MARKER - i if t is int else _STR_MARKER.format(i) for i, t in enumerate(self.types)
+        ]
+
+    def _plan(self, queryset: QuerySet[M], connection: Any) -> _Plan:
+        markers = self._markers()
+        compiler = queryset.query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        slots = []
+        for index, marker in enumerate(markers):
+            found = [pos for pos, p in enumerate(params) if type(p) is type(marker) and p == marker]
+            if not found:
+                raise ValueError(f"value {index} does not reach the SQL as a parameter: {sql}")
+            slots += [(pos, index) for pos in found]
+        fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
+        if compiler.has_composite_fields(fields):
+            raise ValueError("composite fields are not supported")
+        klass_info = compiler.klass_info
+        select_fields = klass_info["select_fields"]
+        start, end = select_fields[0], select_fields[-1] + 1
+        return _Plan(
+            sql=sql,
+            params=tuple(params),
+            slots=tuple(slots),
+            converters=tuple(
+                (pos, tuple(convs), expression)
+                for pos, (convs, expression) in compiler.get_converters(fields).items()
+            ),
+            model=klass_info["model"],
+            start=start,
+            end=end,
+            init_list=tuple(f[0].target.attname for f in compiler.select[start:end]),
+            populators=tuple(get_related_populators(klass_info, compiler.select, queryset.db)),
+            annotations=tuple((compiler.annotation_col_map or {}).items()),
+            # where the database has no row locks (SQLite) the ORM leaves FOR UPDATE out
+            for_update=bool(queryset.query.select_for_update)
+            and connection.features.has_select_for_update,
+        )
+
+    def __call__(self, *values: Any) -> list[M]:
+        """The rows for ``values``, as model instances (raises ValueError/TypeError for a value
+        that is not of its type, as the ORM's lookups do)."""
+        if len(values) != len(self.types):
+            raise TypeError(f"{len(self.types)} values expected, {len(values)} given")
+        values = tuple(t(v) for t, v in zip(self.types, values, strict=True))
+        if self._alias is None:
+            # the database a queryset reads from (for a locking read, the write database) and
+            # its model are fixed by the build: learn them once, without compiling
+            template = self.build(*self._markers())
+            self._alias, self._model = template.db, template.model
+        connection = connections[self._alias]
+        plan = self._plans.get(connection)
+        if plan is None:
+            # compiling a locking read outside a transaction raises, as the ORM does
+            plan = self._plan(self.build(*self._markers()), connection)
+            with self._lock:
+                self._plans[connection] = plan
+        elif plan.for_update and connection.get_autocommit():
+            raise TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
+        params = list(plan.params)
+        for pos, index in plan.slots:
+            params[pos] = values[index]
+        with connection.cursor() as cursor:
+            cursor.execute(plan.sql, params)
+            rows = cursor.fetchall()
+        out: list[M] = []
+        for row in rows:
+            if plan.converters:
+                row = list(row)
+                for pos, convs, expression in plan.converters:
+                    value = row[pos]
+                    for converter in convs:
+                        value = converter(value, expression, connection)
+                    row[pos] = value
+            obj = plan.model.from_db(self._alias, plan.init_list, row[plan.start : plan.end])
+            for populator in plan.populators:
+                populator.populate(row, obj)
+            for attr, pos in plan.annotations:
+                setattr(obj, attr, row[pos])
+            out.append(obj)  # type: ignore[arg-type]
+        return out
+
+    def one(self, *values: Any) -> M:
+        """Exactly one row, as ``QuerySet.get``: ``DoesNotExist`` or ``MultipleObjectsReturned``
+        otherwise (build the queryset with ``[:2]`` so that a second row is seen)."""
+        rows = self(*values)
+        if len(rows) == 1:
+            return rows[0]
+        model = self._model
+        if not rows:
+            raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
+        raise model.MultipleObjectsReturned(
+            f"get() returned more than one {model._meta.object_name}"
+        )
+
+    def first(self, *values: Any) -> M | None:
+        rows = self(*values)
+        return rows[0] if rows else None
