@@ -226,7 +226,8 @@ def commitment_sign(
     if errors:
         raise ServiceError("; ".join(e["message"] for e in errors), code="invalid", errors=errors)
     checked = check_evidence_files(list(files)) if files else []
-    with transaction.atomic():
+    # no savepoint of its own inside the signing's transaction: any error ends the whole signing
+    with transaction.atomic(savepoint=False):
         subject = Subject.objects.select_for_update().get(pk=applicant.subject_id)
         if kind in EXCLUDABLE_KINDS:
             reason = commitment_exclusion(subject)

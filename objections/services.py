@@ -125,7 +125,8 @@ def objection_submit(
             }
         )
     checked = check_evidence_files(list(files)) if files else []
-    with transaction.atomic():
+    # no savepoint of its own inside the filing's transaction: any error ends the whole filing
+    with transaction.atomic(savepoint=False):
         record = (
             CreditRecord.objects.select_for_update()
             .select_related("department", "subject")
@@ -183,9 +184,8 @@ def objection_submit(
             policy_version=snapshot.get("version"),
             filed_at=now,
         )
-        try:
-            with transaction.atomic():
-                save_case(objection, by=applicant, reason="objection submitted", force_insert=True)
+        try:  # another filing on the record won the race: nothing of this one is kept
+            save_case(objection, by=applicant, reason="objection submitted", force_insert=True)
         except IntegrityError:
             raise Conflict(
                 _("您已就该信息提出异议，正在处理中；请勿重复提交。"), code="duplicate_open"

@@ -31,6 +31,7 @@ from repair.selectors import repair_eligibility
 from repair.services import repair_revoke
 from workflow_app.accounts.models import User
 from workflow_app.api import ServiceError
+from workflow_app.cases.selectors import case_deadlines
 from workflow_app.parsers import JSONParser
 from workflow_app.registry.models import CreditRecord, Department
 
@@ -210,14 +211,16 @@ def case_endpoints(
                 files=_files(request),
                 **create_kwargs(dict(s.validated_data), request),
             )
-            detail = k.as_dict(case, viewer=request.user)
+            # what a filing answers: the new case's reference, status and deadlines (its page
+            # and GET answer have the rest)
+            current, deadlines = case_deadlines(k.code, case.pk)
             return Response(
                 {
                     "id": case.pk,
                     "reference": case.reference,
                     "status": case.status,
-                    "deadline": detail["deadline"]["due_at"] if detail["deadline"] else None,
-                    "deadlines": detail["deadlines"],
+                    "deadline": current["due_at"] if current else None,
+                    "deadlines": deadlines,
                 },
                 status=status.HTTP_201_CREATED,
             )

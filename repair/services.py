@@ -134,7 +134,8 @@ def repair_submit(
         )
     checked = check_evidence_files(list(files)) if files else []
     snapshot = policy_snapshot()
-    with transaction.atomic():
+    # no savepoint of its own inside the filing's transaction: any error ends the whole filing
+    with transaction.atomic(savepoint=False):
         try:
             pk = int(record_id)
         except (TypeError, ValueError):
@@ -180,9 +181,8 @@ def repair_submit(
             policy_version=snapshot.get("version"),
             filed_at=now,
         )
-        try:
-            with transaction.atomic():
-                save_case(repair, by=applicant, reason="repair submitted", force_insert=True)
+        try:  # another filing on the record won the race: nothing of this one is kept
+            save_case(repair, by=applicant, reason="repair submitted", force_insert=True)
         except IntegrityError:
             raise Conflict(_("该信息已有正在办理的修复申请，请勿重复提交。"), code="duplicate_open")
         evidence_store(model=Evidence, case=repair, files=checked, by=applicant)

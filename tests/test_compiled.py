@@ -150,3 +150,20 @@ def test_an_api_token_is_checked_as_drf_checks_it(api, applicant):
     gone = api.get("/api/v1/auth/me/", HTTP_AUTHORIZATION=f"Token {token.key}")
     assert gone.status_code == 401
     assert gone.json()["message"] == "用户未激活或者已删除。"
+
+
+def test_a_key_beyond_any_column_is_no_row_as_in_the_orm(api, centre_user):
+    assert list(CreditRecord.objects.filter(pk=2**70)) == []
+    assert RECORD(2**70) == []
+    api.force_authenticate(centre_user)
+    response = api.post(f"/api/v1/tasks/{2**70}/complete/", {"decision": "accept"}, format="json")
+    assert response.status_code == 404
+
+
+def test_a_bigint_column_value_is_bound_as_the_orm_binds_it():
+    """With server-side binding, psycopg's Int8 wraps a bigint lookup's value."""
+    from workflow_app.workdays.deadlines import deadlines_for_case
+    from workflow_app.workdays.models import Deadline
+
+    orm = list(Deadline.objects.filter(case_kind="objection", case_id=7).order_by("created_at"))
+    assert deadlines_for_case("objection", 7) == orm

@@ -35,16 +35,20 @@ from django.db.transaction import TransactionManagementError
 
 M = TypeVar("M", bound=Model)
 
-# Marker values no real row or token has: negative ids, keys with NUL bytes.
-_INT_MARKER = -7_340_000_000_000_000
+# Placeholders while a plan is made (they never reach the database): within every integer
+# column's range (the ORM compiles an out-of-range integer lookup to "no rows" instead of a
+# parameter), and unlike the constants a hot query holds.
+_INT_MARKER = 2_000_000_017
 _STR_MARKER = "\x00compiled-query-marker-{}\x00"
+_INT64 = range(-(2**63), 2**63)
 
 
 @dataclass(frozen=True)
 class _Plan:
     sql: str
     params: tuple[Any, ...]
-    slots: tuple[tuple[int, int], ...]  # (position in params, index of the call's value)
+    # (position in params, index of the call's value, the parameter's type)
+    slots: tuple[tuple[int, int, type], ...]
     converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
     model: type[Model]
     start: int
@@ -71,19 +75,25 @@ class CompiledQuery(Generic[M]):
 
     def _markers(self) -> list[Any]:
         return [
-            _INT_MARKER - i if t is int else _STR_MARKER.format(i) for i, t in enumerate(self.types)
+            _INT_MARKER + i if t is int else _STR_MARKER.format(i) for i, t in enumerate(self.types)
         ]
 
     def _plan(self, queryset: QuerySet[M], connection: Any) -> _Plan:
         markers = self._markers()
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
-        slots = []
+        slots: list[tuple[int, int, type]] = []
         for index, marker in enumerate(markers):
-            found = [pos for pos, p in enumerate(params) if type(p) is type(marker) and p == marker]
+            # a value may reach the parameters wrapped in its column's type (psycopg's Int8 for
+            # a bigint with server-side binding): the call's value is wrapped the same way
+            found = [
+                (pos, index, type(p))
+                for pos, p in enumerate(params)
+                if isinstance(p, type(marker)) and p == marker
+            ]
             if not found:
                 raise ValueError(f"value {index} does not reach the SQL as a parameter: {sql}")
-            slots += [(pos, index) for pos in found]
+            slots += found
         fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
         if compiler.has_composite_fields(fields):
             raise ValueError("composite fields are not supported")
@@ -120,6 +130,8 @@ class CompiledQuery(Generic[M]):
             # its model are fixed by the build: learn them once, without compiling
             template = self.build(*self._markers())
             self._alias, self._model = template.db, template.model
+        if any(type(v) is int and v not in _INT64 for v in values):
+            return []  # no row has such a key; the ORM answers the same without asking
         connection = connections[self._alias]
         plan = self._plans.get(connection)
         if plan is None:
@@ -132,8 +144,8 @@ class CompiledQuery(Generic[M]):
                 "select_for_update cannot be used outside of a transaction."
             )
         params = list(plan.params)
-        for pos, index in plan.slots:
-            params[pos] = values[index]
+        for pos, index, wrap in plan.slots:
+            params[pos] = wrap(values[index])
         with connection.cursor() as cursor:
             cursor.execute(plan.sql, params)
             rows = cursor.fetchall()

@@ -502,6 +502,20 @@ def verify_all_chains(*, jobs: int = 1, min_chains: int = 1000) -> list[Problem]
 INTERNAL_EVENTS = ("assignment",)
 
 
+# every case page and answer shows its timeline: compiled once
+_TIMELINE = CompiledQuery(
+    lambda key: TransitionLog.objects.filter(chain_key=key).order_by("seq"), str
+)
+_TIMELINE_PUBLIC = CompiledQuery(
+    lambda key: (
+        TransitionLog.objects.filter(chain_key=key)
+        .exclude(event__in=INTERNAL_EVENTS)
+        .order_by("seq")
+    ),
+    str,
+)
+
+
 def timeline_for(
     case_kind: str, case_id: int, *, include_internal: bool = True
 ) -> list[dict[str, Any]]:
@@ -511,11 +525,9 @@ def timeline_for(
     which applicants are not shown."""
     from workflow_app.cases.messages import render_message
 
-    qs = TransitionLog.objects.filter(chain_key=f"{case_kind}:{case_id}").order_by("seq")
-    if not include_internal:
-        qs = qs.exclude(event__in=INTERNAL_EVENTS)
+    query = _TIMELINE if include_internal else _TIMELINE_PUBLIC
     entries = []
-    for e in qs:
+    for e in query(f"{case_kind}:{case_id}"):
         data = e.data or {}
         entries.append(
             {

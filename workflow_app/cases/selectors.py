@@ -7,34 +7,49 @@ from typing import Any
 from django.db.models import QuerySet
 
 from workflow_app.audit.services import timeline_for
+from workflow_app.compiled import CompiledQuery
 from workflow_app.registry.models import DecisionDocument
 from workflow_app.workdays.deadlines import deadline_as_dict, deadlines_for_case
 
+_LATEST_DECISION = CompiledQuery(
+    lambda case_kind, case_id: DecisionDocument.objects.filter(
+        case_kind=case_kind, case_id=case_id
+    ).order_by("-issued_at", "-id")[:1],
+    str,
+    int,
+)
+
 
 def case_decision(case: Any) -> DecisionDocument | None:
-    return (
-        DecisionDocument.objects.filter(case_kind=case.CASE_KIND, case_id=case.pk)
-        .order_by("-issued_at", "-id")
-        .first()
-    )
+    return _LATEST_DECISION.first(case.CASE_KIND, case.pk)
 
 
 def is_staff_viewer(viewer: Any) -> bool:
     return bool(viewer is None or getattr(viewer, "is_staff_member", False))
 
 
+def case_deadlines(
+    case_kind: str, case_id: int
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The deadline people must act on now (the open one that ends first) and all of the case's
+    deadlines, oldest first, in the API's shape."""
+    deadlines = deadlines_for_case(case_kind, case_id)
+    open_ones = [d for d in deadlines if d.status == "open"]
+    current = min(open_ones, key=lambda d: (d.due_at, d.pk)) if open_ones else None
+    return (deadline_as_dict(current) if current else None), [
+        deadline_as_dict(d) for d in deadlines
+    ]
+
+
 def case_common_dict(case: Any, *, viewer: Any = None) -> dict[str, Any]:
     """``deadline`` (the open one), ``deadlines``, ``timeline``, ``evidence`` and
     ``verification_code`` of any case. Queue handling entries are shown to staff only."""
-    deadlines = list(deadlines_for_case(case.CASE_KIND, case.pk))
-    open_ones = [d for d in deadlines if d.status == "open"]
-    # the open deadline that ends first is the one people must act on now
-    current = min(open_ones, key=lambda d: (d.due_at, d.pk)) if open_ones else None
+    current, deadlines = case_deadlines(case.CASE_KIND, case.pk)
     decision = case_decision(case)
     evidence = getattr(case, "evidence", None)
     return {
-        "deadline": deadline_as_dict(current) if current else None,
-        "deadlines": [deadline_as_dict(d) for d in deadlines],
+        "deadline": current,
+        "deadlines": deadlines,
         "timeline": timeline_for(case.CASE_KIND, case.pk, include_internal=is_staff_viewer(viewer)),
         "evidence": [
             {"id": e.pk, "name": e.original_name, "size": e.size, "stage": e.stage}

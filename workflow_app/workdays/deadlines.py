@@ -19,10 +19,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from workflow_app.compiled import CompiledQuery
 
 from .calendar import (
     Computation,
@@ -221,11 +222,18 @@ def deadline_recompute_provisional(*, by: Any = None) -> list[Deadline]:
 # --------------------------------------------------------------------------------------------
 
 
-def deadlines_for_case(case_kind: str, case_id: int) -> QuerySet[Deadline]:
-    """A case's deadlines, oldest first."""
-    return Deadline.objects.filter(case_kind=case_kind, case_id=case_id).order_by(
-        "created_at", "id"
-    )
+_CASE_DEADLINES = CompiledQuery(
+    lambda case_kind, case_id: Deadline.objects.filter(
+        case_kind=case_kind, case_id=case_id
+    ).order_by("created_at", "id"),
+    str,
+    int,
+)
+
+
+def deadlines_for_case(case_kind: str, case_id: int) -> list[Deadline]:
+    """A case's deadlines, oldest first (every case page and answer shows them: compiled once)."""
+    return _CASE_DEADLINES(case_kind, case_id)
 
 
 STATE_LABELS = {
