@@ -643,8 +643,9 @@ def commitment_confirm_breach(
 
 
 def commitment_create_for_repair(*, repair: Any, by: Any) -> Commitment:
-    """The repair commitment the applicant signed when filing becomes active on approval."""
-    with transaction.atomic():
+    """The repair commitment the applicant signed when filing becomes active on approval (inside
+    the approval's transaction, without a savepoint of its own: any error ends the approval)."""
+    with transaction.atomic(savepoint=False):
         existing = Commitment.objects.filter(repair_id=repair.pk).first()
         if existing is not None:
             return existing

@@ -167,3 +167,15 @@ def test_a_bigint_column_value_is_bound_as_the_orm_binds_it():
 
     orm = list(Deadline.objects.filter(case_kind="objection", case_id=7).order_by("created_at"))
     assert deadlines_for_case("objection", 7) == orm
+
+
+def test_a_department_caseworkers_token_brings_the_department_in_the_same_read(dept_samr):
+    from rest_framework.authtoken.models import Token
+
+    from workflow_app.accounts.authentication import CompiledTokenAuthentication
+
+    token = Token.objects.create(user=dept_samr)
+    with CaptureQueriesContext(connection) as q:
+        user, _ = CompiledTokenAuthentication().authenticate_credentials(token.key)
+        assert user.queues() == ["dept:SAMR"]  # what every queue check of theirs asks
+    assert len(q.captured_queries) == 1

@@ -31,12 +31,13 @@ pytestmark = pytest.mark.django_db
 # reference goes in with the row; a gateway's `previous` link is written with the next task's;
 # filings were 30/37/28 before the domain's filing service stopped opening savepoints inside the
 # filing's transaction and the 201 answer stopped reading the timeline, decision and evidence it
-# does not show)
+# does not show; a repair approve was 40 before the repair commitment it creates stopped opening
+# a savepoint)
 PINS = {
     "objection filing": 22,
     "objection accept": 21,
     "repair filing": 29,
-    "repair approve": 40,
+    "repair approve": 38,
     "commitment signing": 23,
     "commitment verification": 18,
 }

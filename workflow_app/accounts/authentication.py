@@ -11,9 +11,11 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from workflow_app.compiled import CompiledQuery
 
-# the same read as DRF's (the token with its user), without building and compiling the
-# queryset on every API request (workflow_app/compiled.py)
-_TOKEN = CompiledQuery(lambda key: Token.objects.select_related("user").filter(key=key)[:2], str)
+# DRF's read (the token with its user) and the user's department, which every queue check of a
+# department caseworker reads; compiled once (workflow_app/compiled.py)
+_TOKEN = CompiledQuery(
+    lambda key: Token.objects.select_related("user__department").filter(key=key)[:2], str
+)
 
 
 class CompiledTokenAuthentication(TokenAuthentication):
