@@ -136,7 +136,12 @@ def _set_owner(
     task.status = "ASSIGNED" if user else "NEW"
     task.assigned = timezone.now() if user else None
     if task.deadline_id:
-        deadline_set_assignee(deadline_id=task.deadline_id, user=user)
+        deadline_set_assignee(
+            deadline_id=task.deadline_id,
+            user=user,
+            # the step's handler closes the task's deadline next (its kind is the step)
+            closing=(task.case_kind, task.case_id, task.step) if completing else None,
+        )
     if completing:
         return
     task.save(update_fields=["owner", "status", "assigned"])

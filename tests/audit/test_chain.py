@@ -151,3 +151,32 @@ def test_the_log_is_read_only_in_the_admin(rf):
     assert not model_admin.has_add_permission(request)
     assert not model_admin.has_change_permission(request, entry)
     assert not model_admin.has_delete_permission(request, entry)
+
+
+def test_an_append_to_a_chain_is_a_lock_and_one_write_on_postgresql():
+    """The head is locked, then the entry's INSERT and the head's UPDATE go together (one
+    statement on PostgreSQL, two elsewhere); the entry returned is the stored row."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    _chain(n=1)
+    with transaction.atomic(), CaptureQueriesContext(connection) as q:
+        entry = audit_append(
+            case_kind="objection",
+            case_id=1,
+            from_state="submitted",
+            to_state="accepted",
+            data={"msg": "objection.accepted", "amount": 1.5, "nested": {"k": [1, "二"]}},
+        )
+    writes = 1 if connection.vendor == "postgresql" else 2
+    assert len(q.captured_queries) == 1 + writes
+    assert "FOR UPDATE" in q.captured_queries[0]["sql"] or connection.vendor != "postgresql"
+    if connection.vendor == "postgresql":
+        write = q.captured_queries[1]["sql"]
+        assert "INSERT INTO" in write and "UPDATE" in write
+    stored = TransitionLog.objects.get(pk=entry.pk)
+    assert entry._state.adding is False
+    assert (stored.seq, stored.hash, stored.data) == (2, entry.hash, entry.data)
+    head = AuditChain.objects.get(key="objection:1")
+    assert (head.length, head.head_hash) == (2, entry.hash)
+    assert verify_chains() == []

@@ -289,3 +289,18 @@ def test_another_applicant_cannot_see_or_withdraw(applicant, other_applicant, re
     r = client_for(other_applicant).post(f"/api/v1/objections/{case}/withdraw/", {}, format="json")
     assert r.status_code == 404
     assert detail(applicant, case)["status"] == "submitted"
+
+
+def test_whoever_completes_an_unclaimed_task_is_recorded_on_its_deadline(
+    applicant, record, centre_user
+):
+    from workflow_app.workdays.models import Deadline
+
+    case_id = file_objection(applicant, record)["id"]
+    intake = open_task(case_id, "objection_intake")
+    assert intake.owner_id is None
+    complete(centre_user, intake, decision="accept")
+    deadline = Deadline.objects.get(pk=intake.deadline_id)
+    assert (deadline.status, deadline.assignee_id) == ("met", centre_user.pk)
+    check = Deadline.objects.get(case_id=case_id, kind="objection_platform_check")
+    assert (check.status, check.assignee_id) == ("open", None)  # the next step's, unclaimed

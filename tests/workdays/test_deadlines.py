@@ -164,3 +164,51 @@ def test_recompute_with_nothing_new_changes_nothing_and_calls_no_listener(recomp
     d.refresh_from_db()
     assert d.provisional is True and "recomputed_at" not in d.basis
     assert recomputed == []
+
+
+def test_an_assignee_waiting_for_the_close_is_written_by_it_in_the_same_update():
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import UserFactory
+    from workflow_app.workdays.deadlines import deadlines_opened_here
+
+    user = UserFactory(username="dept1", department_staff=True)
+    mine = open_deadline(kind="objection_verification")
+    other = open_deadline(kind="objection_platform_check")
+    with transaction.atomic(), deadlines_opened_here():
+        with CaptureQueriesContext(connection) as q:
+            deadline_set_assignee(
+                deadline_id=mine.pk, user=user, closing=("objection", 7, "objection_verification")
+            )
+            assert deadlines_close_for_case(case_kind="objection", case_id=7, status="met") == 2
+        assert len(q.captured_queries) == 1
+    mine.refresh_from_db()
+    other.refresh_from_db()
+    assert (mine.status, mine.assignee_id) == ("met", user.pk)
+    assert (other.status, other.assignee_id) == ("met", None)  # another step's deadline
+
+
+def test_an_assignee_no_close_wrote_is_written_at_the_end_of_the_block_and_only_if_it_succeeds():
+    from django.db import transaction
+
+    from tests.factories import UserFactory
+    from workflow_app.workdays.deadlines import deadlines_opened_here
+
+    user = UserFactory(username="dept2", department_staff=True)
+    d = open_deadline()
+    with transaction.atomic(), deadlines_opened_here():
+        deadline_set_assignee(deadline_id=d.pk, user=user, closing=("objection", 7, d.kind))
+        # a close of other kinds leaves it waiting
+        deadlines_close_for_case(
+            case_kind="objection", case_id=7, status="met", kinds=["objection_intake"]
+        )
+    d.refresh_from_db()
+    assert (d.status, d.assignee_id) == ("open", user.pk)
+
+    other = UserFactory(username="dept3", department_staff=True)
+    with pytest.raises(RuntimeError), transaction.atomic(), deadlines_opened_here():
+        deadline_set_assignee(deadline_id=d.pk, user=other, closing=("objection", 7, d.kind))
+        raise RuntimeError("the completion failed")
+    d.refresh_from_db()
+    assert d.assignee_id == user.pk

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 from django.db import connection, transaction
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from workflow_app.compiled import CompiledQuery
@@ -168,11 +169,47 @@ def audit_append(
             "prev_hash": head.head_hash,
         }
         digest = entry_hash(**fields)
-        entry = TransitionLog.objects.create(**fields, hash=digest)
+        entry = TransitionLog(**fields, hash=digest)
         head.length = seq
         head.head_hash = digest
-        head.save(update_fields=["length", "head_hash"])
+        _insert_and_advance(entry, head)
         return entry
+
+
+# PostgreSQL: the entry's INSERT and the head's UPDATE as one statement (a data-modifying WITH),
+# one round trip fewer on every transition. Its SQL is the ORM's INSERT, compiled once per
+# database alias; each call only prepares the entry's values as the ORM's INSERT would.
+_APPEND_SQL: dict[str, str] = {}
+_ENTRY_FIELDS = [f for f in TransitionLog._meta.concrete_fields if not f.primary_key]
+
+
+def _insert_and_advance(entry: TransitionLog, head: AuditChain) -> None:
+    if connection.vendor != "postgresql":
+        entry.save(force_insert=True)
+        head.save(update_fields=["length", "head_hash"])
+        return
+    sql = _APPEND_SQL.get(connection.alias)
+    if sql is None:
+        query = InsertQuery(TransitionLog)
+        query.insert_values(_ENTRY_FIELDS, [entry])
+        compiler = query.get_compiler(connection=connection)
+        compiler.returning_fields = [TransitionLog._meta.pk]
+        [(insert_sql, insert_params)] = compiler.as_sql()
+        if len(insert_params) != len(_ENTRY_FIELDS):  # one plain parameter per column
+            raise RuntimeError("unexpected INSERT shape for the audit log")
+        qn = connection.ops.quote_name
+        sql = _APPEND_SQL[connection.alias] = (
+            f"WITH {qn('entry')} AS ({insert_sql}), {qn('head')} AS ("
+            f"UPDATE {qn(AuditChain._meta.db_table)} SET {qn('length')} = %s, "
+            f"{qn('head_hash')} = %s WHERE {qn('id')} = %s) "
+            f"SELECT {qn('id')} FROM {qn('entry')}"
+        )
+    params = [f.get_db_prep_save(f.pre_save(entry, True), connection) for f in _ENTRY_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, head.length, head.head_hash, head.pk])
+        entry.pk = cursor.fetchone()[0]
+    entry._state.adding = False
+    entry._state.db = connection.alias
 
 
 @dataclass(frozen=True)

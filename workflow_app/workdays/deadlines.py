@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import BigIntegerField, Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -81,14 +82,27 @@ _opened: ContextVar[dict[tuple[str, int, str], Deadline] | None] = ContextVar(
 )
 
 
+# Assignees waiting for their deadline's close in the same block, by (case kind, case id, kind):
+# whoever completes an unclaimed task becomes its deadline's assignee, and the step's handler
+# closes that deadline a moment later — one UPDATE writes both.
+_assignees: ContextVar[dict[tuple[str, int, str], tuple[int, Any]] | None] = ContextVar(
+    "deadline_assignees", default=None
+)
+
+
 @contextmanager
 def deadlines_opened_here() -> Iterator[dict[tuple[str, int, str], Deadline]]:
     opened: dict[tuple[str, int, str], Deadline] = {}
-    token = _opened.set(opened)
+    assignees: dict[tuple[str, int, str], tuple[int, Any]] = {}
+    token, assignees_token = _opened.set(opened), _assignees.set(assignees)
     try:
         yield opened
+        # assignees whose deadline no close of this block wrote (only when the block succeeded)
+        for deadline_id, user in assignees.values():
+            Deadline.objects.filter(pk=deadline_id).update(assignee=user)
     finally:
         _opened.reset(token)
+        _assignees.reset(assignees_token)
 
 
 def deadline_opened(case_kind: str, case_id: int, kind: str) -> Deadline | None:
@@ -169,12 +183,40 @@ def deadlines_close_for_case(
     qs = Deadline.objects.filter(case_kind=case_kind, case_id=case_id, status=Deadline.Status.OPEN)
     if kinds is not None:
         qs = qs.filter(kind__in=kinds)
+    changes: dict[str, Any] = {"status": status, "closed_at": timezone.now()}
+    waiting = _assignees.get()
+    if waiting:
+        mine = [
+            key
+            for key in waiting
+            if key[:2] == (case_kind, int(case_id)) and (kinds is None or key[2] in kinds)
+        ]
+        if mine:
+            changes["assignee_id"] = Case(
+                *(
+                    When(pk=waiting[key][0], then=Value(getattr(waiting[key][1], "pk", None)))
+                    for key in mine
+                ),
+                default=F("assignee_id"),
+                output_field=BigIntegerField(),
+            )
+            for key in mine:
+                del waiting[key]
     with transaction.atomic(savepoint=False):
-        return qs.update(status=status, closed_at=timezone.now())
+        return qs.update(**changes)
 
 
-def deadline_set_assignee(*, deadline_id: int, user: Any) -> None:
-    """Record who holds the task a deadline belongs to (whom reminders go to); one UPDATE."""
+def deadline_set_assignee(
+    *, deadline_id: int, user: Any, closing: tuple[str, int, str] | None = None
+) -> None:
+    """Record who holds the task a deadline belongs to (whom reminders go to); one UPDATE.
+    ``closing=(case kind, case id, deadline kind)``: the deadline is about to be closed in this
+    ``deadlines_opened_here()`` block (a task completed by whoever takes it) — the close writes
+    the assignee with it, or the block's end does if no close came."""
+    waiting = _assignees.get()
+    if closing is not None and waiting is not None:
+        waiting[(closing[0], int(closing[1]), closing[2])] = (deadline_id, user)
+        return
     Deadline.objects.filter(pk=deadline_id).update(assignee=user)
 
 
