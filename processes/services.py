@@ -140,7 +140,7 @@ def _set_owner(
             deadline_id=task.deadline_id,
             user=user,
             # the step's handler closes the task's deadline next (its kind is the step)
-            closing=(task.case_kind, task.case_id, task.step) if completing else None,
+            closing=(task.case_kind, int(task.case_id or 0), task.step) if completing else None,
         )
     if completing:
         return

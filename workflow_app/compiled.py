@@ -112,7 +112,10 @@ class CompiledQuery(Generic[M]):
             start=start,
             end=end,
             init_list=tuple(f[0].target.attname for f in compiler.select[start:end]),
-            populators=tuple(get_related_populators(klass_info, compiler.select, queryset.db)),
+            populators=tuple(
+                # Django 5.2's signature (the stubs describe a later one)
+                get_related_populators(klass_info, compiler.select, queryset.db)  # type: ignore[call-arg]
+            ),
             annotations=tuple((compiler.annotation_col_map or {}).items()),
             # where the database has no row locks (SQLite) the ORM leaves FOR UPDATE out
             for_update=bool(queryset.query.select_for_update)

@@ -48,5 +48,5 @@ def build_history_managers() -> None:
     for model in apps.get_models():
         name = getattr(model._meta, "simple_history_manager_attribute", None)
         descriptor = model.__dict__.get(name) if name else None
-        if type(descriptor) is HistoryDescriptor:
+        if name and type(descriptor) is HistoryDescriptor:
             setattr(model, name, _BuiltHistoryDescriptor(descriptor))
