@@ -253,6 +253,7 @@ def task_complete(*, task_id: int, user: User, decision: str, data: dict[str, An
         route = choice.handler(case, user, data, _ref(task))
         activation.process.data["route"] = route or ""
         task.completed_by = user
+        task.case_status = case.status  # the row (and the answer) show where the decision left it
         activation.execute()
         return task
 

@@ -299,7 +299,8 @@ def test_whoever_completes_an_unclaimed_task_is_recorded_on_its_deadline(
     case_id = file_objection(applicant, record)["id"]
     intake = open_task(case_id, "objection_intake")
     assert intake.owner_id is None
-    complete(centre_user, intake, decision="accept")
+    answer = complete(centre_user, intake, decision="accept")
+    assert (answer["status"], answer["case_status"]) == ("DONE", "accepted")
     deadline = Deadline.objects.get(pk=intake.deadline_id)
     assert (deadline.status, deadline.assignee_id) == ("met", centre_user.pk)
     check = Deadline.objects.get(case_id=case_id, kind="objection_platform_check")
