@@ -60,7 +60,9 @@ _PROCESS_OF_TASK_LOCKED = CompiledQuery(
 _TASK_LOCKED = CompiledQuery(
     lambda task_id: (
         CaseTask.objects.select_for_update(of=("self",))
-        .select_related("owner", "department")  # completed_by: read on the 409 path only
+        # the holder and department the answer shows, the deadline an unclaimed completion writes
+        # its new holder to (completed_by: read on the 409 path only)
+        .select_related("owner", "department", "deadline")
         .filter(pk=task_id)[:2]
     ),
     int,
@@ -139,8 +141,10 @@ def _set_owner(
         deadline_set_assignee(
             deadline_id=task.deadline_id,
             user=user,
-            # the step's handler closes the task's deadline next (its kind is the step)
-            closing=(task.case_kind, int(task.case_id or 0), task.step) if completing else None,
+            # the step's handler closes the task's open deadline next (its kind is the step)
+            closing=(task.case_kind, int(task.case_id or 0), task.step)
+            if completing and task.deadline is not None and task.deadline.status == "open"
+            else None,
         )
     if completing:
         return

@@ -179,3 +179,47 @@ def test_a_department_caseworkers_token_brings_the_department_in_the_same_read(d
         user, _ = CompiledTokenAuthentication().authenticate_credentials(token.key)
         assert user.queues() == ["dept:SAMR"]  # what every queue check of theirs asks
     assert len(q.captured_queries) == 1
+
+
+def test_a_value_beyond_its_columns_integer_type_is_no_row_not_another_row():
+    """psycopg wraps a value in its column's type with server-side binding (Int4 for a 32-bit
+    column): 2**32 + 1 would go out as 1. The ORM answers no rows; so does a compiled read."""
+    from workflow_app.audit.models import AuditChain
+
+    AuditChain.objects.create(key="objection:1", length=1)
+    by_length = CompiledQuery(lambda n: AuditChain.objects.filter(length=n).order_by("pk"), int)
+    assert [c.key for c in by_length(1)] == ["objection:1"]
+    assert list(AuditChain.objects.filter(length=2**32 + 1)) == []
+    assert by_length(2**32 + 1) == []
+
+
+def test_none_and_querysets_of_other_shapes_are_refused():
+    with pytest.raises(TypeError, match="None"):
+        RECORD(None)
+    values = CompiledQuery(lambda pk: CreditRecord.objects.filter(pk=pk).values("id"), int)
+    with pytest.raises(ValueError, match="plain model querysets"):
+        values(1)
+    prefetching = CompiledQuery(
+        lambda pk: CreditRecord.objects.filter(pk=pk).prefetch_related("subject"), int
+    )
+    with pytest.raises(ValueError, match="plain model querysets"):
+        prefetching(1)
+
+
+def test_plans_live_on_the_connection_they_were_made_for():
+    record = CreditRecordFactory()
+    RECORD(record.pk)
+    from django.db import connections
+
+    assert RECORD in connections["default"].__dict__["_compiled_plans"]
+
+
+def test_many_keys_are_sent_in_batches_within_the_parameter_limit():
+    """Server-side binding caps a PostgreSQL statement at 65,535 parameters; the backend says so,
+    and Django splits what it can (in_bulk, bulk writes, cascade deletes) into batches."""
+    record = CreditRecordFactory()
+    ids = [record.pk, *range(10**9, 10**9 + 70_000)]
+    assert list(CreditRecord.objects.in_bulk(ids)) == [record.pk]
+    if connection.vendor == "postgresql":
+        assert connection.features.max_query_params == 65_535
+        assert connection.ops.bulk_batch_size(["a", "b", "c"], range(10**6)) == 21_845

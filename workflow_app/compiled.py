@@ -22,16 +22,16 @@ when the plan is made, not answered wrongly.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
-from weakref import WeakKeyDictionary
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Model, QuerySet
-from django.db.models.query import get_related_populators
+from django.db.models.query import ModelIterable, get_related_populators
 from django.db.transaction import TransactionManagementError
+from psycopg.types.numeric import Int2, Int4, Int8
 
 M = TypeVar("M", bound=Model)
 
@@ -41,6 +41,9 @@ M = TypeVar("M", bound=Model)
 _INT_MARKER = 2_000_000_017
 _STR_MARKER = "\x00compiled-query-marker-{}\x00"
 _INT64 = range(-(2**63), 2**63)
+# psycopg's integer wrappers (server-side binding) and the values each can carry: a value beyond
+# its column's type would be wrapped around, not refused
+_RANGES = {Int2: range(-(2**15), 2**15), Int4: range(-(2**31), 2**31), Int8: _INT64}
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,6 @@ class CompiledQuery(Generic[M]):
             raise TypeError("CompiledQuery values are int or str")
         self.build = build
         self.types = types
-        self._plans: WeakKeyDictionary[Any, _Plan] = WeakKeyDictionary()
-        self._lock = threading.Lock()
         self._alias: str | None = None
         self._model: Any = None
 
@@ -79,9 +80,21 @@ class CompiledQuery(Generic[M]):
         ]
 
     def _plan(self, queryset: QuerySet[M], connection: Any) -> _Plan:
+        # model querysets only (viewflow's task and process querysets iterate with subclasses of
+        # ModelIterable that differ only when coerced to a flow's own classes)
+        if (
+            not issubclass(queryset._iterable_class, ModelIterable)
+            or getattr(queryset, "_coerced", False)
+            or getattr(queryset, "_prefetch_related_lookups", ())
+            or getattr(queryset, "_known_related_objects", {})
+        ):
+            raise ValueError("only plain model querysets (no values(), prefetch_related()) compile")
         markers = self._markers()
         compiler = queryset.query.get_compiler(connection=connection)
-        sql, params = compiler.as_sql()
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            raise ValueError("a value's column cannot take the marker (a 16-bit integer?)")
         slots: list[tuple[int, int, type]] = []
         for index, marker in enumerate(markers):
             # a value may reach the parameters wrapped in its column's type (psycopg's Int8 for
@@ -127,28 +140,32 @@ class CompiledQuery(Generic[M]):
         that is not of its type, as the ORM's lookups do)."""
         if len(values) != len(self.types):
             raise TypeError(f"{len(self.types)} values expected, {len(values)} given")
+        if any(v is None for v in values):
+            raise TypeError("CompiledQuery values cannot be None (the ORM would ask IS NULL)")
         values = tuple(t(v) for t, v in zip(self.types, values, strict=True))
         if self._alias is None:
             # the database a queryset reads from (for a locking read, the write database) and
             # its model are fixed by the build: learn them once, without compiling
             template = self.build(*self._markers())
             self._alias, self._model = template.db, template.model
-        if any(type(v) is int and v not in _INT64 for v in values):
-            return []  # no row has such a key; the ORM answers the same without asking
         connection = connections[self._alias]
-        plan = self._plans.get(connection)
+        # plans live on the connection wrapper (one per thread): they go with it, and their
+        # converters, bound to its operations, keep nothing else alive
+        plans = connection.__dict__.setdefault("_compiled_plans", {})
+        plan = plans.get(self)
         if plan is None:
             # compiling a locking read outside a transaction raises, as the ORM does
-            plan = self._plan(self.build(*self._markers()), connection)
-            with self._lock:
-                self._plans[connection] = plan
+            plan = plans[self] = self._plan(self.build(*self._markers()), connection)
         elif plan.for_update and connection.get_autocommit():
             raise TransactionManagementError(
                 "select_for_update cannot be used outside of a transaction."
             )
         params = list(plan.params)
         for pos, index, wrap in plan.slots:
-            params[pos] = wrap(values[index])
+            value = values[index]
+            if type(value) is int and value not in _RANGES.get(wrap, _INT64):
+                return []  # beyond the column's integer type: no row, as the ORM answers
+            params[pos] = wrap(value)
         with connection.cursor() as cursor:
             cursor.execute(plan.sql, params)
             rows = cursor.fetchall()

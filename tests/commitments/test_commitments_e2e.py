@@ -293,6 +293,13 @@ def test_random_check_shares_per_grade_and_replay(db, samr, supervisor):
     assert replay["matches"] is True and replay["assignees_match"] is True
     detail = client_for(supervisor).get(f"/api/v1/random-checks/{check.pk}/").json()
     assert detail["drawn"] == body["drawn"]
+    from django.test import Client
+
+    web = Client()
+    web.force_login(supervisor)
+    page = web.get(f"/random-checks/{check.pk}/")
+    assert page.status_code == 200
+    assert [c.pk for c in page.context["drawn"]] == body["drawn"]  # every one, in draw order
     # a second draw skips those under verification
     again = client_for(supervisor).post("/api/v1/random-checks/", {"seed": 1}, format="json").json()
     assert not set(again["drawn"]) & drawn

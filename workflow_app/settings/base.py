@@ -167,11 +167,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # completion (bench/). Behind a pooler in transaction mode without prepared-statement support
     # (PgBouncer < 1.21), set DB_PREPARE_THRESHOLD=off. Restart the web workers after migrations
     # (as deployment does anyway): a prepared statement keeps the table shape it was planned for.
+    # Server-side binding caps a statement at 65,535 parameters: the backend declares it, so
+    # Django batches bulk writes and cascade deletes (workflow_app/postgresql).
     _prepare = os.environ.get("DB_PREPARE_THRESHOLD", "5").strip().lower()
-    DATABASES["default"]["OPTIONS"] = {
-        "server_side_binding": True,
-        "prepare_threshold": None if _prepare in ("", "off", "none") else int(_prepare),
-    }
+    DATABASES["default"]["ENGINE"] = "workflow_app.postgresql"
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "server_side_binding": True,
+            "prepare_threshold": None if _prepare in ("", "off", "none") else int(_prepare),
+        }
+    )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded mode keeps its database (and broker) under var/; a fresh clone has none yet.
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)

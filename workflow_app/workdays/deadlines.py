@@ -194,7 +194,10 @@ def deadlines_close_for_case(
         if mine:
             changes["assignee_id"] = Case(
                 *(
-                    When(pk=waiting[key][0], then=Value(getattr(waiting[key][1], "pk", None)))
+                    When(
+                        pk=waiting[key][0],
+                        then=Value(getattr(waiting[key][1], "pk", None), BigIntegerField()),
+                    )
                     for key in mine
                 ),
                 default=F("assignee_id"),
@@ -210,9 +213,10 @@ def deadline_set_assignee(
     *, deadline_id: int, user: Any, closing: tuple[str, int, str] | None = None
 ) -> None:
     """Record who holds the task a deadline belongs to (whom reminders go to); one UPDATE.
-    ``closing=(case kind, case id, deadline kind)``: the deadline is about to be closed in this
-    ``deadlines_opened_here()`` block (a task completed by whoever takes it) — the close writes
-    the assignee with it, or the block's end does if no close came."""
+    ``closing=(case kind, case id, deadline kind)``: the deadline, open, is about to be closed in
+    this ``deadlines_opened_here()`` block (a task completed by whoever takes it) — the close
+    writes the assignee with it, or the block's end does if no close came. (A close only writes
+    open deadlines: pass ``closing`` only for an open one.)"""
     waiting = _assignees.get()
     if closing is not None and waiting is not None:
         waiting[(closing[0], int(closing[1]), closing[2])] = (deadline_id, user)
