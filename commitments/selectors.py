@@ -68,6 +68,23 @@ def random_check_population(department: Department | None = None) -> list[list[A
     ]
 
 
+# a statement carries at most 65,535 parameters on PostgreSQL (32,766 on SQLite)
+_DRAWN_SLICE = 10_000
+
+
+def random_check_drawn(drawn: list[int]) -> list[Commitment]:
+    """A random check's drawn commitments, in the order drawn, read in slices so that a draw of
+    any size stays within a statement's parameter limit."""
+    found: dict[int, Commitment] = {}
+    for start in range(0, len(drawn), _DRAWN_SLICE):
+        found.update(
+            Commitment.objects.filter(pk__in=drawn[start : start + _DRAWN_SLICE])
+            .select_related("subject", "department")
+            .in_bulk()
+        )
+    return [found[pk] for pk in drawn if pk in found]
+
+
 def commitments_past_due(now: datetime.datetime | None = None) -> tuple[list[int], list[int]]:
     """``(deficiency ids to lapse, other ids whose due date passed unfulfilled)``."""
     today = timezone.localdate(now or timezone.now())

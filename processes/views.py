@@ -22,10 +22,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from commitments.models import Commitment as CommitmentModel
 from commitments.models import CreditCheck, Publicity, RandomCheck
 from commitments.models import Kind as CommitmentKind
-from commitments.selectors import credit_check_result
+from commitments.selectors import credit_check_result, random_check_drawn
 from commitments.services import (
     MEASURES,
     commitment_exclusion,
@@ -921,16 +920,7 @@ def random_check_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _supervisor_required(request)
     check = get_object_or_404(RandomCheck.objects.select_related("started_by", "department"), pk=pk)
     replay = random_check_replay(check) if request.GET.get("replay") else None
-    # in the order drawn; read in slices, so a draw of any size stays within a statement's
-    # parameter limit (65,535 on PostgreSQL, 32,766 on SQLite)
-    found = {}
-    for start in range(0, len(check.drawn), 10_000):
-        found.update(
-            CommitmentModel.objects.filter(pk__in=check.drawn[start : start + 10_000])
-            .select_related("subject", "department")
-            .in_bulk()
-        )
-    drawn = [found[pk] for pk in check.drawn if pk in found]
+    drawn = random_check_drawn(check.drawn)
     return render(
         request,
         "processes/random_check_detail.html",

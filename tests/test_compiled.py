@@ -12,8 +12,8 @@ from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
 from processes.models import CaseProcess, CaseTask
-from processes.services import case_file
-from tests.factories import CreditRecordFactory, SubjectFactory, UserFactory
+from tests.factories import CreditRecordFactory, SubjectFactory
+from tests.processes.helpers import file_objection, open_task
 from workflow_app.compiled import CompiledQuery
 from workflow_app.registry.models import CreditRecord
 
@@ -64,18 +64,9 @@ def test_the_sql_is_the_orms_and_the_values_are_parameters():
     assert compiled.captured_queries[0]["sql"] == orm.captured_queries[0]["sql"]
 
 
-def test_json_and_time_columns_go_through_the_fields_converters():
-    record = CreditRecordFactory()
-    applicant = UserFactory(role="applicant", subject=record.subject)
-    case = case_file(
-        "objection",
-        applicant=applicant,
-        record_id=record.pk,
-        grounds="error",
-        description="金额有误",
-        commitment_accepted=True,
-    )
-    task = CaseTask.objects.filter(case_kind="objection", case_id=case.pk).latest("id")
+def test_json_and_time_columns_go_through_the_fields_converters(applicant, company):
+    case_id = file_objection(applicant, CreditRecordFactory(subject=company))["id"]
+    task = open_task(case_id, "objection_intake")
     process_of = CompiledQuery(
         lambda task_id: CaseProcess.objects.filter(
             pk=Subquery(CaseTask.objects.filter(pk=task_id).values("process_id"))
