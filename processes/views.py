@@ -921,10 +921,22 @@ def random_check_detail(request: HttpRequest, pk: int) -> HttpResponse:
     check = get_object_or_404(RandomCheck.objects.select_related("started_by", "department"), pk=pk)
     replay = random_check_replay(check) if request.GET.get("replay") else None
     drawn = random_check_drawn(check.drawn)
+    ratios = check.ratios or {}
+    by_grade = [
+        f"{grade} {float(share) * 100:g}%"
+        for grade, share in (ratios.get("random_check_ratio") or {}).items()
+    ]
     return render(
         request,
         "processes/random_check_detail.html",
-        {"check": check, "drawn": drawn, "replay": replay, "population": len(check.population)},
+        {
+            "check": check,
+            "drawn": drawn,
+            "replay": replay,
+            "population": len(check.population),
+            "ratios_by_grade": " · ".join(by_grade),
+            "red_list_factor": ratios.get("red_list_check_factor"),
+        },
     )
 
 

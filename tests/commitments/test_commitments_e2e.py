@@ -300,6 +300,7 @@ def test_random_check_shares_per_grade_and_replay(db, samr, supervisor):
     page = web.get(f"/random-checks/{check.pk}/")
     assert page.status_code == 200
     assert [c.pk for c in page.context["drawn"]] == body["drawn"]  # every one, in draw order
+    assert "BB 20%" in page.content.decode() and "× 0.5" in page.content.decode()  # readable ratios
     # a second draw skips those under verification
     again = client_for(supervisor).post("/api/v1/random-checks/", {"seed": 1}, format="json").json()
     assert not set(again["drawn"]) & drawn
