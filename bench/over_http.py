@@ -12,6 +12,8 @@ Measured:
   signings (JSON);
 * the public report of a generated subject, API and page, p50 / p95;
 * the centre caseworker's queue, API and page (signed-in session), p50 / p95;
+* record import (``POST /api/v1/records/``, 5,000-item batches) from 1 and 4 clients, without and
+  with one synchronisation target enabled;
 * pgbench: one transaction of the completion's shape (lock the task row, update it, insert a
   history row, an audit row and an outbox row) per second, at the same client counts;
 * resident memory of a gunicorn worker after the run.
@@ -205,6 +207,18 @@ def run_clients(port: int, clients: int, jobs: list, expect: set[int]) -> dict[s
         "p50_ms": round(statistics.median(latencies), 1),
         "p95_ms": round(latencies[max(0, int(len(latencies) * 0.95) - 1)], 1),
     }
+
+
+def set_sync_target(*, enabled: bool) -> None:
+    """One synchronisation target (its outbox rows are written and queued; no worker runs, so
+    nothing is sent), enabled or not."""
+    from sync.models import SyncTarget
+
+    SyncTarget.objects.update_or_create(
+        name="基准同步目标",
+        defaults={"url": "http://127.0.0.1:9/bench-events", "enabled": enabled},
+    )
+    connection.close()
 
 
 def token(username: str) -> str:
@@ -575,7 +589,10 @@ def main() -> None:
                 f"{verification['p95_ms']} ms"
             )
         results["record_import"] = []
-        for n in (1, 4):
+        # without, then with one synchronisation target enabled (a platform that forwards
+        # every change to the provincial platform writes one outbox row per record)
+        for n, target in ((1, False), (4, False), (1, True), (4, True)):
+            set_sync_target(enabled=target)
             jobs = []
             for _ in range(args.import_batches):
                 batch = [
@@ -597,12 +614,13 @@ def main() -> None:
                 ]
                 jobs.append(("POST", "/api/v1/records/", json.dumps(batch), dept))
             r = run_clients(server.port, n, jobs, {200, 201})
-            row = {**r, "records_per_second": round(r["per_second"] * 5000)}
+            row = {**r, "sync_target": target, "records_per_second": round(r["per_second"] * 5000)}
             results["record_import"].append(row)  # type: ignore[attr-defined]
             log(
-                f"import, {n} client(s): {row['records_per_second']:,} records/s "
-                f"(p95 {r['p95_ms']} ms per 5,000-item batch)"
+                f"import, {n} client(s){' with a sync target' if target else ''}: "
+                f"{row['records_per_second']:,} records/s (p95 {r['p95_ms']} ms per 5,000-item batch)"
             )
+        set_sync_target(enabled=False)
         results["worker_rss_mb"] = server.rss_mb()
 
     OUT.mkdir(parents=True, exist_ok=True)
@@ -642,7 +660,10 @@ def main() -> None:
             + " |"
         )
     for r in results["record_import"]:  # type: ignore[attr-defined]
-        print(f"\nrecord import, {r['clients']} client(s): {r['records_per_second']:,} records/s")
+        print(
+            f"\nrecord import, {r['clients']} client(s)"
+            f"{', one sync target' if r['sync_target'] else ''}: {r['records_per_second']:,} records/s"
+        )
     print(
         f"\nweb worker RSS: {results['worker_rss_mb']} MB; {n_records:,} records, "
         f"{n_tasks:,} task rows"

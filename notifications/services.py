@@ -29,6 +29,7 @@ from workflow_app.accounts.models import QUEUE_SUPERVISORS, Role, User
 from workflow_app.accounts.selectors import users_for_queue
 from workflow_app.api import NotFound
 from workflow_app.audit.services import audit_append
+from workflow_app.publish import publish_ids
 from workflow_app.workdays.models import Deadline
 
 from .events import render, step_label
@@ -50,15 +51,10 @@ class DeliveryRetry(Exception):
 
 def _enqueue(ids: list[int]) -> None:
     """Hand ids to the workers. Runs after commit; if the broker is unreachable the rows stay
-    pending and the redelivery sweep queues them again."""
+    pending and the redelivery sweep queues them again (``workflow_app.publish``)."""
     from .tasks import deliver_pending
 
-    for start in range(0, len(ids), ENQUEUE_CHUNK):
-        chunk = ids[start : start + ENQUEUE_CHUNK]
-        try:
-            deliver_pending.delay(chunk)
-        except Exception:  # noqa: BLE001 - the sweep recovers; the caller's change is committed
-            logger.exception("could not queue deliveries %s; the sweep will retry", chunk)
+    publish_ids(deliver_pending, ids, chunk=ENQUEUE_CHUNK, what="notification deliveries")
 
 
 def _json_safe(context: dict[str, Any]) -> dict[str, Any]:

@@ -40,7 +40,9 @@ from django.utils import timezone
 
 from notifications.services import notify_queue
 from workflow_app.accounts.models import QUEUE_SUPERVISORS
-from workflow_app.registry.models import SubjectKind
+from workflow_app.publish import publish_ids
+from workflow_app.registry.bulk import insert_rows, new_instances, where_in
+from workflow_app.registry.models import CreditRecord, Subject, SubjectKind
 from workflow_app.workdays.calendar import add_working_days
 from workflow_app.workdays.policy import current_policy
 
@@ -58,6 +60,7 @@ EVENTS = {
 }
 LEASE = datetime.timedelta(seconds=60)
 MAX_ATTEMPTS = 8
+ENQUEUE_CHUNK = 100  # rows per message: a worker delivers them one after another
 TIMEOUT_SECONDS = 10
 
 
@@ -65,19 +68,44 @@ def _backoff(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
 
 
-def _subject(record: Any) -> dict[str, Any]:
-    s = record.subject
-    identifier = s.identifier_display if s.kind == SubjectKind.NATURAL_PERSON else s.identifier
-    return {"kind": s.kind, "identifier": identifier, "name": s.name}
+def _subject(kind: str, identifier: str, display: str, name: str) -> dict[str, Any]:
+    """A subject as the other platform sees it: a natural person's masked identifier only."""
+    shown = display if kind == SubjectKind.NATURAL_PERSON else identifier
+    return {"kind": kind, "identifier": shown, "name": name}
+
+
+def _subjects_of(records: list[Any]) -> dict[int, dict[str, Any]]:
+    """Each record's subject as sent, in one query for those not already loaded (an import
+    announces thousands of new rows that carry only their subject's id)."""
+    field = CreditRecord.subject.field
+    found: dict[int, dict[str, Any]] = {}
+    for record in records:
+        if field.is_cached(record):
+            s = record.subject
+            found[s.pk] = _subject(s.kind, s.identifier, s.identifier_display, s.name)
+    missing = {r.subject_id for r in records} - found.keys()
+    if missing:
+        rows = Subject.objects.filter(pk__in=missing).values_list(
+            "pk", "kind", "identifier", "identifier_display", "name"
+        )
+        for pk, *values in rows:
+            found[pk] = _subject(*values)
+    return found
 
 
 def event_payload(
-    *, record: Any, change: str, case: dict[str, Any] | None, event_id: str
+    *,
+    record: Any,
+    change: str,
+    case: dict[str, Any] | None,
+    event_id: str,
+    subject: dict[str, Any],
+    occurred_at: str,
 ) -> dict[str, Any]:
     return {
         "event": EVENTS.get(change, f"record.{change}"),
         "event_id": event_id,
-        "occurred_at": timezone.localtime().isoformat(),
+        "occurred_at": occurred_at,
         "record": {
             "id": record.pk,
             "external_id": record.external_id,
@@ -89,20 +117,18 @@ def event_payload(
             "title": record.title,
             "status": record.status,
             "publicity_end": record.publicity_end.isoformat() if record.publicity_end else None,
-            "subject": _subject(record),
+            "subject": subject,
         },
         "case": case,
     }
 
 
 def _enqueue(ids: list[int]) -> None:
-    from .tasks import deliver_sync_event
+    """Hand row ids to the workers, ``ENQUEUE_CHUNK`` per message (after commit, and from the
+    sweep); if the broker is unreachable the rows stay pending and the sweep queues them again."""
+    from .tasks import deliver_sync_events
 
-    for pk in ids:
-        try:
-            deliver_sync_event.delay(pk)
-        except Exception:  # noqa: BLE001 - broker down: the sweep queues it again
-            logger.exception("could not queue sync event %s; the sweep will retry", pk)
+    publish_ids(deliver_sync_events, ids, chunk=ENQUEUE_CHUNK, what="synchronisation events")
 
 
 def sync_enqueue(*, records: list[Any], change: str, case: dict[str, Any] | None = None) -> int:
@@ -111,32 +137,48 @@ def sync_enqueue(*, records: list[Any], change: str, case: dict[str, Any] | None
     targets = list(SyncTarget.objects.filter(enabled=True))
     if not targets or not records:
         return 0
+    subjects = _subjects_of(records)
     now = timezone.now()
+    occurred_at = timezone.localtime(now).isoformat()  # one moment for the whole change
     days = int(current_policy()[1]["sync_days"])
     due = add_working_days(now, days).due_at
-    rows: list[SyncEvent] = []
+    case_kind, case_id = (case or {}).get("kind", ""), (case or {}).get("id")
+    values: list[dict[str, Any]] = []
     for record in records:
         event_id = uuid.uuid4().hex
-        payload = event_payload(record=record, change=change, case=case, event_id=event_id)
-        for target in targets:
-            rows.append(
-                SyncEvent(
-                    target=target,
-                    event=payload["event"],
-                    idempotency_key=event_id,
-                    payload=json.loads(json.dumps(payload, default=str)),
-                    record_id=record.pk,
-                    case_kind=(case or {}).get("kind", ""),
-                    case_id=(case or {}).get("id"),
-                    next_attempt_at=now,
-                    due_at=due,
-                )
+        payload = json.loads(
+            json.dumps(
+                event_payload(
+                    record=record,
+                    change=change,
+                    case=case,
+                    event_id=event_id,
+                    subject=subjects[record.subject_id],
+                    occurred_at=occurred_at,
+                ),
+                default=str,
             )
-    SyncEvent.objects.bulk_create(rows, batch_size=1000)
-    keys = {r.idempotency_key for r in rows}
-    if len(rows) <= 1000:  # large imports are picked up by the sweep instead of one task each
-        ids = list(SyncEvent.objects.filter(idempotency_key__in=keys).values_list("id", flat=True))
-        transaction.on_commit(partial(_enqueue, ids), robust=True)
+        )
+        for target in targets:
+            values.append(
+                {
+                    "target_id": target.pk,
+                    "event": payload["event"],
+                    "idempotency_key": event_id,
+                    "payload": payload,
+                    "record_id": record.pk,
+                    "case_kind": case_kind,
+                    "case_id": case_id,
+                    "next_attempt_at": now,
+                    "due_at": due,
+                }
+            )
+    rows = new_instances(SyncEvent, values)
+    ids = [r.pk for r in insert_rows(rows, SyncEvent) if r.pk is not None]
+    if len(ids) != len(rows):  # a database that does not return the ids of a bulk insert
+        keys = {r.idempotency_key for r in rows}
+        ids = [r.pk for r in where_in(SyncEvent.objects.only("id"), "idempotency_key", keys)]
+    transaction.on_commit(partial(_enqueue, ids), robust=True)
     return len(rows)
 
 

@@ -17,6 +17,18 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
+def reset_celery_connections(app) -> None:
+    """Forget routes and broker connections made with the previous Celery configuration."""
+    from kombu import pools
+
+    app.amqp.flush_routes()
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+    pools.reset()  # kombu keeps producer pools per connection, process-wide
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -86,3 +98,13 @@ def supervisor(db):
 def as_user(client: APIClient, user) -> APIClient:
     client.force_authenticate(user=user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _broker_not_paused():
+    """A test that makes a publish fail must not leave the process skipping publishes."""
+    from workflow_app.publish import broker_resume
+
+    broker_resume()
+    yield
+    broker_resume()

@@ -61,7 +61,9 @@ def test_one_message_per_transaction_for_all_its_notifications(
     broker message at commit; rows of a rolled-back savepoint that ride along are skipped."""
     other = UserFactory(username="li", email="li@example.com", phone="")
     messages: list[list[int]] = []
-    monkeypatch.setattr(deliver_pending, "delay", lambda ids: messages.append(list(ids)))
+    monkeypatch.setattr(
+        deliver_pending, "apply_async", lambda args, **kw: messages.append(list(args[0]))
+    )
     context = {"reference": "YY-2", "what": "受理"}
     with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
         notify(event="test.event", recipients=[person], context=context, case_id=8)
@@ -85,7 +87,9 @@ def test_other_commit_callbacks_of_any_shape_are_left_alone(
     before a notification does not trip the search for the transaction's pending message."""
     seen: list[int] = []
     messages: list[list[int]] = []
-    monkeypatch.setattr(deliver_pending, "delay", lambda ids: messages.append(list(ids)))
+    monkeypatch.setattr(
+        deliver_pending, "apply_async", lambda args, **kw: messages.append(list(args[0]))
+    )
     with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
         transaction.on_commit(partial(lambda *, n: seen.append(n), n=7))
         notify(

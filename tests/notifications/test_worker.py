@@ -14,7 +14,7 @@ from django.db import transaction
 
 from notifications.models import Delivery, Notification
 from notifications.services import notify
-from tests.conftest import skip_or_fail
+from tests.conftest import reset_celery_connections, skip_or_fail
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -32,18 +32,6 @@ def _reachable(url: str) -> bool:
             return True
     except OSError:
         return False
-
-
-def _reset_connections(app) -> None:
-    """Forget routes and broker connections made with the previous configuration."""
-    from kombu import pools
-
-    app.amqp.flush_routes()
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
-    app.amqp._producer_pool = None
-    pools.reset()  # kombu keeps producer pools per connection, process-wide
 
 
 @pytest.fixture
@@ -71,13 +59,13 @@ def redis_worker():
         task_default_queue=queue,
         task_routes={"notifications.tasks.*": {"queue": queue}},
     )
-    _reset_connections(app)
+    reset_celery_connections(app)
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, queues=[queue]):
             yield app
     finally:
         app.conf.update(saved)
-        _reset_connections(app)
+        reset_celery_connections(app)
 
 
 def test_a_real_worker_delivers_once_after_commit(redis_worker):

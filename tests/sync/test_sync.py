@@ -11,11 +11,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from notifications.models import Delivery
 from sync.models import SyncEvent, SyncTarget
 from sync.services import sync_deliver, sync_sweep
-from tests.factories import CreditRecordFactory, SubjectFactory
+from sync.tasks import deliver_sync_events
+from tests.conftest import as_user
+from tests.factories import CreditRecordFactory, SubjectFactory, make_uscc
 from workflow_app.registry import services as registry
 
 pytestmark = pytest.mark.django_db
@@ -155,3 +158,63 @@ def test_objection_modified_and_repair_approved_are_synchronised(
     complete(dept_samr, open_task(rid, "repair_decision"), decision="approve")
     repaired = SyncEvent.objects.get(event="record.repaired")
     assert repaired.case_id == rid and repaired.payload["case"]["decision_code"]
+
+
+def _pushed(n: int) -> dict:
+    return {
+        "external_id": f"SAMR-SYNC-{n}",
+        "subject": {"kind": "legal_person", "identifier": make_uscc(700 + n % 40), "name": "企业"},
+        "category": "licence",
+        "nature": "positive",
+        "title": f"行政许可 第{n}号",
+        "content": "食品经营许可",
+        "decision_date": "2025-01-02",
+    }
+
+
+@pytest.mark.parametrize("n", [3, 250])
+def test_an_import_reads_subjects_once_and_queues_its_rows_in_chunks(
+    n, dept_samr, monkeypatch, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    """A department's batch with a target enabled: the statements do not grow with the batch
+    (the subjects of the new rows are read in one query, not one per record), and the rows go
+    to the workers 100 per message (one message per row made a 5,000-record import publish
+    5,000 messages)."""
+    SyncTarget.objects.create(name="省平台", url="http://127.0.0.1:9/x")
+    messages: list[list[int]] = []
+    monkeypatch.setattr(
+        deliver_sync_events, "apply_async", lambda args, **kw: messages.append(list(args[0]))
+    )
+    with django_capture_on_commit_callbacks(execute=True), django_assert_max_num_queries(30):
+        response = as_user(APIClient(), dept_samr).post(
+            "/api/v1/records/", [_pushed(i) for i in range(n)], format="json"
+        )
+    assert response.status_code == 201
+    rows = SyncEvent.objects.order_by("id")
+    assert rows.count() == n
+    assert [len(m) for m in messages] == [100] * (n // 100) + ([n % 100] if n % 100 else [])
+    assert [i for m in messages for i in m] == list(rows.values_list("id", flat=True))
+    first = rows.first().payload
+    assert first["event"] == "record.created"
+    assert first["record"]["subject"] == {
+        "kind": "legal_person",
+        "identifier": make_uscc(700),
+        "name": "企业",
+    }
+
+
+def test_one_message_delivers_each_of_its_rows(settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with Receiver(fail_first=1) as receiver:
+        SyncTarget.objects.create(name="省平台", url=receiver.url)
+        for record in CreditRecordFactory.create_batch(3):
+            registry.record_set_status(record=record, status="deleted", by=None, reason="t")
+        ids = list(SyncEvent.objects.values_list("id", flat=True))
+        # the first row's call fails (500) and waits for its retry; the others are delivered
+        assert deliver_sync_events(ids) == 2
+        calls = len(receiver.requests)
+        deliver_sync_events(ids)  # the message again (a redelivery): changes nothing
+        assert len(receiver.requests) == calls
+        statuses = sorted(SyncEvent.objects.values_list("status", flat=True))
+        assert statuses == ["delivered", "delivered", "pending"]
+        assert len(receiver.accepted) == 2

