@@ -180,3 +180,24 @@ def test_an_append_to_a_chain_is_a_lock_and_one_write_on_postgresql():
     head = AuditChain.objects.get(key="objection:1")
     assert (head.length, head.head_hash) == (2, entry.hash)
     assert verify_chains() == []
+
+
+@pytest.mark.parametrize("exists", [False, True])
+def test_a_case_s_first_entry_creates_its_chain_in_one_statement(exists):
+    """``new_chain`` (a case's first entry) skips the read of a head that is not there: the
+    statement that creates the head also locks it — and if the chain does exist after all, the
+    entry still goes after its last one."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    if exists:
+        _chain(n=2)
+    with transaction.atomic(), CaptureQueriesContext(connection) as q:
+        entry = audit_append(case_kind="objection", case_id=1, to_state="submitted", new_chain=True)
+    writes = 1 if connection.vendor == "postgresql" else 2
+    assert len(q.captured_queries) == 1 + writes
+    assert "ON CONFLICT" in q.captured_queries[0]["sql"]
+    assert entry.seq == (3 if exists else 1)
+    head = AuditChain.objects.get(key="objection:1")
+    assert (head.length, head.head_hash) == (entry.seq, entry.hash)
+    assert verify_chains() == []

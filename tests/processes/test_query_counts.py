@@ -34,13 +34,14 @@ pytestmark = pytest.mark.django_db
 # filing's transaction and the 201 answer stopped reading the timeline, decision and evidence it
 # does not show; a repair approve was 40 before the repair commitment it creates stopped opening
 # a savepoint; completions were 21/38/18 before an unclaimed task's new holder was written to its
-# deadline by the deadline's close
+# deadline by the deadline's close; filings were 22/29/23 and a repair approve 37 before a case's
+# first audit entry stopped reading the chain head that is not there yet
 PINS = {
-    "objection filing": 22,
+    "objection filing": 21,
     "objection accept": 20,
-    "repair filing": 29,
-    "repair approve": 37,
-    "commitment signing": 23,
+    "repair filing": 28,
+    "repair approve": 36,
+    "commitment signing": 22,
     "commitment verification": 17,
 }
 # audit entries each request appends: on PostgreSQL an entry's INSERT and its chain head's

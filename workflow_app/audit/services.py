@@ -105,13 +105,17 @@ _HEAD_LOCKED = CompiledQuery(
 )
 
 
-def _lock_head(key: str) -> AuditChain:
-    head = _HEAD_LOCKED.first(key)
-    if head is not None:
-        return head
-    # a new chain: create the head, or, if another transaction created it meanwhile, wait for
-    # and lock the winner's row — one statement either way (the conflict's UPDATE takes the row
-    # lock, as SELECT ... FOR UPDATE does; PostgreSQL and SQLite ≥ 3.35 both speak it)
+def _lock_head(key: str, *, new: bool = False) -> AuditChain:
+    """The chain's head, locked. ``new``: the chain is most likely new (the first entry of a
+    case just created), so go straight to the statement that creates it."""
+    if not new:
+        head = _HEAD_LOCKED.first(key)
+        if head is not None:
+            return head
+    # a new chain: create the head, or, if it exists (another transaction created it meanwhile,
+    # or ``new`` was wrong), wait for and lock that row — one statement either way (the
+    # conflict's UPDATE takes the row lock, as SELECT ... FOR UPDATE does; PostgreSQL and
+    # SQLite ≥ 3.35 both speak it)
     table = connection.ops.quote_name(AuditChain._meta.db_table)
     key_column = connection.ops.quote_name("key")
     with connection.cursor() as cursor:
@@ -139,8 +143,11 @@ def audit_append(
     task: str = "",
     data: dict[str, Any] | None = None,
     at: datetime.datetime | None = None,
+    new_chain: bool = False,
 ) -> TransitionLog:
-    """Append an entry to the case's chain (inside the caller's transaction)."""
+    """Append an entry to the case's chain (inside the caller's transaction). ``new_chain``:
+    this is the first entry of a case created in this transaction (saves the read of a head
+    that is not there; correct either way)."""
     key = f"{case_kind}:{case_id}"
     # JSON round trip so the stored value and the hashed value are the same
     data = json.loads(
@@ -148,7 +155,7 @@ def audit_append(
     )
     at = at or timezone.now()
     with transaction.atomic(savepoint=False):
-        head = _lock_head(key)
+        head = _lock_head(key, new=new_chain)
         seq = head.length + 1
         actor_id = getattr(actor, "pk", None)
         actor_label = getattr(actor, "username", "") if actor is not None else "system"

@@ -170,6 +170,7 @@ def audit_case(
         reason=(reason or "").strip(),
         task=task,
         data={"msg": msg, "params": params or {}, **(data or {})},
+        new_chain=not before,  # a case's first entry: it was created in this transaction
     )
 
 
