@@ -49,12 +49,13 @@ class DeliveryRetry(Exception):
 # --- outbox ---------------------------------------------------------------------------------------
 
 
-def _enqueue(ids: list[int]) -> None:
-    """Hand ids to the workers. Runs after commit; if the broker is unreachable the rows stay
-    pending and the redelivery sweep queues them again (``workflow_app.publish``)."""
+def _enqueue(ids: list[int]) -> int:
+    """Hand ids to the workers; returns how many went. Runs after commit; if the broker is
+    unreachable the rows stay pending and the redelivery sweep queues them again
+    (``workflow_app.publish``)."""
     from .tasks import deliver_pending
 
-    publish_ids(deliver_pending, ids, chunk=ENQUEUE_CHUNK, what="notification deliveries")
+    return publish_ids(deliver_pending, ids, chunk=ENQUEUE_CHUNK, what="notification deliveries")
 
 
 def _json_safe(context: dict[str, Any]) -> dict[str, Any]:
@@ -241,17 +242,15 @@ def deliver(delivery_id: int) -> str:
 
 def redeliver_pending(*, older_than_seconds: int = 60, limit: int = 1000) -> int:
     """Sweep: queue again outbox rows still pending after ``older_than_seconds`` (a lost
-    message, a broker outage at commit time, a dead worker). ``deliver`` skips rows that are sent
-    meanwhile, so this never sends twice."""
+    message, a broker outage at commit time, a dead worker); returns how many were queued.
+    ``deliver`` skips rows that are sent meanwhile, so this never sends twice."""
     cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
     ids = list(
         Delivery.objects.filter(status=Delivery.Status.PENDING, created_at__lt=cutoff)
         .order_by("created_at")
         .values_list("id", flat=True)[:limit]
     )
-    if ids:
-        _enqueue(ids)
-    return len(ids)
+    return _enqueue(ids) if ids else 0
 
 
 # --- inbox ----------------------------------------------------------------------------------------

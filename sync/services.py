@@ -123,12 +123,13 @@ def event_payload(
     }
 
 
-def _enqueue(ids: list[int]) -> None:
+def _enqueue(ids: list[int]) -> int:
     """Hand row ids to the workers, ``ENQUEUE_CHUNK`` per message (after commit, and from the
-    sweep); if the broker is unreachable the rows stay pending and the sweep queues them again."""
+    sweep); returns how many went. If the broker is unreachable the rows stay pending and the
+    sweep queues them again."""
     from .tasks import deliver_sync_events
 
-    publish_ids(deliver_sync_events, ids, chunk=ENQUEUE_CHUNK, what="synchronisation events")
+    return publish_ids(deliver_sync_events, ids, chunk=ENQUEUE_CHUNK, what="synchronisation events")
 
 
 def sync_enqueue(*, records: list[Any], change: str, case: dict[str, Any] | None = None) -> int:
@@ -260,8 +261,7 @@ def sync_sweep(now: datetime.datetime | None = None, *, limit: int = 5000) -> di
         .order_by("next_attempt_at", "id")
         .values_list("id", flat=True)[:limit]
     )
-    if due_ids:
-        _enqueue(due_ids)
+    requeued = _enqueue(due_ids) if due_ids else 0
     escalated = 0
     overdue = list(
         SyncEvent.objects.filter(due_at__lt=now, escalated_at__isnull=True)
@@ -297,4 +297,4 @@ def sync_sweep(now: datetime.datetime | None = None, *, limit: int = 5000) -> di
                 channels=("inapp", "email"),
             )
             escalated += 1
-    return {"sync_requeued": len(due_ids), "sync_escalated": escalated}
+    return {"sync_requeued": requeued, "sync_escalated": escalated}

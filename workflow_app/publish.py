@@ -5,9 +5,11 @@ The outbox rows (notification deliveries, synchronisation events) are written in
 transaction; after the commit their ids go to the broker in messages of ``chunk`` ids each, so a
 batch import of 5,000 records is a few dozen messages, not 5,000. Publishing is bounded:
 
-* one attempt per message (Celery would otherwise retry a failed publish three times), within
-  the broker's socket timeouts (``BROKER_TIMEOUT_SECONDS``; a Redis that accepts connections but
-  never answers would otherwise hold the request forever);
+* one attempt per message (Celery would otherwise retry a failed publish three times, each
+  waiting for its timeout), within the broker's socket timeouts (``BROKER_TIMEOUT_SECONDS``; a
+  Redis that accepts connections but never answers would otherwise hold the request forever) —
+  and one more only when the attempt failed at once (RabbitMQ: the pooled connection the broker
+  closed when it restarted);
 * after a failure this process stops publishing for ``BROKER_PAUSE_SECONDS``: the requests in
   between answer at their usual speed instead of each waiting for the broker again.
 
@@ -23,6 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +40,7 @@ def broker_paused() -> bool:
 
 def _pause(what: str, error: BaseException) -> None:
     global _paused_until
-    seconds = float(getattr(settings, "BROKER_PAUSE_SECONDS", 30))
+    seconds = float(settings.BROKER_PAUSE_SECONDS)
     with _lock:
         _paused_until = time.monotonic() + seconds
     logger.error(
@@ -58,9 +61,27 @@ def broker_resume() -> None:
         _paused_until = 0.0
 
 
+# what a broker that is down, restarting or hung raises (kombu wraps the transports' errors)
+BROKER_ERRORS: tuple[type[BaseException], ...] = (KombuOperationalError, OSError)
+# a refused or closed connection fails within milliseconds; a timeout takes its full timeout
+FAST_FAILURE_SECONDS = 0.25
+
+
+def _send(task: Any, part: list[int]) -> None:
+    """One publish; a connection that fails at once (a pooled connection the broker closed when
+    it restarted, while the broker itself is back) is given one more try — a timeout is not."""
+    started = time.monotonic()
+    try:
+        task.apply_async((part,), retry=False)
+    except BROKER_ERRORS:
+        if time.monotonic() - started >= FAST_FAILURE_SECONDS:
+            raise
+        task.apply_async((part,), retry=False)
+
+
 def publish_ids(task: Any, ids: Sequence[int], *, chunk: int, what: str) -> int:
-    """Queue ``task(ids[i:i + chunk])`` for every chunk; returns how many messages went out
-    (0 while paused or when the broker fails — the rows stay pending for the sweeps)."""
+    """Queue ``task(ids[i:i + chunk])`` for every chunk; returns how many ids went out (fewer
+    while paused or when the broker fails — the rest stay pending for the sweeps)."""
     sent = 0
     for start in range(0, len(ids), chunk):
         if broker_paused():
@@ -68,9 +89,12 @@ def publish_ids(task: Any, ids: Sequence[int], *, chunk: int, what: str) -> int:
             return sent
         part = list(ids[start : start + chunk])
         try:
-            task.apply_async((part,), retry=False)
-        except Exception as exc:  # noqa: BLE001 - the caller's change is committed; sweeps recover
+            _send(task, part)
+        except BROKER_ERRORS as exc:
             _pause(what, exc)
             return sent
-        sent += 1
+        except Exception:  # noqa: BLE001 - not the broker (e.g. an eager task failing): go on
+            logger.exception("could not queue %s %s; the sweeps will", what, part)
+            continue
+        sent += len(part)
     return sent

@@ -218,3 +218,25 @@ def test_one_message_delivers_each_of_its_rows(settings):
         statuses = sorted(SyncEvent.objects.values_list("status", flat=True))
         assert statuses == ["delivered", "delivered", "pending"]
         assert len(receiver.accepted) == 2
+
+
+def test_a_row_that_raises_does_not_stop_the_others_of_its_message(monkeypatch, caplog):
+    import sync.services
+
+    monkeypatch.setattr(sync.services, "_post", lambda target, key, payload: 200)
+    SyncTarget.objects.create(name="省平台", url="http://127.0.0.1:9/x")
+    for record in CreditRecordFactory.create_batch(3):
+        registry.record_set_status(record=record, status="deleted", by=None, reason="t")
+    ids = sorted(SyncEvent.objects.values_list("id", flat=True))
+    real = sync.services.sync_deliver
+
+    def deliver(pk, **kwargs):
+        if pk == ids[0]:
+            raise RuntimeError("database went away")
+        return real(pk, **kwargs)
+
+    monkeypatch.setattr(sync.services, "sync_deliver", deliver)
+    assert deliver_sync_events(ids) == 2
+    statuses = dict(SyncEvent.objects.values_list("id", "status"))
+    assert statuses == {ids[0]: "pending", ids[1]: "delivered", ids[2]: "delivered"}
+    assert "could not be delivered now" in caplog.text
