@@ -74,8 +74,8 @@ class Commitment(FSMModelMixin, models.Model):
     CASE_KIND = "commitment"
 
     reference = models.CharField(_("承诺编号"), max_length=40, unique=True)
-    subject = models.ForeignKey(
-        "registry.Subject", on_delete=models.PROTECT, related_name="commitments"
+    subject = models.ForeignKey(  # indexed by commitment_subject_status, which leads with it
+        "registry.Subject", on_delete=models.PROTECT, related_name="commitments", db_index=False
     )
     signer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="commitments"
@@ -87,7 +87,7 @@ class Commitment(FSMModelMixin, models.Model):
         choices=Status.choices,
         default=Status.ACTIVE,
         protected=True,
-        db_index=True,
+        db_index=False,  # indexed by commitment_status_due, which leads with it
     )
     department = models.ForeignKey(
         "registry.Department",
@@ -289,8 +289,8 @@ class CreditCheck(models.Model):
     """A credit check made by staff before approving a matter (联合奖惩 embedded in approval),
     and the measure the department reports it applied."""
 
-    subject = models.ForeignKey(
-        "registry.Subject", on_delete=models.PROTECT, related_name="credit_checks"
+    subject = models.ForeignKey(  # indexed by creditcheck_subject, which leads with it
+        "registry.Subject", on_delete=models.PROTECT, related_name="credit_checks", db_index=False
     )
     checked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -46,6 +46,7 @@ class ListEntry(models.Model):
         verbose_name=_("认定单位"),
         on_delete=models.PROTECT,
         related_name="list_entries",
+        db_index=False,  # indexed by creditlist_department, which leads with it
     )
     reason = models.TextField(_("列入理由"))
     decision_reference = models.CharField(_("列入决定文号"), max_length=100)

@@ -57,8 +57,11 @@ class Delivery(models.Model):
 class Notification(models.Model):
     """A message in a user's in-app inbox."""
 
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    recipient = models.ForeignKey(  # indexed by inbox, which leads with it
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
     )
     event_key = models.CharField(max_length=200)
     event = models.CharField(max_length=60)

@@ -79,8 +79,8 @@ class Objection(FSMModelMixin, models.Model):
     CASE_KIND = "objection"
 
     reference = models.CharField(_("案件编号"), max_length=40, unique=True)
-    subject = models.ForeignKey(
-        "registry.Subject", on_delete=models.PROTECT, related_name="objections"
+    subject = models.ForeignKey(  # indexed by objection_subject, which leads with it
+        "registry.Subject", on_delete=models.PROTECT, related_name="objections", db_index=False
     )
     record = models.ForeignKey(
         "registry.CreditRecord", on_delete=models.PROTECT, related_name="objections"

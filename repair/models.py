@@ -67,8 +67,8 @@ class Repair(FSMModelMixin, models.Model):
     CASE_KIND = "repair"
 
     reference = models.CharField(_("案件编号"), max_length=40, unique=True)
-    subject = models.ForeignKey(
-        "registry.Subject", on_delete=models.PROTECT, related_name="repairs"
+    subject = models.ForeignKey(  # indexed by repair_subject, which leads with it
+        "registry.Subject", on_delete=models.PROTECT, related_name="repairs", db_index=False
     )
     record = models.ForeignKey(
         "registry.CreditRecord", on_delete=models.PROTECT, related_name="repairs"

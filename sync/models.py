@@ -36,7 +36,10 @@ class SyncEvent(models.Model):
         DELIVERED = "delivered", _("已同步")
         FAILED = "failed", _("同步失败")
 
-    target = models.ForeignKey(SyncTarget, on_delete=models.PROTECT, related_name="events")
+    # no index of its own: the (target, idempotency_key) unique index leads with it
+    target = models.ForeignKey(
+        SyncTarget, on_delete=models.PROTECT, related_name="events", db_index=False
+    )
     event = models.CharField(_("事件"), max_length=40)
     idempotency_key = models.CharField(max_length=64)
     payload = models.JSONField(default=dict)

@@ -68,4 +68,62 @@ def test_case_tables_carry_no_like_twins(model):
     with connection.cursor() as cursor:
         names = connection.introspection.get_constraints(cursor, model._meta.db_table)
     assert [n for n in names if n.endswith("_like")] == []
-    assert any(c["columns"] == ["status"] for c in names.values())  # counts of open cases
+    # counts of open cases: an index leads with the status
+    assert any(c["columns"][:1] == ["status"] for c in names.values())
+
+
+# tables written on the hot paths (filings, completions, deliveries, imports)
+WRITTEN_OFTEN = [
+    "objections_objection",
+    "repair_repair",
+    "commitments_commitment",
+    "commitments_creditcheck",
+    "notifications_notification",
+    "notifications_delivery",
+    "creditlists_listentry",
+    "sync_syncevent",
+    "processes_casetask",
+    "processes_caseprocess",
+    "workdays_deadline",
+    "registry_creditrecord",
+    "audit_transitionlog",
+]
+
+
+def test_no_index_repeats_the_leading_columns_of_another():
+    """Every row written maintains every index of its table: a plain index on a column that a
+    full (not partial) index already leads with costs each write and serves no read (PostgreSQL
+    answers such lookups, foreign-key checks included, from the longer index)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("index definitions are read from PostgreSQL's catalogue")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT t.relname, i.relname, ix.indisunique, ix.indpred IS NOT NULL,
+                   ARRAY(SELECT a.attname FROM unnest(ix.indkey) WITH ORDINALITY k(attnum, n)
+                         JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+                         ORDER BY k.n)::text[],
+                   ix.indclass::oid[]::text[]
+            FROM pg_index ix
+            JOIN pg_class t ON t.oid = ix.indrelid
+            JOIN pg_class i ON i.oid = ix.indexrelid
+            WHERE t.relname = ANY(%s)
+            """,
+            [WRITTEN_OFTEN],
+        )
+        rows = cursor.fetchall()
+    redundant = []
+    for table, name, unique, partial, columns, opclasses in rows:
+        if unique or partial:
+            continue
+        for other_table, other, _u, other_partial, other_columns, other_opclasses in rows:
+            if (
+                other_table == table
+                and other != name
+                and not other_partial
+                and len(other_columns) > len(columns)
+                and other_columns[: len(columns)] == columns
+                and other_opclasses[: len(columns)] == opclasses
+            ):
+                redundant.append(f"{table}.{name} {columns} (covered by {other})")
+    assert redundant == []
