@@ -181,6 +181,7 @@ def test_an_import_reads_subjects_once_and_queues_its_rows_in_chunks(
     to the workers 100 per message (one message per row made a 5,000-record import publish
     5,000 messages)."""
     SyncTarget.objects.create(name="省平台", url="http://127.0.0.1:9/x")
+    monkeypatch.setattr("sync.services.WRITE_CHUNK", 100)  # 250 records: written in 3 slices
     messages: list[list[int]] = []
     monkeypatch.setattr(
         deliver_sync_events, "apply_async", lambda args, **kw: messages.append(list(args[0]))
