@@ -127,9 +127,11 @@ class SilentBroker:
 
 
 @pytest.fixture
-def silent_broker():
+def silent_broker(monkeypatch):
     from workflow_app.celery import app
 
+    # Celery prefers CELERY_BROKER_URL from the environment (CI sets it) over its configuration
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     broker = SilentBroker()
     keys = (
         "task_always_eager",
