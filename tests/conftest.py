@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import pytest
 from rest_framework.test import APIClient
@@ -27,6 +28,21 @@ def reset_celery_connections(app) -> None:
         app._pool = None
     app.amqp._producer_pool = None
     pools.reset()  # kombu keeps producer pools per connection, process-wide
+
+
+@contextmanager
+def celery_configured(**conf):
+    """The Celery app with ``conf`` applied and fresh broker connections; restored after."""
+    from workflow_app.celery import app
+
+    saved = {k: app.conf.get(k) for k in conf}
+    app.conf.update(conf)
+    reset_celery_connections(app)
+    try:
+        yield app
+    finally:
+        app.conf.update(saved)
+        reset_celery_connections(app)
 
 
 @pytest.fixture(autouse=True)

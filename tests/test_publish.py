@@ -12,7 +12,7 @@ import pytest
 
 from notifications.models import Delivery, Notification
 from notifications.services import redeliver_pending
-from tests.conftest import reset_celery_connections
+from tests.conftest import celery_configured
 from tests.factories import CreditRecordFactory
 from tests.processes.helpers import file_objection
 from workflow_app import publish
@@ -128,35 +128,23 @@ class SilentBroker:
 
 @pytest.fixture
 def silent_broker(monkeypatch):
-    from workflow_app.celery import app
-
     # Celery prefers CELERY_BROKER_URL from the environment (CI sets it) over its configuration
     monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     broker = SilentBroker()
-    keys = (
-        "task_always_eager",
-        "broker_url",
-        "broker_transport_options",
-        "broker_connection_timeout",
-    )
-    saved = {k: app.conf.get(k) for k in keys}
-    app.conf.update(
-        task_always_eager=False,
-        broker_url=broker.url,
-        # the production options (checked above), with a short timeout to keep the test quick
-        broker_transport_options={
-            **broker_transport_options(broker.url),
-            "socket_timeout": 0.5,
-            "socket_connect_timeout": 0.5,
-        },
-        broker_connection_timeout=0.5,
-    )
-    reset_celery_connections(app)
     try:
-        yield broker
+        with celery_configured(
+            task_always_eager=False,
+            broker_url=broker.url,
+            # the production options (checked above), with a short timeout to keep it quick
+            broker_transport_options={
+                **broker_transport_options(broker.url),
+                "socket_timeout": 0.5,
+                "socket_connect_timeout": 0.5,
+            },
+            broker_connection_timeout=0.5,
+        ):
+            yield broker
     finally:
-        app.conf.update(saved)
-        reset_celery_connections(app)
         broker.close()
 
 

@@ -4,6 +4,8 @@ import django.db.models.deletion
 import django_fsm
 from django.db import migrations, models
 
+from workflow_app.indexes import drop_field_indexes
+
 
 class Migration(migrations.Migration):
 
@@ -13,19 +15,25 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='commitment',
-            name='status',
-            field=django_fsm.FSMField(choices=[('active', '履约中'), ('fulfilled', '已履约'), ('breach_suspected', '疑似违诺'), ('breach_confirmed', '违诺已确认'), ('lapsed', '已失效')], default='active', max_length=20, protected=True, verbose_name='状态'),
-        ),
-        migrations.AlterField(
-            model_name='commitment',
-            name='subject',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='commitments', to='registry.subject'),
-        ),
-        migrations.AlterField(
-            model_name='creditcheck',
-            name='subject',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='credit_checks', to='registry.subject'),
+        # the indexes go by name; the fields' constraints stay as they are
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='commitment',
+                    name='status',
+                    field=django_fsm.FSMField(choices=[('active', '履约中'), ('fulfilled', '已履约'), ('breach_suspected', '疑似违诺'), ('breach_confirmed', '违诺已确认'), ('lapsed', '已失效')], default='active', max_length=20, protected=True, verbose_name='状态'),
+                ),
+                migrations.AlterField(
+                    model_name='commitment',
+                    name='subject',
+                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='commitments', to='registry.subject'),
+                ),
+                migrations.AlterField(
+                    model_name='creditcheck',
+                    name='subject',
+                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='credit_checks', to='registry.subject'),
+                ),
+            ],
+            database_operations=[drop_field_indexes(("commitments_commitment", "status", True), ("commitments_commitment", "subject_id", False), ("commitments_creditcheck", "subject_id", False))],
         ),
     ]

@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from workflow_app.indexes import drop_field_indexes
+
 
 class Migration(migrations.Migration):
 
@@ -12,9 +14,15 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='listentry',
-            name='department',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='list_entries', to='registry.department', verbose_name='认定单位'),
+        # the indexes go by name; the fields' constraints stay as they are
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='listentry',
+                    name='department',
+                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='list_entries', to='registry.department', verbose_name='认定单位'),
+                ),
+            ],
+            database_operations=[drop_field_indexes(("creditlists_listentry", "department_id", False))],
         ),
     ]

@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from workflow_app.indexes import drop_field_indexes
+
 
 class Migration(migrations.Migration):
 
@@ -12,9 +14,15 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='objection',
-            name='subject',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='objections', to='registry.subject'),
+        # the indexes go by name; the fields' constraints stay as they are
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='objection',
+                    name='subject',
+                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='objections', to='registry.subject'),
+                ),
+            ],
+            database_operations=[drop_field_indexes(("objections_objection", "subject_id", False))],
         ),
     ]

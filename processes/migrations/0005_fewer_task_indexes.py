@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from workflow_app.indexes import drop_field_indexes
+
 # viewflow's indexes on task and process columns this project never queries by (timers, jobs,
 # per-object permissions, generic lists); every task row written maintains them. Dropped by name
 # (Django's AlterField on a foreign key would also drop and re-add the constraint, validating
@@ -17,31 +19,6 @@ UNUSED = [
     ("processes_caseprocess", "seed_content_type_id", False),
     ("processes_caseprocess", "artifact_content_type_id", False),
 ]
-
-
-def _names(schema_editor):
-    for table, column, text in UNUSED:
-        name = schema_editor._create_index_name(table, [column], suffix="")
-        yield table, column, name, text and schema_editor.connection.vendor == "postgresql"
-
-
-def drop_unused(apps, schema_editor):
-    quote = schema_editor.quote_name
-    for _table, _column, name, like in _names(schema_editor):
-        schema_editor.execute(f"DROP INDEX IF EXISTS {quote(name)}")
-        if like:
-            schema_editor.execute(f"DROP INDEX IF EXISTS {quote(name + '_like')}")
-
-
-def create_unused(apps, schema_editor):
-    quote = schema_editor.quote_name
-    for table, column, name, like in _names(schema_editor):
-        schema_editor.execute(f"CREATE INDEX {quote(name)} ON {quote(table)} ({quote(column)})")
-        if like:
-            schema_editor.execute(
-                f"CREATE INDEX {quote(name + '_like')} ON {quote(table)} "
-                f"({quote(column)} varchar_pattern_ops)"
-            )
 
 
 class Migration(migrations.Migration):
@@ -144,6 +121,6 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            database_operations=[migrations.RunPython(drop_unused, create_unused)],
+            database_operations=[drop_field_indexes(*UNUSED)],
         ),
     ]

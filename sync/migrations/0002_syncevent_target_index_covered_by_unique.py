@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from workflow_app.indexes import drop_field_indexes
+
 
 class Migration(migrations.Migration):
 
@@ -11,9 +13,15 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='syncevent',
-            name='target',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='events', to='sync.synctarget'),
+        # the indexes go by name; the fields' constraints stay as they are
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='syncevent',
+                    name='target',
+                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='events', to='sync.synctarget'),
+                ),
+            ],
+            database_operations=[drop_field_indexes(("sync_syncevent", "target_id", False))],
         ),
     ]

@@ -14,7 +14,7 @@ from django.db import transaction
 
 from notifications.models import Delivery, Notification
 from notifications.services import notify
-from tests.conftest import reset_celery_connections, skip_or_fail
+from tests.conftest import celery_configured, skip_or_fail
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -38,34 +38,21 @@ def _reachable(url: str) -> bool:
 def redis_worker():
     from celery.contrib.testing.worker import start_worker
 
-    from workflow_app.celery import app
-
     url = _broker_url()
     if not _reachable(url):
         skip_or_fail(f"Redis is not reachable at {url}; start it to run the worker test")
     queue = f"test-notifications-{uuid.uuid4().hex[:8]}"  # never share messages with others
-    keys = (
-        "task_always_eager",
-        "broker_url",
-        "broker_transport_options",
-        "task_default_queue",
-        "task_routes",
-    )
-    saved = {k: app.conf.get(k) for k in keys}
-    app.conf.update(
-        task_always_eager=False,
-        broker_url=url,
-        broker_transport_options={},
-        task_default_queue=queue,
-        task_routes={"notifications.tasks.*": {"queue": queue}},
-    )
-    reset_celery_connections(app)
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, queues=[queue]):
-            yield app
-    finally:
-        app.conf.update(saved)
-        reset_celery_connections(app)
+    with (
+        celery_configured(
+            task_always_eager=False,
+            broker_url=url,
+            broker_transport_options={},
+            task_default_queue=queue,
+            task_routes={"notifications.tasks.*": {"queue": queue}},
+        ) as app,
+        start_worker(app, pool="solo", perform_ping_check=False, queues=[queue]),
+    ):
+        yield app
 
 
 def test_a_real_worker_delivers_once_after_commit(redis_worker):

@@ -241,3 +241,28 @@ def test_a_row_that_raises_does_not_stop_the_others_of_its_message(monkeypatch, 
     statuses = dict(SyncEvent.objects.values_list("id", "status"))
     assert statuses == {ids[0]: "pending", ids[1]: "delivered", ids[2]: "delivered"}
     assert "could not be delivered now" in caplog.text
+
+
+def test_each_enabled_target_gets_its_own_row_of_every_record(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    """Two targets, records written in slices: one row per (record, target), with one event id
+    per record shared by its targets, and every row's id queued."""
+    first = SyncTarget.objects.create(name="省平台", url="http://127.0.0.1:9/a")
+    second = SyncTarget.objects.create(name="国家平台", url="http://127.0.0.1:9/b")
+    monkeypatch.setattr("sync.services.WRITE_CHUNK", 3)
+    queued: list[int] = []
+    monkeypatch.setattr(
+        deliver_sync_events, "apply_async", lambda args, **kw: queued.extend(args[0])
+    )
+    records = CreditRecordFactory.create_batch(7)
+    from sync.services import sync_enqueue
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sync_enqueue(records=records, change="created") == 14
+    rows = SyncEvent.objects.all()
+    assert sorted(queued) == sorted(rows.values_list("id", flat=True))
+    for record in records:
+        mine = rows.filter(record_id=record.pk)
+        assert {r.target_id for r in mine} == {first.pk, second.pk}
+        assert len({r.idempotency_key for r in mine}) == 1
