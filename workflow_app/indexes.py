@@ -1,50 +1,80 @@
-"""Dropping the index Django made for a field, without touching the field's constraint.
+"""Migration operations that drop indexes by name, leaving the fields and their constraints alone.
 
 ``AlterField(db_index=False)`` on a foreign key makes Django drop and re-add the foreign-key
 constraint, which validates every row under an exclusive lock on both tables (measured: 0.8 s
 with 1M notifications, every lookup of a user blocked meanwhile); on SQLite it rebuilds the
-table. A migration keeps the ``AlterField`` in ``state_operations`` and runs this instead."""
+table. A migration keeps the ``AlterField`` in ``state_operations`` and runs one of these.
+
+PostgreSQL also gives every indexed text column a ``varchar_pattern_ops`` twin (``…_like``) for
+``LIKE 'prefix%'``; case lists search with ``icontains`` (no b-tree serves ``LIKE '%…%'``) and
+statuses are compared with ``=``, so the twins are never read, yet each write maintains them.
+Index names are computed as Django computes them when it creates the index.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from django.db import migrations
 
-# (table, column, text): text columns also have PostgreSQL's ``varchar_pattern_ops`` twin
+# (table, column, text): a text column also has PostgreSQL's ``_like`` twin
 IndexedColumn = tuple[str, str, bool]
 
 
-def _names(schema_editor: Any, columns: tuple[IndexedColumn, ...]) -> Iterator[tuple[str, ...]]:
-    postgresql = schema_editor.connection.vendor == "postgresql"
-    for table, column, text in columns:
-        # the name Django gave the index, computed the way it computes it
-        name = schema_editor._create_index_name(table, [column], suffix="")
-        yield table, column, name, "yes" if text and postgresql else ""
+def _like_name(schema_editor: Any, table: str, column: str) -> str:
+    return str(schema_editor._create_index_name(table, [column], suffix="_like"))
+
+
+def _create_like(schema_editor: Any, table: str, column: str) -> None:
+    q = schema_editor.quote_name
+    schema_editor.execute(
+        f"CREATE INDEX IF NOT EXISTS {q(_like_name(schema_editor, table, column))} "
+        f"ON {q(table)} ({q(column)} varchar_pattern_ops)"
+    )
 
 
 def drop_field_indexes(*columns: IndexedColumn) -> migrations.RunPython:
-    """A migration operation dropping the single-column indexes of ``columns`` (and re-creating
-    them when the migration is reversed)."""
+    """Drop the single-column index Django made for each column (and a text column's twin on
+    PostgreSQL); reversing the migration creates them again."""
 
     def drop(apps: Any, schema_editor: Any) -> None:
-        quote = schema_editor.quote_name
-        for _table, _column, name, like in _names(schema_editor, columns):
-            schema_editor.execute(f"DROP INDEX IF EXISTS {quote(name)}")
-            if like:
-                schema_editor.execute(f"DROP INDEX IF EXISTS {quote(name + '_like')}")
+        q = schema_editor.quote_name
+        postgresql = schema_editor.connection.vendor == "postgresql"
+        for table, column, text in columns:
+            name = schema_editor._create_index_name(table, [column], suffix="")
+            schema_editor.execute(f"DROP INDEX IF EXISTS {q(name)}")
+            if text and postgresql:
+                like = _like_name(schema_editor, table, column)
+                schema_editor.execute(f"DROP INDEX IF EXISTS {q(like)}")
 
     def create(apps: Any, schema_editor: Any) -> None:
-        quote = schema_editor.quote_name
-        for table, column, name, like in _names(schema_editor, columns):
+        q = schema_editor.quote_name
+        postgresql = schema_editor.connection.vendor == "postgresql"
+        for table, column, text in columns:
+            name = schema_editor._create_index_name(table, [column], suffix="")
             schema_editor.execute(
-                f"CREATE INDEX IF NOT EXISTS {quote(name)} ON {quote(table)} ({quote(column)})"
+                f"CREATE INDEX IF NOT EXISTS {q(name)} ON {q(table)} ({q(column)})"
             )
-            if like:
-                schema_editor.execute(
-                    f"CREATE INDEX IF NOT EXISTS {quote(name + '_like')} ON {quote(table)} "
-                    f"({quote(column)} varchar_pattern_ops)"
-                )
+            if text and postgresql:
+                _create_like(schema_editor, table, column)
+
+    return migrations.RunPython(drop, create)
+
+
+def drop_like_twins(table: str, columns: tuple[str, ...]) -> migrations.RunPython:
+    """Drop PostgreSQL's ``_like`` twins of ``columns`` (their plain indexes stay)."""
+
+    def drop(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for column in columns:
+            like = _like_name(schema_editor, table, column)
+            schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(like)}")
+
+    def create(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for column in columns:
+            _create_like(schema_editor, table, column)
 
     return migrations.RunPython(drop, create)

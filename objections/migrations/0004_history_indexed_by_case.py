@@ -5,7 +5,7 @@ import django_fsm
 from django.conf import settings
 from django.db import migrations, models
 
-from workflow_app.cases.indexes import drop_like_twins
+from workflow_app.indexes import drop_like_twins
 
 
 class Migration(migrations.Migration):

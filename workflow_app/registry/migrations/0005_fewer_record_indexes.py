@@ -3,38 +3,21 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from workflow_app.indexes import drop_field_indexes
+
 
 # Indexes that lead with the same columns as another index (or are never read) and that every
 # import of records maintains. Dropped by name: Django's AlterField would also drop and re-add the
 # foreign keys, re-validating every row of a table of millions.
 REDUNDANT = [
-    ("registry_creditrecord", "department_id", "registry_creditrecord_department_id_0b9619f0"),
-    ("registry_creditrecord", "subject_id", "registry_creditrecord_subject_id_b9dc11e4"),
-    ("registry_creditrecord", "status", "registry_creditrecord_status_ae4d8662"),
-    ("registry_historicalcreditrecord", "department_id", "registry_historicalcreditrecord_department_id_9695e5ef"),
-    ("registry_historicalcreditrecord", "previous_version_id", "registry_historicalcreditrecord_previous_version_id_1469166e"),
-    ("registry_historicalcreditrecord", "status", "registry_historicalcreditrecord_status_ff2b0f54"),
-    ("registry_historicalcreditrecord", "subject_id", "registry_historicalcreditrecord_subject_id_331d082a"),
+    ("registry_creditrecord", "department_id", False),
+    ("registry_creditrecord", "subject_id", False),
+    ("registry_creditrecord", "status", True),
+    ("registry_historicalcreditrecord", "department_id", False),
+    ("registry_historicalcreditrecord", "previous_version_id", False),
+    ("registry_historicalcreditrecord", "status", True),
+    ("registry_historicalcreditrecord", "subject_id", False),
 ]
-
-
-def drop_redundant(apps, schema_editor):
-    quote = schema_editor.quote_name
-    for _table, column, name in REDUNDANT:
-        schema_editor.execute(f"DROP INDEX IF EXISTS {quote(name)}")
-        if column == "status":
-            schema_editor.execute(f"DROP INDEX IF EXISTS {quote(name + '_like')}")
-
-
-def create_redundant(apps, schema_editor):
-    quote = schema_editor.quote_name
-    for table, column, name in REDUNDANT:
-        schema_editor.execute(f"CREATE INDEX {quote(name)} ON {quote(table)} ({quote(column)})")
-        if column == "status" and schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(
-                f"CREATE INDEX {quote(name + '_like')} ON {quote(table)} "
-                f"({quote(column)} varchar_pattern_ops)"
-            )
 
 
 class Migration(migrations.Migration):
@@ -87,7 +70,7 @@ class Migration(migrations.Migration):
                 ),
             ],
             database_operations=[
-                migrations.RunPython(drop_redundant, create_redundant),
+                drop_field_indexes(*REDUNDANT),
             ],
         ),
         migrations.AddIndex(
