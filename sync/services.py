@@ -41,7 +41,7 @@ from django.utils import timezone
 from notifications.services import notify_queue
 from workflow_app.accounts.models import QUEUE_SUPERVISORS
 from workflow_app.publish import publish_ids
-from workflow_app.registry.bulk import insert_rows, new_instances, where_in
+from workflow_app.registry.bulk import insert_rows, new_instances
 from workflow_app.registry.models import CreditRecord, Subject, SubjectKind
 from workflow_app.workdays.calendar import add_working_days
 from workflow_app.workdays.policy import current_policy
@@ -146,7 +146,6 @@ def sync_enqueue(*, records: list[Any], change: str, case: dict[str, Any] | None
     due = add_working_days(now, days).due_at
     case_kind, case_id = (case or {}).get("kind", ""), (case or {}).get("id")
     ids: list[int] = []
-    written = 0
     # a slice at a time: an import's 5,000 payloads built at once held ~25 MB more in the worker
     for start in range(0, len(records), WRITE_CHUNK):
         values: list[dict[str, Any]] = []
@@ -179,15 +178,11 @@ def sync_enqueue(*, records: list[Any], change: str, case: dict[str, Any] | None
                         "due_at": due,
                     }
                 )
-        rows = insert_rows(new_instances(SyncEvent, values), SyncEvent)
-        written += len(rows)
-        found = [r.pk for r in rows if r.pk is not None]
-        if len(found) != len(rows):  # a database that does not return the ids of a bulk insert
-            keys = {r.idempotency_key for r in rows}
-            found = [r.pk for r in where_in(SyncEvent.objects.only("id"), "idempotency_key", keys)]
-        ids.extend(found)
+        # both databases give the ids back (COPY takes them from the sequence; SQLite ≥ 3.35,
+        # which the audit chain needs too, returns them from the INSERT)
+        ids.extend(r.pk for r in insert_rows(new_instances(SyncEvent, values), SyncEvent))
     transaction.on_commit(partial(_enqueue, ids), robust=True)
-    return written
+    return len(ids)
 
 
 def sync_on_public_change(
