@@ -64,3 +64,37 @@ def test_a_killed_postgresql_connection_gives_503_then_recovers(company):
     # what Django does at the start of every request: drop the unusable connection, reconnect
     close_old_connections()
     assert api.get(path).status_code == 200
+
+
+def _terminate(pid: int) -> None:
+    import psycopg
+
+    params = connection.get_connection_params()
+    for key in ("cursor_factory", "context", "prepare_threshold"):
+        params.pop(key, None)
+    with psycopg.connect(**params, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reused_connection_is_checked_without_a_round_trip(company):
+    """Between requests a healthy connection is kept without a ``SELECT 1``; one the server
+    ended while it was idle (what a restart does) is replaced before the request's first query,
+    so that request succeeds (workflow_app/postgresql)."""
+    if connection.vendor != "postgresql":
+        skip_or_fail("needs PostgreSQL (DATABASE_URL)")
+    api = APIClient()
+    path = f"/api/v1/subjects/{company.identifier}/report/"
+    assert api.get(path).status_code == 200
+    assert connection.health_check_enabled
+    first = connection.connection
+    with mock.patch.object(connection, "is_usable", wraps=connection.is_usable) as checked:
+        close_old_connections()  # a request ends and the next begins
+        assert api.get(path).status_code == 200
+        assert connection.connection is first and checked.call_count == 0
+
+        _terminate(first.info.backend_pid)
+        close_old_connections()
+        assert api.get(path).status_code == 200
+        assert checked.call_count == 1  # the server spoke: the round-trip check ran, and failed
+    assert connection.connection is not first and first.closed
