@@ -29,6 +29,7 @@ from django_fsm import can_proceed, has_transition_perm
 from workflow_app.api import Conflict, Forbidden, NotFound
 from workflow_app.audit.services import audit_append
 from workflow_app.compiled import CompiledQuery
+from workflow_app.history_save import save_with_history
 
 M = TypeVar("M", bound=models.Model)
 
@@ -143,7 +144,7 @@ def case_next_id(model: type[models.Model]) -> int:
 def save_case(case: models.Model, *, by: Any, reason: str, **kwargs: Any) -> None:
     case._history_user = by if getattr(by, "pk", None) else None  # type: ignore[attr-defined]
     case._change_reason = reason  # type: ignore[attr-defined]
-    case.save(**kwargs)
+    save_with_history(case, **kwargs)
 
 
 def audit_case(

@@ -50,7 +50,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
     ops_class = DatabaseOperations
 
     def close_if_health_check_failed(self) -> None:
-        if self.connection is None or not self.health_check_enabled or self.health_check_done:
+        if (
+            self.connection is None
+            or not self.health_check_enabled  # type: ignore[attr-defined]
+            or self.health_check_done  # type: ignore[has-type]
+        ):
             return
         if self.pool is None and server_spoke(self.connection):
             super().close_if_health_check_failed()  # SELECT 1: closes the connection if it fails
