@@ -7,7 +7,7 @@ import datetime
 
 import pytest
 from django.db import DatabaseError, connection, transaction
-from django.db.models import signals
+from django.db.models import F, signals
 from django.test.utils import CaptureQueriesContext
 from simple_history.signals import post_create_historical_record, pre_create_historical_record
 
@@ -152,3 +152,25 @@ def test_new_rows_and_partial_saves_are_save_itself(company, samr, centre_user):
     assert statements[0]["sql"].startswith('UPDATE "registry_creditrecord" SET "note"')
     assert not CreditRecord.objects.get(pk=record.pk).under_objection  # only the note was saved
     assert record.history.count() == 2
+
+
+def test_the_statement_is_built_once_and_expressions_go_to_save(company, samr, centre_user):
+    first, second = (CreditRecordFactory(subject=company, department=samr) for _ in range(2))
+    seen: list[str] = []
+
+    def spy(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    for record in (first, second):
+        _change(record, centre_user, reason="same shape")
+        with connection.execute_wrapper(spy):
+            save_with_history(record)
+    # the same text each time, every value a parameter: PostgreSQL prepares it after a few runs
+    per_save = 1 if connection.vendor == "postgresql" else 2
+    assert len(seen) == 2 * per_save and seen[:per_save] == seen[per_save:]
+    # an F() expression is the ORM's to compile (save() itself), and simple-history refuses it
+    # in a history row, as it does for save()
+    first.version = F("version") + 1
+    with pytest.raises(ValueError, match="can only be used to update"), transaction.atomic():
+        save_with_history(first)
