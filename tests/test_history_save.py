@@ -174,3 +174,15 @@ def test_the_statement_is_built_once_and_expressions_go_to_save(company, samr, c
     first.version = F("version") + 1
     with pytest.raises(ValueError, match="can only be used to update"), transaction.atomic():
         save_with_history(first)
+
+
+def test_a_row_loaded_in_part_is_save_itself(company, samr, centre_user):
+    """``save()`` of an instance with deferred fields writes only the loaded ones."""
+    record = CreditRecordFactory(subject=company, department=samr)
+    partial = CreditRecord.objects.only("id", "note").get(pk=record.pk)
+    partial.note = "只改备注"
+    partial._history_user, partial._change_reason = centre_user, "note"
+    with CaptureQueriesContext(connection) as statements:
+        save_with_history(partial)
+    assert statements[0]["sql"].startswith('UPDATE "registry_creditrecord" SET "note"')
+    assert CreditRecord.objects.get(pk=record.pk).note == "只改备注"

@@ -119,6 +119,7 @@ def save_with_history(obj: Model, **kwargs: Any) -> None:
         or not hasattr(obj, "_history_user")  # simple-history would look for the request's user
         or hasattr(obj, "skip_history_when_saving")
         or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True)
+        or obj.get_deferred_fields()  # save() writes only the fields loaded
     ):
         obj.save(**kwargs)
         return
@@ -155,15 +156,15 @@ def save_with_history(obj: Model, **kwargs: Any) -> None:
             for field in history_model.tracked_fields  # type: ignore[attr-defined]
         },
     )
-    pre_create_historical_record.send(
-        sender=history_model,
-        instance=obj,
-        history_date=history_date,
-        history_user=history_user,
-        history_change_reason=reason,
-        history_instance=entry,
-        using=DEFAULT_DB_ALIAS,
-    )
+    about = {  # what simple-history's signals around a history row carry
+        "instance": obj,
+        "history_instance": entry,
+        "history_date": history_date,
+        "history_user": history_user,
+        "history_change_reason": reason,
+        "using": DEFAULT_DB_ALIAS,
+    }
+    pre_create_historical_record.send(sender=history_model, **about)
     params += [
         f.get_db_prep_save(f.pre_save(entry, True), connection) for f in statement.history_fields
     ]
@@ -177,15 +178,7 @@ def save_with_history(obj: Model, **kwargs: Any) -> None:
     for done in (entry, obj):
         done._state.adding = False
         done._state.db = DEFAULT_DB_ALIAS
-    post_create_historical_record.send(
-        sender=history_model,
-        instance=obj,
-        history_instance=entry,
-        history_date=history_date,
-        history_user=history_user,
-        history_change_reason=reason,
-        using=DEFAULT_DB_ALIAS,
-    )
+    post_create_historical_record.send(sender=history_model, **about)
     obj.skip_history_when_saving = True  # type: ignore[attr-defined]
     try:
         signals.post_save.send(
