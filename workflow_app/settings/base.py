@@ -152,7 +152,8 @@ DATABASES = {
         _DATABASE_URL,
         # A server database keeps each worker's connection for a minute (a new one per request
         # cost ~80 ms of a dashboard request here), checked before reuse so a restarted
-        # PostgreSQL costs one failed request's retry, not a broken worker.
+        # PostgreSQL costs one failed request's retry, not a broken worker (on PostgreSQL the
+        # check polls the connection's socket, no round trip: workflow_app/postgresql).
         conn_max_age=int(
             os.environ.get("DB_CONN_MAX_AGE", "0" if _DATABASE_URL.startswith("sqlite") else "60")
         ),
