@@ -38,7 +38,7 @@ pytestmark = pytest.mark.django_db
 # first audit entry stopped reading the chain head that is not there yet; on PostgreSQL an
 # audit entry's INSERT and its chain head's UPDATE are one statement (workflow_app/audit), and
 # so are a case's or a record's INSERT or UPDATE and its history row
-# (workflow_app/history_save.py): there an objection accept was 19 before, the filings 20 / 26 / 21
+# (workflow_app/writes.py): there an objection accept was 19 before, the filings 20 / 26 / 21
 PINS = {  # (SQLite, PostgreSQL)
     "objection filing": (21, 19),
     "objection accept": (20, 17),

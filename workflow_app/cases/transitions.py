@@ -29,7 +29,7 @@ from django_fsm import can_proceed, has_transition_perm
 from workflow_app.api import Conflict, Forbidden, NotFound
 from workflow_app.audit.services import audit_append
 from workflow_app.compiled import CompiledQuery
-from workflow_app.history_save import save_with_history
+from workflow_app.writes import save_with_history
 
 M = TypeVar("M", bound=models.Model)
 

@@ -21,7 +21,7 @@ from simple_history.utils import bulk_update_with_history
 
 from workflow_app.api import Conflict, ServiceError
 from workflow_app.compiled import CompiledQuery
-from workflow_app.history_save import save_with_history
+from workflow_app.writes import save_with_history
 
 from .bulk import insert_with_history, new_instances, where_in
 from .hooks import public_changed

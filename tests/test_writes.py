@@ -1,5 +1,6 @@
-"""``save_with_history`` (workflow_app/history_save.py): an existing row's update and its history
-row are one statement on PostgreSQL, and leave exactly what ``save()`` and simple-history leave."""
+"""workflow_app/writes.py: rows written with SQL built once, and an existing row's update (or a
+new row with a reserved id) and its history row as one statement on PostgreSQL — leaving exactly
+what ``save()`` and simple-history leave."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from simple_history.signals import post_create_historical_record, pre_create_his
 
 from tests.factories import CreditRecordFactory
 from workflow_app.cases.transitions import case_next_id
-from workflow_app.history_save import save_with_history
 from workflow_app.registry.models import CreditRecord
+from workflow_app.writes import save_with_history
 
 pytestmark = pytest.mark.django_db
 
@@ -186,3 +187,76 @@ def test_a_row_loaded_in_part_is_save_itself(company, samr, centre_user):
         save_with_history(partial)
     assert statements[0]["sql"].startswith('UPDATE "registry_creditrecord" SET "note"')
     assert CreditRecord.objects.get(pk=record.pk).note == "只改备注"
+
+
+def _process(case_id: int):
+    from processes.flows import ObjectionFlow
+    from processes.models import CaseProcess
+
+    return CaseProcess(
+        flow_class=ObjectionFlow, case_kind="objection", case_id=case_id, data={"route": ""}
+    )
+
+
+def _process_row(pk) -> dict:
+    from processes.models import CaseProcess
+
+    skip = {"id", "case_id", "created", "finished"}
+    return {
+        k: v for k, v in CaseProcess.objects.filter(pk=pk).values().get().items() if k not in skip
+    }
+
+
+def test_save_row_writes_what_save_writes():
+    """A model's own ``save()`` through ``save_row`` (viewflow's process and task rows): a new
+    row inserted with its id returned, an existing row updated whole — the same rows as the ORM,
+    the same statement text each time, and the save signals."""
+    from django.db.models import Model
+
+    from processes.models import CaseProcess
+
+    seen: list[str] = []
+    sent: list[tuple] = []
+
+    def spy(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    def on_save(sender, instance, **kw):
+        sent.append((kw["signal"] is signals.post_save, kw.get("created")))
+
+    for signal in (signals.pre_save, signals.post_save):
+        signal.connect(on_save, sender=CaseProcess)
+    try:
+        with connection.execute_wrapper(spy):
+            mine, again = _process(10**9), _process(10**9 + 1)
+            mine.save()
+            again.save()
+            mine.status, mine.data = "DONE", {"route": "accept", "note": None}
+            mine.save()
+    finally:
+        for signal in (signals.pre_save, signals.post_save):
+            signal.disconnect(on_save, sender=CaseProcess)
+    orm = _process(10**9 + 2)
+    Model.save(orm)  # the ORM's own
+    orm.status, orm.data = "DONE", {"route": "accept", "note": None}
+    Model.save(orm)
+    assert mine.pk and again.pk and not mine._state.adding
+    assert _process_row(mine.pk) == _process_row(orm.pk)
+    assert CaseProcess.objects.get(pk=mine.pk).created == mine.created
+    assert sent == [(False, None), (True, True)] * 2 + [(False, None), (True, False)]
+    if connection.vendor == "postgresql":
+        assert len(seen) == 3 and seen[0] == seen[1] and "%s" in seen[2] and "NULL" not in seen[2]
+
+
+def test_save_row_refuses_a_row_that_is_gone():
+    if connection.vendor != "postgresql":
+        pytest.skip("save() inserts a missing row again; the SQL built once is PostgreSQL's")
+    from processes.models import CaseProcess
+
+    process = _process(10**9 + 3)
+    process.save()
+    CaseProcess.objects.filter(pk=process.pk).delete()
+    process.status = "DONE"
+    with pytest.raises(DatabaseError, match="no row to save"):
+        process.save()

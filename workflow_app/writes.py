@@ -1,0 +1,237 @@
+"""Rows written with SQL built once, and a row and its history row in one statement (issue 10).
+
+Every transition saves its case, often a credit record, and viewflow's task rows; every filing
+inserts a case, a process and its first tasks. Two costs were measured on each save:
+
+* **Compiling.** ``Model.save()`` builds its ``INSERT`` or ``UPDATE`` through the ORM's compiler
+  on every call, and writes a column that is ``NULL`` as the literal ``NULL``, so the statement's
+  text changes with the values and PostgreSQL's prepared statements serve it less often. Here
+  the SQL of a model's ``INSERT`` / ``UPDATE`` is built once per database alias with a
+  placeholder for every value, and each save only prepares the values — each field's
+  ``pre_save`` (``auto_now``, ``auto_now_add``) and ``get_db_prep_save``, as the compilers do.
+* **Round trips.** django-simple-history writes a history row after each save: two statements
+  per row. :func:`save_with_history` sends both as one statement — the row's ``UPDATE`` (or the
+  ``INSERT`` of a new row whose id was reserved: ``case_next_id``) in a data-modifying ``WITH``
+  and the history row's ``INSERT`` after it::
+
+      WITH "saved" AS (UPDATE … WHERE id = … RETURNING 1)
+      INSERT INTO "…_historical…" (…) VALUES (…) RETURNING history_id, (SELECT count(*) FROM "saved")
+
+The history row is the one simple-history builds (its user, change reason, date, type ``~`` or
+``+``, and its ``pre/post_create_historical_record`` signals); ``pre_save`` and ``post_save`` are
+sent as ``save()`` sends them (simple-history's receiver is told to skip the row it would write
+a second time). If no row was updated (it is gone) the statement is an error and the transaction
+rolls back, history row included. Only on PostgreSQL, and only for a whole row: anything else —
+``update_fields``, deferred fields, a value that is an expression, a field with a placeholder of
+its own — is ``save()`` itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db.models import Field, Model, signals
+from django.utils import timezone
+from simple_history.signals import post_create_historical_record, pre_create_historical_record
+from simple_history.utils import get_change_reason_from_object
+
+Mode = Literal["insert", "insert_returning", "update"]
+
+_HISTORY_MODELS: dict[type[Model], type[Model] | None] = {}
+
+
+def history_model_of(model: type[Model]) -> type[Model] | None:
+    """The model's history model, if simple-history tracks it."""
+    try:
+        return _HISTORY_MODELS[model]
+    except KeyError:
+        name = getattr(model._meta, "simple_history_manager_attribute", None)
+        found = _HISTORY_MODELS[model] = getattr(model, name).model if name else None
+        return found
+
+
+@dataclass(frozen=True)
+class _Sql:
+    sql: str
+    fields: tuple[Field, ...]  # the values in this order (an update: then the row's id)
+
+
+# per (database alias, model, mode): built once; None when a field has a placeholder of its own
+_ROWS: dict[tuple[str, type[Model], Mode], _Sql | None] = {}
+_COMBINED: dict[tuple[str, type[Model], bool], str] = {}
+
+
+def _plain(fields: tuple[Field, ...]) -> bool:
+    return not any(hasattr(f, "get_placeholder") for f in fields)
+
+
+def _row_sql(connection: Any, model: type[Model], mode: Mode) -> _Sql | None:
+    """The row's ``INSERT`` (with its id; or without, returning it) or ``UPDATE`` by id."""
+    key = (connection.alias, model, mode)
+    if key in _ROWS:
+        return _ROWS[key]
+    qn = connection.ops.quote_name
+    meta = model._meta
+    pk = meta.pk
+    assert pk is not None
+    concrete = [f for f in meta.local_concrete_fields if not f.generated]
+    if mode == "update":
+        fields = tuple(f for f in concrete if not f.primary_key)
+        sql = (
+            f"UPDATE {qn(meta.db_table)} SET {', '.join(f'{qn(f.column)} = %s' for f in fields)}"
+            f" WHERE {qn(pk.column)} = %s"
+        )
+    else:
+        fields = tuple(concrete if mode == "insert" else (f for f in concrete if f is not pk))
+        sql = (
+            f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))})"
+        )
+        if mode == "insert_returning":
+            sql += f" RETURNING {qn(pk.column)}"
+    found = _ROWS[key] = _Sql(sql, fields) if _plain(fields) else None
+    return found
+
+
+def _values(obj: Model, row: _Sql, mode: Mode, connection: Any) -> list[Any]:
+    """What ``Model.save()`` writes: each field's ``pre_save`` and database value."""
+    adding = mode != "update"
+    params = [f.get_db_prep_save(f.pre_save(obj, adding), connection) for f in row.fields]
+    if not adding:
+        params.append(obj._meta.pk.get_db_prep_value(obj.pk, connection))  # type: ignore[union-attr]
+    return params
+
+
+def _mode(obj: Model, kwargs: dict[str, Any], *, reserved_id: bool) -> Mode | None:
+    """How this save can be written here, or None: ``save()`` itself."""
+    if (
+        connections[DEFAULT_DB_ALIAS].vendor != "postgresql"
+        or obj._state.db not in (None, DEFAULT_DB_ALIAS)
+        or obj.get_deferred_fields()  # save() writes only the fields loaded
+    ):
+        return None
+    if not kwargs and not obj._state.adding and obj.pk is not None:
+        return "update"
+    if obj._state.adding and kwargs in ({}, {"force_insert": True}):
+        if obj.pk is None and not reserved_id:
+            return "insert_returning"
+        if obj.pk is not None and reserved_id and kwargs:
+            return "insert"
+    return None
+
+
+def _expressions(obj: Model, row: _Sql) -> bool:
+    """Whether a value is an expression (``F()``, a function): the ORM's compiler writes it."""
+    return any(hasattr(getattr(obj, f.attname), "resolve_expression") for f in row.fields)
+
+
+def _post_save(obj: Model, *, created: bool) -> None:
+    obj._state.adding = False
+    obj._state.db = DEFAULT_DB_ALIAS
+    signals.post_save.send(
+        sender=type(obj),
+        instance=obj,
+        created=created,
+        update_fields=None,
+        raw=False,
+        using=DEFAULT_DB_ALIAS,
+    )
+
+
+def save_row(obj: Model, **kwargs: Any) -> bool:
+    """Write ``obj`` as ``obj.save(**kwargs)`` would, with SQL built once, and return True; or
+    return False when only ``save()`` can (the caller then calls it). For a model's own
+    ``save()``: a new row without an id (inserted, its id returned) or an existing row whole."""
+    mode = _mode(obj, kwargs, reserved_id=False)
+    connection = connections[DEFAULT_DB_ALIAS]
+    row = _row_sql(connection, type(obj), mode) if mode else None
+    if mode is None or row is None or _expressions(obj, row):
+        return False
+    obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+    signals.pre_save.send(
+        sender=type(obj), instance=obj, raw=False, using=DEFAULT_DB_ALIAS, update_fields=None
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(row.sql, _values(obj, row, mode, connection))
+        if mode == "insert_returning":
+            obj.pk = cursor.fetchone()[0]
+        elif cursor.rowcount != 1:
+            raise DatabaseError(f"{obj._meta.label} {obj.pk}: no row to save (it was deleted)")
+    _post_save(obj, created=mode != "update")
+    return True
+
+
+def save_with_history(obj: Model, **kwargs: Any) -> None:
+    """``obj.save(**kwargs)`` with its history row. On PostgreSQL, an existing row's update (no
+    arguments) or a new row whose id was reserved (``force_insert=True``), and its history row,
+    are one statement. Set ``_history_user`` and ``_change_reason`` first, as for ``save()``."""
+    model = type(obj)
+    history_model = history_model_of(model)
+    mode = _mode(obj, kwargs, reserved_id=True)
+    if (
+        mode not in ("insert", "update")
+        or history_model is None
+        or history_model._history_m2m_fields  # type: ignore[attr-defined]
+        or getattr(history_model, "history_relation", None) is not None
+        or not hasattr(obj, "_history_user")  # simple-history would look for the request's user
+        or hasattr(obj, "skip_history_when_saving")
+        or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True)
+    ):
+        obj.save(**kwargs)
+        return
+    connection = connections[DEFAULT_DB_ALIAS]
+    inserting = mode == "insert"
+    row = _row_sql(connection, model, mode)
+    history = _row_sql(connection, history_model, "insert_returning")
+    if row is None or history is None or _expressions(obj, row):
+        obj.save(**kwargs)
+        return
+    sql = _COMBINED.get((connection.alias, model, inserting))
+    if sql is None:
+        sql = _COMBINED[(connection.alias, model, inserting)] = (
+            f'WITH "saved" AS ({row.sql} RETURNING 1) {history.sql}, (SELECT count(*) FROM "saved")'
+        )
+    obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+    signals.pre_save.send(
+        sender=model, instance=obj, raw=False, using=DEFAULT_DB_ALIAS, update_fields=None
+    )
+    params = _values(obj, row, mode, connection)
+
+    # the history row simple-history's create_historical_record writes
+    entry = history_model(
+        history_date=getattr(obj, "_history_date", timezone.now()),
+        history_type="+" if inserting else "~",
+        history_user=obj._history_user,  # type: ignore[attr-defined]
+        history_change_reason=get_change_reason_from_object(obj),
+        **{
+            field.attname: getattr(obj, field.attname)
+            for field in history_model.tracked_fields  # type: ignore[attr-defined]
+        },
+    )
+    about = {  # what simple-history's signals around a history row carry
+        "instance": obj,
+        "history_instance": entry,
+        "history_date": entry.history_date,  # type: ignore[attr-defined]
+        "history_user": obj._history_user,  # type: ignore[attr-defined]
+        "history_change_reason": entry.history_change_reason,  # type: ignore[attr-defined]
+        "using": DEFAULT_DB_ALIAS,
+    }
+    pre_create_historical_record.send(sender=history_model, **about)
+    params += _values(entry, history, "insert_returning", connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        history_id, saved = cursor.fetchone()
+    if saved != 1:
+        raise DatabaseError(f"{model._meta.label} {obj.pk}: no row to save (it was deleted)")
+    entry.pk = history_id
+    entry._state.adding = False
+    entry._state.db = DEFAULT_DB_ALIAS
+    post_create_historical_record.send(sender=history_model, **about)
+    obj.skip_history_when_saving = True  # type: ignore[attr-defined]
+    try:
+        _post_save(obj, created=inserting)
+    finally:
+        del obj.skip_history_when_saving  # type: ignore[attr-defined]
