@@ -113,6 +113,16 @@ def test_a_row_gone_is_an_error_and_leaves_no_history(company, samr, centre_user
         CreditRecord.objects.filter(pk=record.pk).delete()
         save_with_history(record)
     assert CreditRecord.history.count() == history_rows
+    # a caller that catches the error: the history row written with the failed update is
+    # still undone (the transaction is marked for rollback, as save() marks it)
+    with transaction.atomic():
+        CreditRecord.objects.filter(pk=record.pk).delete()
+        try:
+            save_with_history(record)
+        except DatabaseError:
+            pass
+        assert transaction.get_rollback()
+    assert not CreditRecord.history.filter(id=record.pk, history_type="~").exists()
 
 
 def test_a_new_row_with_a_reserved_id_is_one_statement_too(company, samr, centre_user):
@@ -260,3 +270,13 @@ def test_save_row_refuses_a_row_that_is_gone():
     process.status = "DONE"
     with pytest.raises(DatabaseError, match="no row to save"):
         process.save()
+
+
+def test_a_model_with_a_save_of_its_own_is_save_itself(centre_user):
+    """``AbstractBaseUser.save`` does more than write (a changed password's hooks)."""
+    centre_user.first_name = "新名"
+    centre_user._history_user, centre_user._change_reason = None, "renamed"
+    with CaptureQueriesContext(connection) as statements:
+        save_with_history(centre_user)
+    assert statements[0]["sql"].startswith('UPDATE "accounts_user"') and len(statements) == 2
+    assert centre_user.history.order_by("-history_id").first().first_name == "新名"

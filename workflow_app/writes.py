@@ -20,10 +20,12 @@ inserts a case, a process and its first tasks. Two costs were measured on each s
 The history row is the one simple-history builds (its user, change reason, date, type ``~`` or
 ``+``, and its ``pre/post_create_historical_record`` signals); ``pre_save`` and ``post_save`` are
 sent as ``save()`` sends them (simple-history's receiver is told to skip the row it would write
-a second time). If no row was updated (it is gone) the statement is an error and the transaction
-rolls back, history row included. Only on PostgreSQL, and only for a whole row: anything else —
-``update_fields``, deferred fields, a value that is an expression, a field with a placeholder of
-its own — is ``save()`` itself.
+a second time — so a ``post_save`` receiver that saves the same instance again would write no
+history row for that save; none does). If no row was updated (it is gone) the statement is an
+error and its transaction rolls back, history row included. Only on PostgreSQL, and only for a
+whole row of a model without a ``save()`` of its own (:func:`save_row` is for a model's own
+``save()``): anything else — ``update_fields``, deferred fields, a value that is an expression,
+a field with a placeholder of its own — is ``save()`` itself.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.models import Field, Model, signals
 from django.utils import timezone
 from simple_history.signals import post_create_historical_record, pre_create_historical_record
@@ -154,7 +156,7 @@ def save_row(obj: Model, **kwargs: Any) -> bool:
     signals.pre_save.send(
         sender=type(obj), instance=obj, raw=False, using=DEFAULT_DB_ALIAS, update_fields=None
     )
-    with connection.cursor() as cursor:
+    with transaction.mark_for_rollback_on_error(DEFAULT_DB_ALIAS), connection.cursor() as cursor:
         cursor.execute(row.sql, _values(obj, row, mode, connection))
         if mode == "insert_returning":
             obj.pk = cursor.fetchone()[0]
@@ -179,6 +181,7 @@ def save_with_history(obj: Model, **kwargs: Any) -> None:
         or not hasattr(obj, "_history_user")  # simple-history would look for the request's user
         or hasattr(obj, "skip_history_when_saving")
         or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True)
+        or type(obj).save is not Model.save  # a model's own save() does more than write
     ):
         obj.save(**kwargs)
         return
@@ -221,11 +224,13 @@ def save_with_history(obj: Model, **kwargs: Any) -> None:
     }
     pre_create_historical_record.send(sender=history_model, **about)
     params += _values(entry, history, "insert_returning", connection)
-    with connection.cursor() as cursor:
+    # the history row goes in even when the update finds no row: the error raised then must undo
+    # it, also for a caller outside a transaction or one that catches the error
+    with transaction.atomic(using=DEFAULT_DB_ALIAS, savepoint=False), connection.cursor() as cursor:
         cursor.execute(sql, params)
         history_id, saved = cursor.fetchone()
-    if saved != 1:
-        raise DatabaseError(f"{model._meta.label} {obj.pk}: no row to save (it was deleted)")
+        if saved != 1:
+            raise DatabaseError(f"{model._meta.label} {obj.pk}: no row to save (it was deleted)")
     entry.pk = history_id
     entry._state.adding = False
     entry._state.db = DEFAULT_DB_ALIAS

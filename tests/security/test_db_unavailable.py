@@ -3,6 +3,7 @@ Retry-After and a message, never a traceback; the next request reconnects and su
 
 from __future__ import annotations
 
+import time
 from unittest import mock
 
 import pytest
@@ -11,6 +12,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.conftest import skip_or_fail
+from workflow_app.postgresql.base import IDLE_CHECK_SECONDS
 
 
 def _broken_cursor():
@@ -74,6 +76,10 @@ def _terminate(pid: int) -> None:
         params.pop(key, None)
     with psycopg.connect(**params, autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        for _ in range(100):  # the backend ends a moment later: its goodbye is on the socket then
+            if not admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone():
+                break
+            time.sleep(0.05)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -88,6 +94,13 @@ def test_a_reused_connection_is_checked_without_a_round_trip(company):
     assert api.get(path).status_code == 200
     assert connection.health_check_enabled
     first = connection.connection
+    try:
+        _check_between_requests(api, path, first)
+    finally:
+        connection.close()  # whatever happened, the next test gets a fresh connection
+
+
+def _check_between_requests(api: APIClient, path: str, first) -> None:
     with mock.patch.object(connection, "is_usable", wraps=connection.is_usable) as checked:
         close_old_connections()  # a request ends and the next begins
         assert api.get(path).status_code == 200
@@ -97,4 +110,12 @@ def test_a_reused_connection_is_checked_without_a_round_trip(company):
         close_old_connections()
         assert api.get(path).status_code == 200
         assert checked.call_count == 1  # the server spoke: the round-trip check ran, and failed
-    assert connection.connection is not first and first.closed
+        assert connection.connection is not first and first.closed
+
+        # idle for longer than IDLE_CHECK_SECONDS: checked with the round trip (a host gone
+        # without closing the connection leaves nothing to read)
+        second = connection.connection
+        connection._last_used -= IDLE_CHECK_SECONDS + 1
+        close_old_connections()
+        assert api.get(path).status_code == 200
+        assert checked.call_count == 2 and connection.connection is second

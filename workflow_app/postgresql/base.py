@@ -7,16 +7,20 @@
   (999) and Oracle (65,535).
 * **The health check of a reused connection costs no round trip.** Django checks a persistent
   connection (``CONN_HEALTH_CHECKS``) with a ``SELECT 1`` before the first query of every
-  request — one more round trip on each request, a twentieth of a completion's. An idle
-  connection has nothing to read unless the server ended it: a restart, a failover, an idle
+  request — one more round trip on each request, a twentieth of a completion's. A connection
+  reused within seconds has nothing to read unless the server ended it: a restart, an idle
   timeout or a terminated backend sends an error message and closes the socket. So the socket is
-  polled instead (one system call); only when something is there does the ``SELECT 1`` run — it
-  fails, the connection is closed and the request opens a new one, as with Django's check.
+  polled instead (one system call); only when something is there, or when the connection has
+  been idle for more than ``IDLE_CHECK_SECONDS`` (a server gone without closing it leaves nothing
+  to read), does the ``SELECT 1`` run — it fails, the connection is closed and the request opens
+  a new one, as with Django's check. A host that vanishes while requests keep coming costs each
+  worker the request in flight, and its next one (503, then reconnected).
 """
 
 from __future__ import annotations
 
 import select
+import time
 from typing import Any
 
 from django.db.backends.postgresql import base, features, operations
@@ -35,10 +39,16 @@ class DatabaseOperations(operations.DatabaseOperations):
         return MAX_PARAMS // len(fields) if fields else len(objs)
 
 
+# A connection idle longer than this is checked with the round trip, as Django does: a server
+# that vanished without closing it (a crashed or rebooted host, a failover that moved the
+# address, a dropped NAT entry) leaves nothing to read, and the first query would fail.
+IDLE_CHECK_SECONDS = 5.0
+
+
 def server_spoke(conn: Any) -> bool:
     """Whether an idle connection is closed or has something to read (the server's goodbye: an
     error message, end of stream, a reset) — without a round trip."""
-    if conn.closed or conn.broken:
+    if conn.closed or conn.broken or not hasattr(select, "poll"):
         return True
     poller = select.poll()
     poller.register(conn.pgconn.socket, select.POLLIN | select.POLLPRI)
@@ -56,6 +66,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
             or self.health_check_done  # type: ignore[has-type]
         ):
             return
-        if self.pool is None and server_spoke(self.connection):
+        idle = time.monotonic() - getattr(self, "_last_used", 0.0)
+        if self.pool is None and (idle > IDLE_CHECK_SECONDS or server_spoke(self.connection)):
             super().close_if_health_check_failed()  # SELECT 1: closes the connection if it fails
         self.health_check_done = True
+
+    def _cursor(self, name: Any = None) -> Any:
+        cursor = super()._cursor(name)  # checks the connection first (above)
+        self._last_used = time.monotonic()
+        return cursor
