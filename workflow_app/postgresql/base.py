@@ -72,6 +72,6 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self.health_check_done = True
 
     def _cursor(self, name: Any = None) -> Any:
-        cursor = super()._cursor(name)  # checks the connection first (above)
+        cursor = super()._cursor(name)  # type: ignore[misc]  # checks the connection first
         self._last_used = time.monotonic()
         return cursor
