@@ -56,13 +56,13 @@ def history_model_of(model: type[Model]) -> type[Model] | None:
 
 
 @dataclass(frozen=True)
-class _Sql:
+class RowSql:
     sql: str
     fields: tuple[Field, ...]  # the values in this order (an update: then the row's id)
 
 
 # per (database alias, model, mode): built once; None when a field has a placeholder of its own
-_ROWS: dict[tuple[str, type[Model], Mode], _Sql | None] = {}
+_ROWS: dict[tuple[str, type[Model], Mode], RowSql | None] = {}
 _COMBINED: dict[tuple[str, type[Model], bool], str] = {}
 
 
@@ -70,8 +70,9 @@ def _plain(fields: tuple[Field, ...]) -> bool:
     return not any(hasattr(f, "get_placeholder") for f in fields)
 
 
-def _row_sql(connection: Any, model: type[Model], mode: Mode) -> _Sql | None:
-    """The row's ``INSERT`` (with its id; or without, returning it) or ``UPDATE`` by id."""
+def row_sql(connection: Any, model: type[Model], mode: Mode) -> RowSql | None:
+    """The row's ``INSERT`` (with its id; or without, returning it) or ``UPDATE`` by id, built
+    once per database alias, every value a placeholder (values: :func:`row_values`)."""
     key = (connection.alias, model, mode)
     if key in _ROWS:
         return _ROWS[key]
@@ -94,11 +95,11 @@ def _row_sql(connection: Any, model: type[Model], mode: Mode) -> _Sql | None:
         )
         if mode == "insert_returning":
             sql += f" RETURNING {qn(pk.column)}"
-    found = _ROWS[key] = _Sql(sql, fields) if _plain(fields) else None
+    found = _ROWS[key] = RowSql(sql, fields) if _plain(fields) else None
     return found
 
 
-def _values(obj: Model, row: _Sql, mode: Mode, connection: Any) -> list[Any]:
+def row_values(obj: Model, row: RowSql, mode: Mode, connection: Any) -> list[Any]:
     """What ``Model.save()`` writes: each field's ``pre_save`` and database value."""
     adding = mode != "update"
     params = [f.get_db_prep_save(f.pre_save(obj, adding), connection) for f in row.fields]
@@ -125,7 +126,7 @@ def _mode(obj: Model, kwargs: dict[str, Any], *, reserved_id: bool) -> Mode | No
     return None
 
 
-def _expressions(obj: Model, row: _Sql) -> bool:
+def _expressions(obj: Model, row: RowSql) -> bool:
     """Whether a value is an expression (``F()``, a function): the ORM's compiler writes it."""
     return any(hasattr(getattr(obj, f.attname), "resolve_expression") for f in row.fields)
 
@@ -149,7 +150,7 @@ def save_row(obj: Model, **kwargs: Any) -> bool:
     ``save()``: a new row without an id (inserted, its id returned) or an existing row whole."""
     mode = _mode(obj, kwargs, reserved_id=False)
     connection = connections[DEFAULT_DB_ALIAS]
-    row = _row_sql(connection, type(obj), mode) if mode else None
+    row = row_sql(connection, type(obj), mode) if mode else None
     if mode is None or row is None or _expressions(obj, row):
         return False
     obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
@@ -157,7 +158,7 @@ def save_row(obj: Model, **kwargs: Any) -> bool:
         sender=type(obj), instance=obj, raw=False, using=DEFAULT_DB_ALIAS, update_fields=None
     )
     with transaction.mark_for_rollback_on_error(DEFAULT_DB_ALIAS), connection.cursor() as cursor:
-        cursor.execute(row.sql, _values(obj, row, mode, connection))
+        cursor.execute(row.sql, row_values(obj, row, mode, connection))
         if mode == "insert_returning":
             obj.pk = cursor.fetchone()[0]
         elif cursor.rowcount != 1:
@@ -187,8 +188,8 @@ def save_with_history(obj: Model, **kwargs: Any) -> None:
         return
     connection = connections[DEFAULT_DB_ALIAS]
     inserting = mode == "insert"
-    row = _row_sql(connection, model, mode)
-    history = _row_sql(connection, history_model, "insert_returning")
+    row = row_sql(connection, model, mode)
+    history = row_sql(connection, history_model, "insert_returning")
     if row is None or history is None or _expressions(obj, row):
         obj.save(**kwargs)
         return
@@ -201,7 +202,7 @@ def save_with_history(obj: Model, **kwargs: Any) -> None:
     signals.pre_save.send(
         sender=model, instance=obj, raw=False, using=DEFAULT_DB_ALIAS, update_fields=None
     )
-    params = _values(obj, row, mode, connection)
+    params = row_values(obj, row, mode, connection)
 
     # the history row simple-history's create_historical_record writes
     entry = history_model(
@@ -223,7 +224,7 @@ def save_with_history(obj: Model, **kwargs: Any) -> None:
         "using": DEFAULT_DB_ALIAS,
     }
     pre_create_historical_record.send(sender=history_model, **about)
-    params += _values(entry, history, "insert_returning", connection)
+    params += row_values(entry, history, "insert_returning", connection)
     # the history row goes in even when the update finds no row: the error raised then must undo
     # it, also for a caller outside a transaction or one that catches the error
     with transaction.atomic(using=DEFAULT_DB_ALIAS, savepoint=False), connection.cursor() as cursor:

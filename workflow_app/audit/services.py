@@ -17,10 +17,10 @@ from typing import Any
 
 import orjson
 from django.db import connection, transaction
-from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from workflow_app.compiled import CompiledQuery
+from workflow_app.writes import row_sql, row_values
 
 from .models import AuditChain, TransitionLog
 
@@ -184,34 +184,27 @@ def audit_append(
 
 
 # PostgreSQL: the entry's INSERT and the head's UPDATE as one statement (a data-modifying WITH),
-# one round trip fewer on every transition. Its SQL is the ORM's INSERT, compiled once per
-# database alias; each call only prepares the entry's values as the ORM's INSERT would.
+# one round trip fewer on every transition. The INSERT is the one workflow_app/writes.py builds
+# once per model, every value a parameter prepared as the ORM's INSERT prepares it.
 _APPEND_SQL: dict[str, str] = {}
-_ENTRY_FIELDS = [f for f in TransitionLog._meta.concrete_fields if not f.primary_key]
 
 
 def _insert_and_advance(entry: TransitionLog, head: AuditChain) -> None:
-    if connection.vendor != "postgresql":
+    row = row_sql(connection, TransitionLog, "insert_returning")
+    if connection.vendor != "postgresql" or row is None:
         entry.save(force_insert=True)
         head.save(update_fields=["length", "head_hash"])
         return
     sql = _APPEND_SQL.get(connection.alias)
     if sql is None:
-        query = InsertQuery(TransitionLog)
-        query.insert_values(_ENTRY_FIELDS, [entry])
-        compiler = query.get_compiler(connection=connection)
-        compiler.returning_fields = [TransitionLog._meta.pk]
-        [(insert_sql, insert_params)] = compiler.as_sql()
-        if len(insert_params) != len(_ENTRY_FIELDS):  # one plain parameter per column
-            raise RuntimeError("unexpected INSERT shape for the audit log")
         qn = connection.ops.quote_name
         sql = _APPEND_SQL[connection.alias] = (
-            f"WITH {qn('entry')} AS ({insert_sql}), {qn('head')} AS ("
+            f"WITH {qn('entry')} AS ({row.sql}), {qn('head')} AS ("
             f"UPDATE {qn(AuditChain._meta.db_table)} SET {qn('length')} = %s, "
             f"{qn('head_hash')} = %s WHERE {qn('id')} = %s) "
             f"SELECT {qn('id')} FROM {qn('entry')}"
         )
-    params = [f.get_db_prep_save(f.pre_save(entry, True), connection) for f in _ENTRY_FIELDS]
+    params = row_values(entry, row, "insert_returning", connection)
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, head.length, head.head_hash, head.pk])
         entry.pk = cursor.fetchone()[0]
