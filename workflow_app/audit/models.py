@@ -17,9 +17,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AuditChain(models.Model):
-    key = models.CharField(max_length=64, unique=True)
-    length = models.PositiveIntegerField(default=0)
-    head_hash = models.CharField(max_length=64, blank=True)
+    key = models.CharField(_("链标识"), max_length=64, unique=True)
+    length = models.PositiveIntegerField(_("条目数"), default=0)
+    head_hash = models.CharField(_("链尾哈希"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("审计链")
@@ -38,21 +38,23 @@ class TransitionLog(models.Model):
         ASSIGNMENT = "assignment", _("任务分派")
         NOTE = "note", _("备注")
 
-    chain_key = models.CharField(max_length=64)
-    seq = models.PositiveIntegerField()
-    case_kind = models.CharField(max_length=20)
-    case_id = models.BigIntegerField()
-    event = models.CharField(max_length=20, choices=Event.choices, default=Event.TRANSITION)
-    from_state = models.CharField(max_length=30, blank=True)
-    to_state = models.CharField(max_length=30, blank=True)
-    actor_id = models.BigIntegerField(null=True, blank=True)
-    actor_label = models.CharField(max_length=150, blank=True)
-    at = models.DateTimeField()
-    reason = models.TextField(blank=True)
-    task = models.CharField(max_length=60, blank=True)
-    data = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64, blank=True)
-    hash = models.CharField(max_length=64)
+    chain_key = models.CharField(_("链标识"), max_length=64)
+    seq = models.PositiveIntegerField(_("序号"))
+    case_kind = models.CharField(_("业务"), max_length=20)
+    case_id = models.BigIntegerField(_("案件 ID"))
+    event = models.CharField(
+        _("事件"), max_length=20, choices=Event.choices, default=Event.TRANSITION
+    )
+    from_state = models.CharField(_("原状态"), max_length=30, blank=True)
+    to_state = models.CharField(_("新状态"), max_length=30, blank=True)
+    actor_id = models.BigIntegerField(_("操作人 ID"), null=True, blank=True)
+    actor_label = models.CharField(_("操作人"), max_length=150, blank=True)
+    at = models.DateTimeField(_("时间"))
+    reason = models.TextField(_("理由"), blank=True)
+    task = models.CharField(_("任务"), max_length=60, blank=True)
+    data = models.JSONField(_("内容"), default=dict, blank=True)
+    prev_hash = models.CharField(_("前一条哈希"), max_length=64, blank=True)
+    hash = models.CharField(_("哈希"), max_length=64)
 
     class Meta:
         verbose_name = _("状态变更日志")
