@@ -228,7 +228,8 @@ def commitment_sign(
     checked = check_evidence_files(list(files)) if files else []
     # no savepoint of its own inside the signing's transaction: any error ends the whole signing
     with transaction.atomic(savepoint=False):
-        subject = Subject.objects.select_for_update().get(pk=applicant.subject_id)
+        # locked against a list change while it is checked; one subject's signings side by side
+        subject = registry.subject_lock_shared(applicant.subject_id)
         if kind in EXCLUDABLE_KINDS:
             reason = commitment_exclusion(subject)
             if reason:

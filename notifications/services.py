@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from workflow_app.accounts.models import QUEUE_SUPERVISORS, Role, User
-from workflow_app.accounts.selectors import users_for_queue
+from workflow_app.accounts.selectors import queue_members
 from workflow_app.api import NotFound
 from workflow_app.audit.services import audit_append
 from workflow_app.publish import publish_ids
@@ -157,7 +157,7 @@ def notify_queue(
 ) -> int:
     """``notify`` the active users of a task group: ``"centre"``, ``"supervisors"`` (the
     administrators when there is no supervisor) or ``"dept:CODE"``."""
-    recipients = list(users_for_queue(queue))
+    recipients = queue_members(queue)
     if not recipients and queue == QUEUE_SUPERVISORS:
         recipients = list(User.objects.filter(role=Role.ADMIN, is_active=True).order_by("id"))
     return notify(
@@ -337,7 +337,7 @@ def sweep_reminders(*, now: datetime.datetime | None = None, limit: int = 5000) 
             if d.assignee is not None:
                 recipients: list[User] = [d.assignee]
             else:
-                recipients = list(users_for_queue(d.queue)) if d.queue else []
+                recipients = queue_members(d.queue) if d.queue else []
             ctx = _deadline_context(d)
             notify(
                 event="deadline.reminder",

@@ -31,8 +31,9 @@ from workflow_app.cases.transitions import (
     case_transition,
     save_case,
 )
+from workflow_app.compiled import CompiledQuery
 from workflow_app.registry import services as registry
-from workflow_app.registry.models import CreditRecord, RecordStatus
+from workflow_app.registry.models import RecordStatus
 from workflow_app.uploads import check_evidence_files
 from workflow_app.workdays.policy import policy_snapshot
 
@@ -92,6 +93,20 @@ def _issue_decision(
 # --- filing -------------------------------------------------------------------------------------
 
 
+# every filing asks (compiled once per connection: workflow_app/compiled.py)
+_OPEN_ON_RECORD = CompiledQuery(
+    lambda subject_id, department_id, external_id: Objection.objects.filter(
+        subject_id=subject_id,
+        record__department_id=department_id,
+        record__external_id=external_id,
+        status__in=[s.value for s in OPEN_STATUSES],
+    ).order_by("pk")[:1],
+    int,
+    int,
+    str,
+)
+
+
 def objection_submit(
     *,
     applicant: User,
@@ -127,12 +142,7 @@ def objection_submit(
     checked = check_evidence_files(list(files)) if files else []
     # no savepoint of its own inside the filing's transaction: any error ends the whole filing
     with transaction.atomic(savepoint=False):
-        record = (
-            CreditRecord.objects.select_for_update()
-            .select_related("department", "subject")
-            .filter(pk=record_id)
-            .first()
-        )
+        record = registry.record_lock_for_filing(record_id)
         if record is None or record.subject_id != applicant.subject_id:
             # Another subject's record is reported like a missing one: no existence leak.
             raise NotFound(_("未找到该信用信息，或它不属于您的企业。请从本企业的信用报告中选择。"))
@@ -152,12 +162,9 @@ def objection_submit(
                 "; ".join(e["message"] for e in errors), code="invalid", errors=errors
             )
         # one open objection per subject and record, across the record's versions
-        existing = Objection.objects.filter(
-            subject_id=record.subject_id,
-            record__department_id=record.department_id,
-            record__external_id=record.external_id,
-            status__in=[s.value for s in OPEN_STATUSES],
-        ).first()
+        existing = _OPEN_ON_RECORD.first(
+            record.subject_id, record.department_id, record.external_id
+        )
         if existing is not None:
             raise Conflict(
                 _(

@@ -37,7 +37,7 @@ from workflow_app.cases.transitions import (
     save_case,
 )
 from workflow_app.registry import services as registry
-from workflow_app.registry.models import CreditRecord, DecisionDocument, RecordStatus
+from workflow_app.registry.models import DecisionDocument, RecordStatus
 from workflow_app.uploads import check_evidence_files
 from workflow_app.workdays.policy import policy_snapshot
 
@@ -136,18 +136,10 @@ def repair_submit(
     snapshot = policy_snapshot()
     # no savepoint of its own inside the filing's transaction: any error ends the whole filing
     with transaction.atomic(savepoint=False):
-        try:
-            pk = int(record_id)
-        except (TypeError, ValueError):
-            pk = 0
-        record = (
-            CreditRecord.objects.select_for_update()
-            .select_related("department", "subject")
-            .filter(pk=pk)
-            .first()
-        )
+        # the subject too: the eligibility rules count its other repairs
+        record = registry.record_lock_for_filing(record_id, subject=True)
         if record is not None and record.subject_id == applicant.subject_id:
-            record = registry.record_current_locked(record)
+            record = registry.record_current_locked(record, held=True)
         results = repair_eligibility(
             subject_id=applicant.subject_id,
             record=record,

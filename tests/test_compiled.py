@@ -4,12 +4,15 @@ own evaluation of the queryset, and the same refusals."""
 from __future__ import annotations
 
 from contextlib import nullcontext as _nothing
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection, transaction
 from django.db.models import Subquery
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from processes.models import CaseProcess, CaseTask
 from tests.factories import CreditRecordFactory, SubjectFactory
@@ -214,3 +217,43 @@ def test_many_keys_are_sent_in_batches_within_the_parameter_limit():
     if connection.vendor == "postgresql":
         assert connection.features.max_query_params == 65_535
         assert connection.ops.bulk_batch_size(["a", "b", "c"], range(10**6)) == 21_845
+
+
+def test_a_date_time_value_is_compared_as_the_orm_compares_it():
+    from workflow_app.workdays.models import PolicyVersion
+
+    base = timezone.now().replace(microsecond=0)
+    older = PolicyVersion.objects.create(effective_from=base - timedelta(days=2), params={})
+    newer = PolicyVersion.objects.create(effective_from=base, params={"a": 1})
+    in_force = CompiledQuery(
+        lambda at: (
+            PolicyVersion.objects.filter(effective_from__lte=at)
+            .order_by("-effective_from", "-id")
+            .only("id", "params")[:1]
+        ),
+        datetime,
+    )
+    shanghai = ZoneInfo("Asia/Shanghai")
+    for at in (
+        base - timedelta(days=3),  # before both: no row
+        base - timedelta(days=1),
+        base - timedelta(microseconds=1),  # one microsecond before the newer one
+        base,  # equal: the newer one
+        (base + timedelta(hours=1)).astimezone(shanghai),  # another offset, same instant rules
+    ):
+        orm = list(
+            PolicyVersion.objects.filter(effective_from__lte=at)
+            .order_by("-effective_from", "-id")
+            .only("id", "params")[:1]
+        )
+        with CaptureQueriesContext(connection) as q:
+            got = in_force(at)
+        assert [v.pk for v in got] == [v.pk for v in orm]
+        assert [v.params for v in got] == [v.params for v in orm]
+        assert len(q.captured_queries) == 1
+    assert [v.pk for v in in_force(base - timedelta(days=1))] == [older.pk]
+    assert [v.pk for v in in_force(base)] == [newer.pk]
+    with pytest.raises(TypeError, match="aware"):
+        in_force(base.replace(tzinfo=None))
+    with pytest.raises(TypeError, match="aware"):
+        in_force("2026-01-01")

@@ -152,11 +152,58 @@ def test_a_new_row_with_a_reserved_id_is_one_statement_too(company, samr, centre
     assert entry.created_at == mine.created_at
 
 
-def test_new_rows_and_partial_saves_are_save_itself(company, samr, centre_user):
-    record = CreditRecordFactory.build(subject=company, department=samr)
-    record._history_user, record._change_reason = centre_user, "imported"
-    save_with_history(record)
-    assert record.history.get().history_type == "+"
+def test_a_new_row_without_an_id_takes_the_databases_id_in_one_statement(
+    company, samr, centre_user
+):
+    """What an evidence file's row does: its id is the database's, and its history row has it."""
+
+    def new_row():
+        row = CreditRecordFactory.build(subject=company, department=samr, note="导入")
+        row._history_user, row._change_reason = centre_user, "imported"
+        return row
+
+    seen: list[tuple] = []
+
+    def on_history(sender, history_instance, **kw):
+        seen.append((kw["signal"] is post_create_historical_record, history_instance.id))
+
+    mine, orm = new_row(), new_row()
+    pre_create_historical_record.connect(on_history)
+    post_create_historical_record.connect(on_history)
+    try:
+        with CaptureQueriesContext(connection) as statements:
+            save_with_history(mine)
+    finally:
+        pre_create_historical_record.disconnect(on_history)
+        post_create_historical_record.disconnect(on_history)
+    orm.save()
+    assert len(statements) == (1 if connection.vendor == "postgresql" else 2)
+    assert mine.pk is not None and mine.pk != orm.pk and not mine._state.adding
+    assert CreditRecord.objects.filter(pk=mine.pk).exists()
+    assert _row(CreditRecord, mine.pk) == _row(CreditRecord, orm.pk)
+    assert _latest_history(mine) == _latest_history(orm)
+    entry = mine.history.get()
+    assert (entry.id, entry.history_type, entry.history_user_id) == (mine.pk, "+", centre_user.pk)
+    # after the statement, the history row simple-history's signal carries has the new id
+    assert seen[-1] == (True, mine.pk)
+    # the same text each time, every value a parameter
+    sent: list[str] = []
+
+    def spy(execute, sql, params, many, context):
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    rows = [new_row(), new_row()]
+    with connection.execute_wrapper(spy):
+        for row in rows:
+            save_with_history(row)
+    assert sent[: len(sent) // 2] == sent[len(sent) // 2 :]
+    assert [row.history.get().id for row in rows] == [row.pk for row in rows]
+
+
+def test_partial_saves_are_save_itself(company, samr, centre_user):
+    record = CreditRecordFactory(subject=company, department=samr)
+    record._history_user = centre_user
     _change(record, centre_user, reason="note only")
     with CaptureQueriesContext(connection) as statements:
         save_with_history(record, update_fields=["note"])

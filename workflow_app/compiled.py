@@ -14,14 +14,15 @@ instances as Django's ``ModelIterable`` does — the same SQL, the same instance
 in ``connection.queries`` — and, the SQL text being identical each time, PostgreSQL's prepared
 statements (``DB_PREPARE_THRESHOLD``) serve it too.
 
-Only for querysets whose SQL does not depend on the values: equality filters on the marker
-values, fixed limits, no ``__in`` lists (their placeholder count varies with the list). A
+Only for querysets whose SQL does not depend on the values: comparisons with the marker
+values (``int``, ``str`` or an aware ``datetime``), fixed limits, no ``__in`` lists (their placeholder count varies with the list). A
 queryset whose compiled parameters do not show each marker exactly where it was put is refused
 when the plan is made, not answered wrongly.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -40,6 +41,7 @@ M = TypeVar("M", bound=Model)
 # parameter), and unlike the constants a hot query holds.
 _INT_MARKER = 2_000_000_017
 _STR_MARKER = "\x00compiled-query-marker-{}\x00"
+_DATETIME_MARKER = datetime.datetime(1901, 2, 3, 4, 5, 6, 170000, tzinfo=datetime.UTC)
 _INT64 = range(-(2**63), 2**63)
 # psycopg's integer wrappers (server-side binding) and the values each can carry: a value beyond
 # its column's type would be wrapped around, not refused
@@ -50,8 +52,9 @@ _RANGES = {Int2: range(-(2**15), 2**15), Int4: range(-(2**31), 2**31), Int8: _IN
 class _Plan:
     sql: str
     params: tuple[Any, ...]
-    # (position in params, index of the call's value, the parameter's type)
-    slots: tuple[tuple[int, int, type], ...]
+    # (position in params, index of the call's value, what turns the value into the parameter:
+    # the parameter's type, or the connection's adapter of a date-time value)
+    slots: tuple[tuple[int, int, Callable[[Any], Any]], ...]
     converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
     model: type[Model]
     start: int
@@ -62,13 +65,22 @@ class _Plan:
     for_update: bool
 
 
+def _coerce(kind: type, value: Any) -> Any:
+    if kind is datetime.datetime:
+        if not isinstance(value, datetime.datetime) or value.utcoffset() is None:
+            raise TypeError("a CompiledQuery date-time value is an aware datetime")
+        return value
+    return kind(value)
+
+
 class CompiledQuery(Generic[M]):
     """``build(*values)`` returns the queryset for those values; ``types`` are the values' types
-    (``int`` or ``str``). ``CompiledQuery(lambda pk: Task.objects.filter(pk=pk)[:2], int)``."""
+    (``int``, ``str`` or ``datetime.datetime``, aware).
+    ``CompiledQuery(lambda pk: Task.objects.filter(pk=pk)[:2], int)``."""
 
     def __init__(self, build: Callable[..., QuerySet[M]], *types: type) -> None:
-        if not types or any(t not in (int, str) for t in types):
-            raise TypeError("CompiledQuery values are int or str")
+        if not types or any(t not in (int, str, datetime.datetime) for t in types):
+            raise TypeError("CompiledQuery values are int, str or datetime")
         self.build = build
         self.types = types
         self._alias: str | None = None
@@ -76,7 +88,12 @@ class CompiledQuery(Generic[M]):
 
     def _markers(self) -> list[Any]:
         return [
-            _INT_MARKER + i if t is int else _STR_MARKER.format(i) for i, t in enumerate(self.types)
+            _INT_MARKER + i
+            if t is int
+            else _DATETIME_MARKER + datetime.timedelta(microseconds=i)
+            if t is datetime.datetime
+            else _STR_MARKER.format(i)
+            for i, t in enumerate(self.types)
         ]
 
     def _plan(self, queryset: QuerySet[M], connection: Any) -> _Plan:
@@ -95,15 +112,25 @@ class CompiledQuery(Generic[M]):
             sql, params = compiler.as_sql()
         except EmptyResultSet:
             raise ValueError("a value's column cannot take the marker (a 16-bit integer?)")
-        slots: list[tuple[int, int, type]] = []
+        slots: list[tuple[int, int, Callable[[Any], Any]]] = []
         for index, marker in enumerate(markers):
             # a value may reach the parameters wrapped in its column's type (psycopg's Int8 for
-            # a bigint with server-side binding): the call's value is wrapped the same way
-            found = [
-                (pos, index, type(p))
-                for pos, p in enumerate(params)
-                if isinstance(p, type(marker)) and p == marker
-            ]
+            # a bigint with server-side binding): the call's value is wrapped the same way; a
+            # date-time goes through the connection's adapter (SQLite: UTC text)
+            if isinstance(marker, datetime.datetime):
+                adapt = connection.ops.adapt_datetimefield_value
+                expected = adapt(marker)
+                found = [
+                    (pos, index, adapt)
+                    for pos, p in enumerate(params)
+                    if type(p) is type(expected) and p == expected
+                ]
+            else:
+                found = [
+                    (pos, index, type(p))
+                    for pos, p in enumerate(params)
+                    if isinstance(p, type(marker)) and p == marker
+                ]
             if not found:
                 raise ValueError(f"value {index} does not reach the SQL as a parameter: {sql}")
             slots += found
@@ -142,7 +169,7 @@ class CompiledQuery(Generic[M]):
             raise TypeError(f"{len(self.types)} values expected, {len(values)} given")
         if any(v is None for v in values):
             raise TypeError("CompiledQuery values cannot be None (the ORM would ask IS NULL)")
-        values = tuple(t(v) for t, v in zip(self.types, values, strict=True))
+        values = tuple(_coerce(t, v) for t, v in zip(self.types, values, strict=True))
         if self._alias is None:
             # the database a queryset reads from (for a locking read, the write database) and
             # its model are fixed by the build: learn them once, without compiling

@@ -11,14 +11,19 @@ inserts a case, a process and its first tasks. Two costs were measured on each s
   ``pre_save`` (``auto_now``, ``auto_now_add``) and ``get_db_prep_save``, as the compilers do.
 * **Round trips.** django-simple-history writes a history row after each save: two statements
   per row. :func:`save_with_history` sends both as one statement — the row's ``UPDATE`` (or the
-  ``INSERT`` of a new row whose id was reserved: ``case_next_id``) in a data-modifying ``WITH``
-  and the history row's ``INSERT`` after it::
+  ``INSERT`` of a new row, its id reserved — ``case_next_id`` — or the database's) in a
+  data-modifying ``WITH`` and the history row's ``INSERT`` after it::
 
       WITH "saved" AS (UPDATE … WHERE id = … RETURNING 1)
       INSERT INTO "…_historical…" (…) VALUES (…) RETURNING history_id, (SELECT count(*) FROM "saved")
 
+      WITH "saved" AS (INSERT INTO … (…) VALUES (…) RETURNING id)
+      INSERT INTO "…_historical…" (…, id, …) VALUES (…, (SELECT id FROM "saved"), …)
+      RETURNING history_id, (SELECT id FROM "saved")
+
 The history row is the one simple-history builds (its user, change reason, date, type ``~`` or
-``+``, and its ``pre/post_create_historical_record`` signals); ``pre_save`` and ``post_save`` are
+``+``, and its ``pre/post_create_historical_record`` signals — for a new row without an id,
+``pre_create_historical_record`` sees the history row without it: the id is the database's); ``pre_save`` and ``post_save`` are
 sent as ``save()`` sends them (simple-history's receiver is told to skip the row it would write
 a second time — so a ``post_save`` receiver that saves the same instance again would write no
 history row for that save; none does). If no row was updated (it is gone) the statement is an
@@ -63,7 +68,9 @@ class RowSql:
 
 # per (database alias, model, mode): built once; None when a field has a placeholder of its own
 _ROWS: dict[tuple[str, type[Model], Mode], RowSql | None] = {}
-_COMBINED: dict[tuple[str, type[Model], bool], str] = {}
+# per (database alias, model, mode): the combined statement, and for a new row without an id
+# the position of the id among the history row's values (the statement takes it from "saved")
+_COMBINED: dict[tuple[str, type[Model], Mode], tuple[str, int | None]] = {}
 
 
 def _plain(fields: tuple[Field, ...]) -> bool:
@@ -167,15 +174,42 @@ def save_row(obj: Model, **kwargs: Any) -> bool:
     return True
 
 
+def _combined_sql(
+    connection: Any, model: type[Model], mode: Mode, row: RowSql, history: RowSql
+) -> tuple[str, int | None]:
+    if mode != "insert_returning":
+        return (
+            f'WITH "saved" AS ({row.sql} RETURNING 1) {history.sql}, '
+            f'(SELECT count(*) FROM "saved")',
+            None,
+        )
+    # a new row without an id: the history row takes the id the row's INSERT returns
+    qn = connection.ops.quote_name
+    pk = model._meta.pk
+    history_pk = history.fields[0].model._meta.pk
+    assert pk is not None and history_pk is not None
+    id_at = next(i for i, f in enumerate(history.fields) if f.attname == pk.attname)
+    new_id = f'(SELECT {qn(pk.column)} FROM "saved")'
+    values = ", ".join(new_id if i == id_at else "%s" for i in range(len(history.fields)))
+    sql = (
+        f'WITH "saved" AS ({row.sql}) '
+        f"INSERT INTO {qn(history_pk.model._meta.db_table)} "
+        f"({', '.join(qn(f.column) for f in history.fields)}) VALUES ({values}) "
+        f"RETURNING {qn(history_pk.column)}, {new_id}"
+    )
+    return sql, id_at
+
+
 def save_with_history(obj: Model, **kwargs: Any) -> None:
     """``obj.save(**kwargs)`` with its history row. On PostgreSQL, an existing row's update (no
-    arguments) or a new row whose id was reserved (``force_insert=True``), and its history row,
-    are one statement. Set ``_history_user`` and ``_change_reason`` first, as for ``save()``."""
+    arguments), a new row whose id was reserved (``force_insert=True``) or a new row without an
+    id (its id is the database's, as for ``save()``), and its history row, are one statement.
+    Set ``_history_user`` and ``_change_reason`` first, as for ``save()``."""
     model = type(obj)
     history_model = history_model_of(model)
-    mode = _mode(obj, kwargs, reserved_id=True)
+    mode = _mode(obj, kwargs, reserved_id=obj.pk is not None)
     if (
-        mode not in ("insert", "update")
+        mode is None
         or history_model is None
         or history_model._history_m2m_fields  # type: ignore[attr-defined]
         or getattr(history_model, "history_relation", None) is not None
@@ -187,17 +221,18 @@ def save_with_history(obj: Model, **kwargs: Any) -> None:
         obj.save(**kwargs)
         return
     connection = connections[DEFAULT_DB_ALIAS]
-    inserting = mode == "insert"
+    inserting = mode != "update"
     row = row_sql(connection, model, mode)
     history = row_sql(connection, history_model, "insert_returning")
     if row is None or history is None or _expressions(obj, row):
         obj.save(**kwargs)
         return
-    sql = _COMBINED.get((connection.alias, model, inserting))
-    if sql is None:
-        sql = _COMBINED[(connection.alias, model, inserting)] = (
-            f'WITH "saved" AS ({row.sql} RETURNING 1) {history.sql}, (SELECT count(*) FROM "saved")'
+    combined = _COMBINED.get((connection.alias, model, mode))
+    if combined is None:
+        combined = _COMBINED[(connection.alias, model, mode)] = _combined_sql(
+            connection, model, mode, row, history
         )
+    sql, id_at = combined
     obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
     signals.pre_save.send(
         sender=model, instance=obj, raw=False, using=DEFAULT_DB_ALIAS, update_fields=None
@@ -224,13 +259,19 @@ def save_with_history(obj: Model, **kwargs: Any) -> None:
         "using": DEFAULT_DB_ALIAS,
     }
     pre_create_historical_record.send(sender=history_model, **about)
-    params += row_values(entry, history, "insert_returning", connection)
+    history_values = row_values(entry, history, "insert_returning", connection)
+    if id_at is not None:  # a new row's id: the statement takes it from the row it inserts
+        del history_values[id_at]
+    params += history_values
     # the history row goes in even when the update finds no row: the error raised then must undo
     # it, also for a caller outside a transaction or one that catches the error
     with transaction.atomic(using=DEFAULT_DB_ALIAS, savepoint=False), connection.cursor() as cursor:
         cursor.execute(sql, params)
         history_id, saved = cursor.fetchone()
-        if saved != 1:
+        if id_at is not None:
+            obj.pk = saved
+            setattr(entry, model._meta.pk.attname, saved)  # type: ignore[union-attr]
+        elif saved != 1:
             raise DatabaseError(f"{model._meta.label} {obj.pk}: no row to save (it was deleted)")
     entry.pk = history_id
     entry._state.adding = False

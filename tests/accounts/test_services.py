@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import UserFactory
-from workflow_app.accounts.selectors import queues_for, users_for_queue
+from workflow_app.accounts.selectors import queue_members, queues_for, users_for_queue
 from workflow_app.accounts.services import user_create
 from workflow_app.api import ServiceError
 
@@ -50,6 +50,17 @@ def test_users_for_queue_resolves_each_group(
     assert list(users_for_queue("dept:EMB")) == [dept_emb]
     assert list(users_for_queue("dept:TAX")) == []
     assert list(users_for_queue("nonsense")) == []
+    # the compiled read that notifications use gives the same members
+    for queue in (
+        "centre",
+        "supervisors",
+        "dept:SAMR",
+        "dept:EMB",
+        "dept:TAX",
+        "nonsense",
+        "dept:",
+    ):
+        assert queue_members(queue) == list(users_for_queue(queue))
 
 
 def test_queues_for_each_role(centre_user, supervisor, dept_samr, applicant):

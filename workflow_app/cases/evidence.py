@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from workflow_app.uploads import ALLOWED_TYPES, CheckedFile
+from workflow_app.writes import save_with_history
 
 EVIDENCE_ROOT = "evidence"
 _SAFE = re.compile(r"[^0-9A-Za-z._\-\u4e00-\u9fff]+")
@@ -120,7 +121,7 @@ def evidence_store(
         )
         row.file.name = _storage_name(case, item)
         row._history_user = by  # type: ignore[attr-defined]
-        row.save()
+        save_with_history(row)  # the row and its history row: one statement on PostgreSQL
         transaction.on_commit(partial(_write, model, row.pk, row.file.name, _spool(item.upload)))
         rows.append(row)
     return rows

@@ -14,7 +14,7 @@ import secrets
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
@@ -484,9 +484,10 @@ _RECORD_LOCKED = CompiledQuery(
 )
 
 
-def _locked_current(record: CreditRecord) -> CreditRecord:
-    """The current version of ``record``'s chain, locked."""
-    row = _RECORD_LOCKED.one(record.pk)
+def _locked_current(record: CreditRecord, *, held: bool = False) -> CreditRecord:
+    """The current version of ``record``'s chain, locked (``held``: ``record`` was itself read
+    under lock in this transaction, so it is not read again)."""
+    row = record if held else _RECORD_LOCKED.one(record.pk)
     seen = 0
     while row.status == RecordStatus.CORRECTED and seen < 1000:
         nxt = CreditRecord.objects.select_for_update().filter(previous_version=row).first()
@@ -496,12 +497,64 @@ def _locked_current(record: CreditRecord) -> CreditRecord:
     return row
 
 
-def record_current_locked(record: CreditRecord) -> CreditRecord:
+# A filing's read of the record it is about, with its department and subject: the record locked
+# — and, for a filing whose rules count the subject's other cases (a repair), the subject too, so
+# that one subject's such filings go one after another — never the department's row, which every
+# filing on that department's records would otherwise wait for.
+def _record_for_filing(*lock: str) -> CompiledQuery[CreditRecord]:
+    return CompiledQuery(
+        lambda pk: (
+            CreditRecord.objects.select_for_update(of=lock)
+            .select_related("department", "subject")
+            .filter(pk=pk)[:1]
+        ),
+        int,
+    )
+
+
+_RECORD_FOR_FILING = {
+    False: _record_for_filing("self"),
+    True: _record_for_filing("self", "subject"),
+}
+
+
+def record_lock_for_filing(record_id: Any, *, subject: bool = False) -> CreditRecord | None:
+    """The credit record ``record_id`` with its department and subject, the record locked (and
+    its subject: ``subject=True``); ``None`` when there is no such record (or the id is not a
+    number)."""
+    try:
+        return _RECORD_FOR_FILING[subject].first(int(record_id))
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def subject_lock_shared(pk: int) -> Subject:
+    """The subject ``pk``, locked against change while the caller's transaction reads it: on
+    PostgreSQL ``FOR SHARE`` — readers that lock it so (one subject's commitment signings, each
+    checking that the subject is not excluded) go on side by side, while a change that locks it
+    ``FOR UPDATE`` (a list entry) waits for them, and they for it. (SQLite: one writer at a
+    time anyway.) ``Subject.DoesNotExist`` when there is no such subject."""
+    if connection.vendor != "postgresql":
+        return Subject.objects.get(pk=pk)
+    qn = connection.ops.quote_name
+    rows = list(
+        Subject.objects.raw(
+            f"SELECT * FROM {qn(Subject._meta.db_table)} WHERE {qn('id')} = %s FOR SHARE",
+            [int(pk)],
+        )
+    )
+    if not rows:
+        raise Subject.DoesNotExist(f"no subject {pk}")
+    return rows[0]
+
+
+def record_current_locked(record: CreditRecord, *, held: bool = False) -> CreditRecord:
     """The current version of ``record``'s chain, locked (a case filed on an older version
     follows the chain when the department has pushed a correction since). Pass it on to the
     ``record_set_*`` services with ``locked=True`` in the same transaction: they then change
-    this row instead of locking it again."""
-    return _locked_current(record)
+    this row instead of locking it again. ``held``: ``record`` itself was read under lock in
+    this transaction (``record_lock_for_filing``): it is not read again."""
+    return _locked_current(record, held=held)
 
 
 def _row_to_change(record: CreditRecord, locked: bool) -> CreditRecord:

@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from workflow_app.compiled import CompiledQuery
+
 from .models import PolicyVersion
 
 SEVERITIES = ("minor", "general", "serious")
@@ -327,16 +329,22 @@ def policy_validate(params: dict[str, Any], *, merged: dict[str, Any] | None = N
 # --------------------------------------------------------------------------------------------
 
 
+# every filing reads it: compiled once per connection (workflow_app/compiled.py)
+_IN_FORCE = CompiledQuery(
+    lambda at: (
+        PolicyVersion.objects.filter(effective_from__lte=at)
+        .order_by("-effective_from", "-id")
+        .only("id", "params")[:1]
+    ),
+    datetime,
+)
+
+
 def current_policy(at: datetime | None = None) -> tuple[int | None, dict[str, Any]]:
     """``(version id or None when only defaults apply, parameters in force at ``at``)``."""
     at = at or timezone.now()
     params = copy.deepcopy(DEFAULTS)
-    version = (
-        PolicyVersion.objects.filter(effective_from__lte=at)
-        .order_by("-effective_from", "-id")
-        .only("id", "params")
-        .first()
-    )
+    version = _IN_FORCE.first(at)
     if version is None:
         return None, params
     params.update({k: copy.deepcopy(v) for k, v in (version.params or {}).items() if k in DEFAULTS})
