@@ -31,6 +31,7 @@ from workflow_app.api import NotFound
 from workflow_app.audit.services import audit_append
 from workflow_app.publish import publish_ids
 from workflow_app.workdays.models import Deadline
+from workflow_app.writes import insert_rows
 
 from .events import render, step_label
 from .models import Channel, Delivery, Notification
@@ -107,7 +108,9 @@ def notify(
     with transaction.atomic(savepoint=False):
         ids: list[int] = []
         if key is None:  # a fresh event key: nothing to conflict with, the ids come back
-            ids = [r.pk for r in Delivery.objects.bulk_create(rows) if r.pk is not None]
+            if not insert_rows(rows):  # (SQL built once; the ORM's bulk_create elsewhere)
+                Delivery.objects.bulk_create(rows)
+            ids = [r.pk for r in rows if r.pk is not None]
         if len(ids) != len(rows):
             Delivery.objects.bulk_create(rows, ignore_conflicts=True)
             ids = list(

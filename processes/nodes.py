@@ -41,6 +41,8 @@ from viewflow.workflow.nodes.view import ViewActivation
 from viewflow.workflow.signals import flow_finished, flow_started, task_finished, task_started
 from viewflow.workflow.status import PROCESS, STATUS
 
+from workflow_app.writes import insert_rows
+
 
 def _new_task(flow_task: Any, prev_activation: Any, token: Any, data: Any, seed: Any) -> Any:
     task = flow_task.flow_class.task_class(
@@ -57,9 +59,9 @@ def _link(task: Any, previous: Any) -> None:
     links = [*getattr(task.process, "_pending_links", ()), (task, previous)]
     task.process._pending_links = []
     through = type(task).previous.through
-    through.objects.bulk_create(
-        [through(from_casetask_id=t.pk, to_casetask_id=p.pk) for t, p in links]
-    )
+    rows = [through(from_casetask_id=t.pk, to_casetask_id=p.pk) for t, p in links]
+    if not insert_rows(rows):  # (SQL built once; the ORM's bulk_create elsewhere)
+        through.objects.bulk_create(rows)
 
 
 class QueueViewActivation(ViewActivation):

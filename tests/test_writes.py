@@ -327,3 +327,45 @@ def test_a_model_with_a_save_of_its_own_is_save_itself(centre_user):
         save_with_history(centre_user)
     assert statements[0]["sql"].startswith('UPDATE "accounts_user"') and len(statements) == 2
     assert centre_user.history.order_by("-history_id").first().first_name == "新名"
+
+
+def test_insert_rows_writes_what_bulk_create_writes_in_one_statement(applicant, centre_user):
+    from notifications.models import Delivery
+    from workflow_app.writes import insert_rows
+
+    def rows(tag):
+        return [
+            Delivery(
+                event_key=f"{tag}:{user.pk}",
+                event="objection.accepted",
+                recipient=user,
+                channel="inapp",
+                context={"ref": tag, "金额": 3000, "none": None},
+                case_kind="objection",
+                case_id=None if user is applicant else 7,
+            )
+            for user in (applicant, centre_user, applicant)
+        ]
+
+    mine, orm = rows("mine"), rows("orm")
+    mine[2].channel = orm[2].channel = "email"
+    with CaptureQueriesContext(connection) as statements:
+        written = insert_rows(mine)
+    if connection.vendor != "postgresql":
+        assert written is False and len(statements) == 0  # the caller's bulk_create writes them
+        return
+    Delivery.objects.bulk_create(orm)
+    assert written is True and len(statements) == 1
+    assert all(r.pk is not None and not r._state.adding for r in mine)
+    own = {"id", "event_key", "created_at"}
+    for a, b in zip(mine, orm, strict=True):
+        got = {
+            k: v for k, v in Delivery.objects.filter(pk=a.pk).values().get().items() if k not in own
+        }
+        want = {
+            k: v for k, v in Delivery.objects.filter(pk=b.pk).values().get().items() if k not in own
+        }
+        assert got == {**want, "context": {**want["context"], "ref": "mine"}}
+        assert Delivery.objects.get(pk=a.pk).event_key == a.event_key  # ids in the rows' order
+    assert insert_rows([]) is True
+    assert insert_rows([Delivery.objects.get(pk=mine[0].pk)]) is False  # a row with an id

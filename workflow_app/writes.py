@@ -174,6 +174,47 @@ def save_row(obj: Model, **kwargs: Any) -> bool:
     return True
 
 
+_MANY: dict[tuple[str, type[Model], int], str] = {}
+
+
+def insert_rows(objs: list[Model]) -> bool:
+    """Insert new rows of one model without ids in one ``INSERT … VALUES (…), (…) RETURNING
+    id`` built once per row count, setting their ids, and return True — what ``bulk_create``
+    does, without its compiling; or return False (nothing written) where only ``bulk_create``
+    can (not PostgreSQL, a field with a placeholder of its own, an expression value, a row with
+    an id): the caller then calls it. No signals, as ``bulk_create`` sends none."""
+    if not objs:
+        return True
+    model = type(objs[0])
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql" or any(
+        type(o) is not model or o.pk is not None or o._state.db not in (None, DEFAULT_DB_ALIAS)
+        for o in objs
+    ):
+        return False
+    row = row_sql(connection, model, "insert_returning")
+    if row is None or any(_expressions(o, row) for o in objs):
+        return False
+    key = (connection.alias, model, len(objs))
+    sql = _MANY.get(key)
+    if sql is None:
+        head, _, returning = row.sql.rpartition(" RETURNING ")
+        columns, _, one = head.rpartition(" VALUES ")
+        sql = _MANY[key] = f"{columns} VALUES {', '.join([one] * len(objs))} RETURNING {returning}"
+    params: list[Any] = []
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
+        params += row_values(obj, row, "insert_returning", connection)
+    with transaction.mark_for_rollback_on_error(DEFAULT_DB_ALIAS), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [r[0] for r in cursor.fetchall()]
+    for obj, pk in zip(objs, ids, strict=True):  # PostgreSQL returns them in the VALUES' order
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = DEFAULT_DB_ALIAS
+    return True
+
+
 def _combined_sql(
     connection: Any, model: type[Model], mode: Mode, row: RowSql, history: RowSql
 ) -> tuple[str, int | None]:

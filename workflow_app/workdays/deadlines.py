@@ -19,12 +19,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import BigIntegerField, Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from workflow_app.compiled import CompiledQuery
+from workflow_app.writes import save_row
 
 from .calendar import (
     Computation,
@@ -131,7 +131,7 @@ def deadline_open(
     computation = _compute(start_at, amount, unit)
     basis = dict(computation.basis, reminder_days=reminder_days)
     with transaction.atomic(savepoint=False):
-        deadline = Deadline.objects.create(
+        deadline = Deadline(
             case_kind=case_kind,
             case_id=case_id,
             case_reference=case_reference,
@@ -147,6 +147,8 @@ def deadline_open(
             assignee=assignee,
             department_id=department_id,
         )
+        if not save_row(deadline):  # (SQL built once; save() itself elsewhere)
+            deadline.save(force_insert=True)
     opened = _opened.get()
     if opened is not None:
         opened[(case_kind, int(case_id), kind)] = deadline
@@ -180,10 +182,9 @@ def deadlines_close_for_case(
     """Close every open deadline of a case (optionally only some kinds); returns how many."""
     if status == Deadline.Status.OPEN or status not in Deadline.Status.values:
         raise ValueError(f"cannot close deadlines with status {status!r}")
-    qs = Deadline.objects.filter(case_kind=case_kind, case_id=case_id, status=Deadline.Status.OPEN)
-    if kinds is not None:
-        qs = qs.filter(kind__in=kinds)
-    changes: dict[str, Any] = {"status": status, "closed_at": timezone.now()}
+    if kinds is not None and not kinds:
+        return 0
+    assignees: list[tuple[int, Any]] = []  # (deadline id, user) whose close writes the holder
     waiting = _assignees.get()
     if waiting:
         mine = [
@@ -191,22 +192,40 @@ def deadlines_close_for_case(
             for key in waiting
             if key[:2] == (case_kind, int(case_id)) and (kinds is None or key[2] in kinds)
         ]
-        if mine:
-            changes["assignee_id"] = Case(
-                *(
-                    When(
-                        pk=waiting[key][0],
-                        then=Value(getattr(waiting[key][1], "pk", None), BigIntegerField()),
-                    )
-                    for key in mine
-                ),
-                default=F("assignee_id"),
-                output_field=BigIntegerField(),
-            )
-            for key in mine:
-                del waiting[key]
-    with transaction.atomic(savepoint=False):
-        return qs.update(**changes)
+        for key in mine:
+            assignees.append(waiting.pop(key))
+    connection = transaction.get_connection()
+    closed_at = Deadline._meta.get_field("closed_at")
+    params: list[Any] = [status, closed_at.get_db_prep_save(timezone.now(), connection)]
+    for deadline_id, user in assignees:
+        params += [int(deadline_id), getattr(user, "pk", None)]
+    params += [case_kind, int(case_id), Deadline.Status.OPEN, *(kinds or ())]
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(
+            _close_sql(connection, None if kinds is None else len(kinds), len(assignees)), params
+        )
+        return cursor.rowcount
+
+
+# (database alias, number of kinds or None for all, number of assignees written): the close's
+# UPDATE, built once — every close of a step sends it (the ORM compiled it on every call)
+_CLOSE_SQL: dict[tuple[str, int | None, int], str] = {}
+
+
+def _close_sql(connection: Any, kinds: int | None, assignees: int) -> str:
+    key = (connection.alias, kinds, assignees)
+    sql = _CLOSE_SQL.get(key)
+    if sql is None:
+        qn = connection.ops.quote_name
+        sets = f"{qn('status')} = %s, {qn('closed_at')} = %s"
+        if assignees:
+            whens = " ".join([f"WHEN {qn('id')} = %s THEN %s"] * assignees)
+            sets += f", {qn('assignee_id')} = CASE {whens} ELSE {qn('assignee_id')} END"
+        where = f"{qn('case_kind')} = %s AND {qn('case_id')} = %s AND {qn('status')} = %s"
+        if kinds is not None:
+            where += f" AND {qn('kind')} IN ({', '.join(['%s'] * kinds)})"
+        sql = _CLOSE_SQL[key] = f"UPDATE {qn(Deadline._meta.db_table)} SET {sets} WHERE {where}"
+    return sql
 
 
 def deadline_set_assignee(
