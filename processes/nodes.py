@@ -18,7 +18,10 @@ write them once:
 * :class:`CaseStart` starts a flow inside the caller's transaction, without locking the process
   row it has just inserted; :class:`CaseHandle` runs a background step under the process lock its
   caller already holds, without locking it again or reading the task a second time;
-* a gateway's ``previous`` link goes in with the next task's, in one INSERT.
+* a gateway's row goes in with the next task's row, in one INSERT (``writes.insert_rows``; like
+  ``bulk_create``, it sends no ``pre_save``/``post_save`` for them — nothing listens to task
+  rows — and the gateway's ``task_finished`` is sent once its row is written), and its
+  ``previous`` link with the next task's, in one INSERT.
 
 Every caller moves a flow inside its own transaction, holding the process row's lock
 (``processes.services``), so none of these nodes opens a savepoint.
@@ -53,6 +56,26 @@ def _new_task(flow_task: Any, prev_activation: Any, token: Any, data: Any, seed:
     return task
 
 
+def _insert(task: Any) -> None:
+    """Insert a new task row — with the rows of the gateways before it that wait for it
+    (:meth:`RouteActivation.complete`), in one INSERT — then send those gateways'
+    ``task_finished``, their rows now written."""
+    waiting = getattr(task.process, "_pending_rows", ())
+    task.process._pending_rows = []
+    if not waiting:
+        task.save()
+        return
+    rows = [row for row, _flow_class in waiting] + [task]
+    for row in rows:  # what CaseTask.save fills in first
+        if row.flow_task and not row.flow_task_type:
+            row.flow_task_type = row.flow_task.task_type
+    if not insert_rows(rows):  # (the ORM's saves elsewhere)
+        for row in rows:
+            row.save()
+    for row, flow_class in waiting:
+        task_finished.send(sender=flow_class, process=row.process, task=row)
+
+
 def _link(task: Any, previous: Any) -> None:
     """Write the ``previous`` link of a new task row, with the links a gateway before it left
     pending (:meth:`RouteActivation.complete`): one INSERT for the gateway's and the task's."""
@@ -72,7 +95,7 @@ class QueueViewActivation(ViewActivation):
         task = _new_task(flow_task, prev_activation, token, data, seed)
         activation = cls(task)
         flow_task.flow_class.instance.prepare_task(activation)  # queue columns, before the INSERT
-        task.save()
+        _insert(task)
         _link(task, prev_activation.task)
         return activation
 
@@ -109,7 +132,7 @@ class _InsertedDone:
     def insert_done(self, *, link: bool = True) -> None:
         self.task.status = STATUS.DONE
         self.task.finished = now()
-        self.task.save()
+        _insert(self.task)
         if link and self.previous is not None:  # None: revived by viewflow, which links it
             _link(self.task, self.previous)
 
@@ -131,11 +154,22 @@ class RouteActivation(_InsertedDone, SwitchActivation):
         defer = self.previous is not None and isinstance(
             self.next_task, (QueueView, Finish, CaseHandle)
         )
-        self.insert_done(link=not defer)
-        if defer:
-            pending = getattr(self.process, "_pending_links", [])
-            self.process._pending_links = [*pending, (self.task, self.previous)]
-        task_finished.send(sender=self.flow_class, process=self.process, task=self.task)
+        if not defer:
+            self.insert_done()
+            task_finished.send(sender=self.flow_class, process=self.process, task=self.task)
+            return
+        # the next node inserts this gateway's row with its own task's (one INSERT), then sends
+        # this gateway's task_finished, and writes its link with its own
+        self.task.status = STATUS.DONE
+        self.task.finished = now()
+        self.process._pending_rows = [
+            *getattr(self.process, "_pending_rows", ()),
+            (self.task, self.flow_class),
+        ]
+        self.process._pending_links = [
+            *getattr(self.process, "_pending_links", ()),
+            (self.task, self.previous),
+        ]
 
 
 class Route(flow.Switch):
@@ -172,7 +206,7 @@ class CaseHandleActivation(HandleActivation):
         cls, flow_task: Any, prev_activation: Any, token: Any, data: Any = None, seed: Any = None
     ) -> CaseHandleActivation:
         task = _new_task(flow_task, prev_activation, token, data, seed)
-        task.save()
+        _insert(task)
         _link(task, prev_activation.task)
         return cls(task)
 
