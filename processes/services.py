@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,19 +49,16 @@ def user_may_view(user: User, task: CaseTask) -> bool:
     return bool(task.queue) and user.is_authenticated and user.is_supervisor
 
 
-# every task action's first two reads, compiled once (workflow_app/compiled.py)
-_PROCESS_OF_TASK_LOCKED = CompiledQuery(
-    lambda task_id: CaseProcess.objects.select_for_update().filter(
-        pk=Subquery(CaseTask.objects.filter(pk=task_id).values("process_id"))
-    )[:2],
-    int,
-)
-_TASK_LOCKED = CompiledQuery(
+# every task action's first read, compiled once (workflow_app/compiled.py): the task with its
+# process, both locked — the process row first (the flow lock every path takes first), then the
+# task row: PostgreSQL locks a row's tables in the order of FOR UPDATE OF, which is the order of
+# ``of`` (tests/processes/test_concurrency.py holds it to that)
+_TASK_AND_PROCESS_LOCKED = CompiledQuery(
     lambda task_id: (
-        CaseTask.objects.select_for_update(of=("self",))
+        CaseTask.objects.select_for_update(of=("process", "self"))
         # the holder and department the answer shows, the deadline an unclaimed completion writes
         # its new holder to (completed_by: read on the 409 path only)
-        .select_related("owner", "department", "deadline")
+        .select_related("process", "owner", "department", "deadline")
         .filter(pk=task_id)[:2]
     ),
     int,
@@ -70,14 +66,12 @@ _TASK_LOCKED = CompiledQuery(
 
 
 def _lock_task(task_id: int, user: User, *, for_assignment: bool = False) -> CaseTask:
-    # process row first (the flow lock, found through the task in the same statement), then
-    # the task row; the task keeps the locked process, which viewflow's activation then uses
+    # process row first (the flow lock), then the task row, in one statement; the task keeps
+    # the locked process, which viewflow's activation then uses
     try:
-        process = _PROCESS_OF_TASK_LOCKED.one(task_id)
-        task = _TASK_LOCKED.one(task_id)
-    except (CaseProcess.DoesNotExist, CaseTask.DoesNotExist, ValueError, TypeError):
+        task = _TASK_AND_PROCESS_LOCKED.one(task_id)
+    except (CaseTask.DoesNotExist, ValueError, TypeError):
         raise NotFound(_("任务不存在。"))
-    task.process = process
     if not user_may_view(user, task):
         raise NotFound(_("任务不存在，或不在您的队列中。"))
     if not for_assignment and not user_may_act(user, task):

@@ -191,3 +191,74 @@ def test_concurrent_filings_get_their_own_ids_and_one_per_record(applicant, comp
     assert sum(o.startswith("ok") for o in outcomes) == 1, outcomes
     case = Objection.objects.get(record=twice)
     assert CaseProcess.objects.filter(case_kind="objection", case_id=case.pk).count() == 1
+
+
+def test_a_task_action_locks_the_process_row_before_the_task_row(applicant, company, samr):
+    """Every path takes the flow lock (the process row) first: the task action's one statement
+    that locks both must not hold the task row while it waits for the process row, or a
+    withdrawal holding the process and cancelling the task would deadlock with it."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row-lock order is tested on PostgreSQL")
+    from django.db import OperationalError, transaction
+
+    record = CreditRecordFactory(subject=company, department=samr)
+    task = open_task(file_objection(applicant, record)["id"], "objection_intake")
+    holding, release, waiting_done = threading.Event(), threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def hold_process():
+        try:
+            with transaction.atomic():
+                CaseProcess.objects.select_for_update().get(pk=task.process_id)
+                holding.set()
+                release.wait(timeout=20)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def lock_task():
+        try:
+            with transaction.atomic():
+                services._TASK_AND_PROCESS_LOCKED.one(task.pk)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            waiting_done.set()
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_process)
+    holder.start()
+    assert holding.wait(timeout=10)
+    locker = threading.Thread(target=lock_task)
+    locker.start()
+    try:
+        # the locker is now waiting for the process row; the task row must still be free
+        deadline = 50
+        while deadline and not waiting_done.is_set():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND query LIKE 'SELECT \"processes_casetask\".%%'"
+                )
+                if cursor.fetchone()[0]:
+                    break
+            threading.Event().wait(0.1)
+            deadline -= 1
+        assert deadline and not waiting_done.is_set(), "the locker did not wait for the process"
+        with transaction.atomic():
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        'SELECT 1 FROM "processes_casetask" WHERE id = %s FOR UPDATE NOWAIT',
+                        [task.pk],
+                    )
+                task_free = True
+            except OperationalError:
+                task_free = False
+        assert task_free, "the task row was locked before the process row"
+    finally:
+        release.set()
+        holder.join(timeout=30)
+        locker.join(timeout=30)
+    assert not errors, errors
