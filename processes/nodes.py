@@ -65,15 +65,32 @@ def _insert(task: Any) -> None:
     if not waiting:
         task.save()
         return
-    rows = [row for row, _flow_class in waiting] + [task]
+    rows = [row for row, _signals in waiting] + [task]
     for row in rows:  # what CaseTask.save fills in first
         if row.flow_task and not row.flow_task_type:
             row.flow_task_type = row.flow_task.task_type
     if not insert_rows(rows):  # (the ORM's saves elsewhere)
         for row in rows:
             row.save()
-    for row, flow_class in waiting:
-        task_finished.send(sender=flow_class, process=row.process, task=row)
+    for _row, signals in waiting:
+        for signal, kwargs in signals:
+            signal.send(**kwargs)
+
+
+def _ours(node: Any) -> bool:
+    """Whether ``node`` writes the rows waiting for it (see :func:`_insert`)."""
+    return isinstance(node, (QueueView, Finish, CaseHandle, Route))
+
+
+def _wait_for_next(activation: Any, *signals: tuple[Any, dict[str, Any]]) -> None:
+    """Leave ``activation``'s task row, done, to the next node's INSERT; ``signals`` are sent
+    once it is written."""
+    activation.task.status = STATUS.DONE
+    activation.task.finished = now()
+    activation.process._pending_rows = [
+        *getattr(activation.process, "_pending_rows", ()),
+        (activation.task, signals),
+    ]
 
 
 def _link(task: Any, previous: Any) -> None:
@@ -151,21 +168,18 @@ class RouteActivation(_InsertedDone, SwitchActivation):
     def complete(self) -> None:
         # the node chosen next writes this gateway's link with its own (one INSERT) when it is
         # one of ours; any other node would not, so the link is written here
-        defer = self.previous is not None and isinstance(
-            self.next_task, (QueueView, Finish, CaseHandle)
+        defer = self.previous is not None and _ours(self.next_task)
+        finished = (
+            task_finished,
+            {"sender": self.flow_class, "process": self.process, "task": self.task},
         )
         if not defer:
             self.insert_done()
-            task_finished.send(sender=self.flow_class, process=self.process, task=self.task)
+            finished[0].send(**finished[1])
             return
         # the next node inserts this gateway's row with its own task's (one INSERT), then sends
         # this gateway's task_finished, and writes its link with its own
-        self.task.status = STATUS.DONE
-        self.task.finished = now()
-        self.process._pending_rows = [
-            *getattr(self.process, "_pending_rows", ()),
-            (self.task, self.flow_class),
-        ]
+        _wait_for_next(self, finished)
         self.process._pending_links = [
             *getattr(self.process, "_pending_links", ()),
             (self.task, self.previous),
@@ -237,8 +251,20 @@ class CaseStartActivation(StartHandleActivation):
         task_started.send(sender=self.flow_class, process=self.process, task=self.task)
         self.process.save()
         self.complete()
-        flow_started.send(sender=self.flow_class, process=self.process, task=self.task)
         self.activate_next()
+
+    @Activation.status.super()
+    def complete(self) -> None:
+        about = {"sender": self.flow_class, "process": self.process, "task": self.task}
+        if _ours(self.flow_task._next):
+            # the next node inserts the start's row with its own (one INSERT), then sends these
+            _wait_for_next(self, (task_finished, about), (flow_started, about))
+            return
+        self.task.status = STATUS.DONE
+        self.task.finished = now()
+        self.task.save()
+        task_finished.send(**about)
+        flow_started.send(**about)
 
 
 class CaseStart(flow.StartHandle):

@@ -146,3 +146,35 @@ def test_a_gateways_task_finished_is_sent_once_its_row_is_written(
     new = CaseTask.objects.get(case_kind="objection", case_id=oid, step="objection_platform_check")
     assert route.pk < new.pk and route.finished is not None and new.status == "NEW"
     assert [p.pk for p in new.previous.all()] == [route.pk]
+
+
+def test_a_filing_writes_the_start_row_with_the_first_tasks(applicant, company, samr):
+    from viewflow.workflow.signals import flow_started, task_finished
+
+    record = CreditRecordFactory(subject=company, department=samr)
+    seen: list[tuple] = []
+
+    def on_signal(sender, process, task, **kw):
+        written = CaseTask.objects.filter(pk=task.pk).values_list("status", flat=True).first()
+        seen.append((kw["signal"] is flow_started, task.flow_task.name, written))
+
+    task_finished.connect(on_signal)
+    flow_started.connect(on_signal)
+    try:
+        with CaptureQueriesContext(connection) as q:
+            oid = file_objection(applicant, record)["id"]
+    finally:
+        task_finished.disconnect(on_signal)
+        flow_started.disconnect(on_signal)
+    inserts = [
+        x for x in q.captured_queries if x["sql"].startswith('INSERT INTO "processes_casetask"')
+    ]
+    # the start's row and the intake task's: one INSERT on PostgreSQL (writes.insert_rows)
+    assert len(inserts) == (1 if connection.vendor == "postgresql" else 2)
+    # the start's signals are sent once its row is written, in viewflow's order
+    assert seen == [(False, "start", "DONE"), (True, "start", "DONE")]
+    process = CaseProcess.objects.get(case_kind="objection", case_id=oid)
+    tasks, path = _path(process)
+    assert path == [("start", "START", "DONE"), ("intake", "HUMAN", "NEW")]
+    assert [p.pk for p in tasks[1].previous.all()] == [tasks[0].pk]
+    assert tasks[0].finished is not None and tasks[1].queue == "centre"
