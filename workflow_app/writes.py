@@ -35,6 +35,7 @@ a field with a placeholder of its own — is ``save()`` itself.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -177,7 +178,7 @@ def save_row(obj: Model, **kwargs: Any) -> bool:
 _MANY: dict[tuple[str, type[Model], int], str] = {}
 
 
-def insert_rows(objs: list[Model]) -> bool:
+def insert_rows(objs: Sequence[Model]) -> bool:
     """Insert new rows of one model without ids in one ``INSERT … VALUES (…), (…) RETURNING
     id`` built once per row count, setting their ids, and return True — what ``bulk_create``
     does, without its compiling; or return False (nothing written) where only ``bulk_create``
