@@ -18,10 +18,11 @@ write them once:
 * :class:`CaseStart` starts a flow inside the caller's transaction, without locking the process
   row it has just inserted; :class:`CaseHandle` runs a background step under the process lock its
   caller already holds, without locking it again or reading the task a second time;
-* a gateway's row goes in with the next task's row, in one INSERT (``writes.insert_rows``; like
-  ``bulk_create``, it sends no ``pre_save``/``post_save`` for them — nothing listens to task
-  rows — and the gateway's ``task_finished`` is sent once its row is written), and its
-  ``previous`` link with the next task's, in one INSERT.
+* a gateway's or a start's row goes in with the next task's row, in one INSERT
+  (``writes.insert_rows``; like ``bulk_create``, it sends no ``pre_save``/``post_save`` for
+  them — nothing listens to task rows — and their ``task_finished`` / ``flow_started`` are sent
+  once the row is written), and a gateway's ``previous`` link with the next task's, in one
+  INSERT.
 
 Every caller moves a flow inside its own transaction, holding the process row's lock
 (``processes.services``), so none of these nodes opens a savepoint.
@@ -57,9 +58,9 @@ def _new_task(flow_task: Any, prev_activation: Any, token: Any, data: Any, seed:
 
 
 def _insert(task: Any) -> None:
-    """Insert a new task row — with the rows of the gateways before it that wait for it
-    (:meth:`RouteActivation.complete`), in one INSERT — then send those gateways'
-    ``task_finished``, their rows now written."""
+    """Insert a new task row — with the rows before it that wait for it (a gateway's, the
+    start's: :func:`_wait_for_next`), in one INSERT — then send their signals
+    (``task_finished``, a start's ``flow_started``), their rows now written."""
     waiting = getattr(task.process, "_pending_rows", ())
     task.process._pending_rows = []
     if not waiting:

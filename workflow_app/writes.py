@@ -23,14 +23,15 @@ inserts a case, a process and its first tasks. Two costs were measured on each s
 
 The history row is the one simple-history builds (its user, change reason, date, type ``~`` or
 ``+``, and its ``pre/post_create_historical_record`` signals — for a new row without an id,
-``pre_create_historical_record`` sees the history row without it: the id is the database's); ``pre_save`` and ``post_save`` are
-sent as ``save()`` sends them (simple-history's receiver is told to skip the row it would write
-a second time — so a ``post_save`` receiver that saves the same instance again would write no
-history row for that save; none does). If no row was updated (it is gone) the statement is an
-error and its transaction rolls back, history row included. Only on PostgreSQL, and only for a
-whole row of a model without a ``save()`` of its own (:func:`save_row` is for a model's own
-``save()``): anything else — ``update_fields``, deferred fields, a value that is an expression,
-a field with a placeholder of its own — is ``save()`` itself.
+``pre_create_historical_record`` sees the history row without it: the id is the database's);
+``pre_save`` and ``post_save`` are sent as ``save()`` sends them (simple-history's receiver is
+told to skip the row it would write a second time — so a ``post_save`` receiver that saves the
+same instance again would write no history row for that save; none does). If no row was
+updated (it is gone) the statement is an error and its transaction rolls back, history row
+included. Only on PostgreSQL, and only for a whole row of a model without a ``save()`` of its
+own (:func:`save_row` is for a model's own ``save()``): anything else — ``update_fields``,
+deferred fields, a value that is an expression, a field with a placeholder of its own — is
+``save()`` itself. :func:`insert_rows` writes several new rows of a model in one ``INSERT``.
 """
 
 from __future__ import annotations
@@ -209,7 +210,8 @@ def insert_rows(objs: Sequence[Model]) -> bool:
     with transaction.mark_for_rollback_on_error(DEFAULT_DB_ALIAS), connection.cursor() as cursor:
         cursor.execute(sql, params)
         ids = [r[0] for r in cursor.fetchall()]
-    for obj, pk in zip(objs, ids, strict=True):  # PostgreSQL returns them in the VALUES' order
+    # PostgreSQL returns the ids in the order of the VALUES rows (bulk_create relies on it too)
+    for obj, pk in zip(objs, ids, strict=True):
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = DEFAULT_DB_ALIAS
