@@ -4,7 +4,7 @@ own evaluation of the queryset, and the same refusals."""
 from __future__ import annotations
 
 from contextlib import nullcontext as _nothing
-from datetime import datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -220,19 +220,13 @@ def test_many_keys_are_sent_in_batches_within_the_parameter_limit():
 
 
 def test_a_date_time_value_is_compared_as_the_orm_compares_it():
+    """The policy in force (every filing reads it): a date-time value, a deferred field."""
     from workflow_app.workdays.models import PolicyVersion
+    from workflow_app.workdays.policy import _IN_FORCE as in_force
 
     base = timezone.now().replace(microsecond=0)
     older = PolicyVersion.objects.create(effective_from=base - timedelta(days=2), params={})
     newer = PolicyVersion.objects.create(effective_from=base, params={"a": 1})
-    in_force = CompiledQuery(
-        lambda at: (
-            PolicyVersion.objects.filter(effective_from__lte=at)
-            .order_by("-effective_from", "-id")
-            .only("id", "params")[:1]
-        ),
-        datetime,
-    )
     shanghai = ZoneInfo("Asia/Shanghai")
     for at in (
         base - timedelta(days=3),  # before both: no row
@@ -241,11 +235,7 @@ def test_a_date_time_value_is_compared_as_the_orm_compares_it():
         base,  # equal: the newer one
         (base + timedelta(hours=1)).astimezone(shanghai),  # another offset, same instant rules
     ):
-        orm = list(
-            PolicyVersion.objects.filter(effective_from__lte=at)
-            .order_by("-effective_from", "-id")
-            .only("id", "params")[:1]
-        )
+        orm = list(in_force.build(at))  # the same queryset, evaluated by the ORM
         with CaptureQueriesContext(connection) as q:
             got = in_force(at)
         assert [v.pk for v in got] == [v.pk for v in orm]
@@ -257,3 +247,5 @@ def test_a_date_time_value_is_compared_as_the_orm_compares_it():
         in_force(base.replace(tzinfo=None))
     with pytest.raises(TypeError, match="aware"):
         in_force("2026-01-01")
+    with pytest.raises(TypeError):
+        CompiledQuery(lambda d: PolicyVersion.objects.filter(effective_from=d), float)
