@@ -184,9 +184,10 @@ def test_an_append_to_a_chain_is_a_lock_and_one_write_on_postgresql():
 
 @pytest.mark.parametrize("exists", [False, True])
 def test_a_case_s_first_entry_creates_its_chain_in_one_statement(exists):
-    """``new_chain`` (a case's first entry) skips the read of a head that is not there: the
-    statement that creates the head also locks it — and if the chain does exist after all, the
-    entry still goes after its last one."""
+    """``new_chain`` (a case's first entry) skips the read of a head that is not there: on
+    PostgreSQL the head and the entry go in with one statement; elsewhere the statement that
+    creates the head also locks it — and if the chain does exist after all, the entry still goes
+    after its last one."""
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
@@ -194,10 +195,48 @@ def test_a_case_s_first_entry_creates_its_chain_in_one_statement(exists):
         _chain(n=2)
     with transaction.atomic(), CaptureQueriesContext(connection) as q:
         entry = audit_append(case_kind="objection", case_id=1, to_state="submitted", new_chain=True)
-    writes = 1 if connection.vendor == "postgresql" else 2
-    assert len(q.captured_queries) == 1 + writes
-    assert "ON CONFLICT" in q.captured_queries[0]["sql"]
+    if connection.vendor == "postgresql":
+        # one statement; if the chain existed, it wrote nothing, and the usual path followed
+        assert len(q.captured_queries) == (3 if exists else 1)
+        assert "DO NOTHING" in q.captured_queries[0]["sql"]
+    else:
+        assert len(q.captured_queries) == 3
+        assert "ON CONFLICT" in q.captured_queries[0]["sql"]
     assert entry.seq == (3 if exists else 1)
+    assert TransitionLog.objects.get(pk=entry.pk).hash == entry.hash
     head = AuditChain.objects.get(key="objection:1")
     assert (head.length, head.head_hash) == (entry.seq, entry.hash)
     assert verify_chains() == []
+
+
+def test_a_first_entry_in_one_statement_stores_what_it_hashed(django_db_setup):
+    """Every column cast to its type in the first entry's INSERT … SELECT: awkward content is
+    stored as hashed (verification recomputes each hash from the stored row), and an over-long
+    value is refused, as a plain INSERT refuses it — never cut short."""
+    from django.db import DatabaseError, connection, transaction
+
+    actor = UserFactory(username="审核员")
+    with transaction.atomic():
+        entry = audit_append(
+            case_kind="objection",
+            case_id=5,
+            from_state="",
+            to_state="submitted",
+            actor=actor,
+            reason='理由：\n含换行与 "引号"',
+            task="objection_intake#1",
+            data={"金额": 3000, "比例": 0.1, "list": [1, None, "二"], "nested": {"a": 1e-7}},
+            new_chain=True,
+        )
+    stored = TransitionLog.objects.get(pk=entry.pk)
+    assert (stored.seq, stored.prev_hash, stored.actor_id) == (1, "", actor.pk)
+    assert stored.data == entry.data and stored.at == entry.at and stored.reason == entry.reason
+    assert AuditChain.objects.get(key="objection:5").length == 1
+    with transaction.atomic():
+        system = audit_append(case_kind="repair", case_id=6, to_state="submitted", new_chain=True)
+    assert TransitionLog.objects.get(pk=system.pk).actor_id is None
+    assert verify_chains() == []
+    if connection.vendor == "postgresql":  # (SQLite does not hold text to its length)
+        with pytest.raises(DatabaseError), transaction.atomic():
+            audit_append(case_kind="objection", case_id=7, task="x" * 1000, new_chain=True)
+        assert not AuditChain.objects.filter(key="objection:7").exists()

@@ -48,9 +48,11 @@ def test_other_chain_is_not_blocked_while_one_is_locked():
     assert verify_chains() == []
 
 
-def test_concurrent_appends_to_a_new_chain_both_land_in_order():
+@pytest.mark.parametrize("new_chain", [False, True])
+def test_concurrent_appends_to_a_new_chain_both_land_in_order(new_chain):
     """Two transactions start the same case's chain at once: the head's creation race is
-    handled, and the entries get seq 1 and 2 with a valid link."""
+    handled, and the entries get seq 1 and 2 with a valid link (``new_chain``: both take the
+    one-statement first entry; the one that waited for the other's head appends after it)."""
     if connection.vendor != "postgresql":
         pytest.skip("row-lock behaviour is tested on PostgreSQL")
     barrier = threading.Barrier(2)
@@ -60,7 +62,7 @@ def test_concurrent_appends_to_a_new_chain_both_land_in_order():
         try:
             barrier.wait(timeout=10)
             with transaction.atomic():
-                audit_append(case_kind="objection", case_id=77, to_state=state)
+                audit_append(case_kind="objection", case_id=77, to_state=state, new_chain=new_chain)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:

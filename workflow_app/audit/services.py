@@ -154,11 +154,10 @@ def audit_append(
         json.dumps(data or {}, ensure_ascii=False, default=str), parse_float=_stored_float
     )
     at = at or timezone.now()
-    with transaction.atomic(savepoint=False):
-        head = _lock_head(key, new=new_chain)
-        seq = head.length + 1
-        actor_id = getattr(actor, "pk", None)
-        actor_label = getattr(actor, "username", "") if actor is not None else "system"
+    actor_id = getattr(actor, "pk", None)
+    actor_label = getattr(actor, "username", "") if actor is not None else "system"
+
+    def entry_after(seq: int, prev_hash: str) -> TransitionLog:
         fields: dict[str, Any] = {
             "chain_key": key,
             "seq": seq,
@@ -173,14 +172,63 @@ def audit_append(
             "reason": str(reason or ""),
             "task": str(task or ""),
             "data": data,
-            "prev_hash": head.head_hash,
+            "prev_hash": prev_hash,
         }
-        digest = entry_hash(**fields)
-        entry = TransitionLog(**fields, hash=digest)
-        head.length = seq
-        head.head_hash = digest
+        return TransitionLog(**fields, hash=entry_hash(**fields))
+
+    with transaction.atomic(savepoint=False):
+        if new_chain:
+            first = entry_after(1, "")
+            if _insert_first(first):
+                return first
+        head = _lock_head(key, new=new_chain)
+        entry = entry_after(head.length + 1, head.head_hash)
+        head.length = entry.seq
+        head.head_hash = entry.hash
         _insert_and_advance(entry, head)
         return entry
+
+
+# PostgreSQL, a case's first entry: the chain's head — created with the entry already counted —
+# and the entry in one statement. The entry goes in only if the head was created by this
+# statement: should the chain exist after all (or another transaction create it first, which
+# this statement waits for), nothing is written and the caller appends after the chain's last
+# entry as usual. Each value is cast to its column's type (an INSERT … SELECT does not infer
+# them); text columns take text, so an over-long value is refused, never cut short.
+_FIRST_SQL: dict[str, str] = {}
+
+
+def _insert_first(entry: TransitionLog) -> bool:
+    row = row_sql(connection, TransitionLog, "insert_returning")
+    if connection.vendor != "postgresql" or row is None:
+        return False
+    sql = _FIRST_SQL.get(connection.alias)
+    if sql is None:
+        qn = connection.ops.quote_name
+        types = [
+            "text" if f.get_internal_type() in ("CharField", "TextField") else f.db_type(connection)
+            for f in row.fields
+        ]
+        sql = _FIRST_SQL[connection.alias] = (
+            f"WITH {qn('head')} AS (INSERT INTO {qn(AuditChain._meta.db_table)} "
+            f"({qn('key')}, {qn('length')}, {qn('head_hash')}) VALUES (%s, 1, %s) "
+            f"ON CONFLICT ({qn('key')}) DO NOTHING RETURNING {qn('id')}), "
+            f"{qn('entry')} AS (INSERT INTO {qn(TransitionLog._meta.db_table)} "
+            f"({', '.join(qn(f.column) for f in row.fields)}) "
+            f"SELECT {', '.join(f'CAST(%s AS {t})' for t in types)} FROM {qn('head')} "
+            f"RETURNING {qn('id')}) "
+            f"SELECT (SELECT {qn('id')} FROM {qn('entry')})"
+        )
+    params = [entry.chain_key, entry.hash, *row_values(entry, row, "insert_returning", connection)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        pk = cursor.fetchone()[0]
+    if pk is None:
+        return False
+    entry.pk = pk
+    entry._state.adding = False
+    entry._state.db = connection.alias
+    return True
 
 
 # PostgreSQL: the entry's INSERT and the head's UPDATE as one statement (a data-modifying WITH),
