@@ -12,7 +12,7 @@ import pytest
 
 from notifications.models import Delivery, Notification
 from notifications.services import redeliver_pending
-from tests.conftest import celery_configured
+from tests.conftest import celery_configured, reset_celery_connections
 from tests.factories import CreditRecordFactory
 from tests.processes.helpers import file_objection
 from workflow_app import publish
@@ -184,3 +184,124 @@ def test_filings_answer_while_the_broker_never_answers_and_nothing_is_lost(
     assert set(
         Notification.objects.filter(recipient=applicant).values_list("case_id", flat=True)
     ) == {first["id"], second["id"]}
+
+
+# --- the Redis fast path: the message Celery would publish, in one LPUSH ----------------------
+
+
+def _redis_url() -> str:
+    import os
+
+    url = os.environ.get("CELERY_BROKER_URL", "")
+    return url if url.startswith("redis://") else "redis://127.0.0.1:6379/13"
+
+
+@pytest.fixture
+def redis_queue(monkeypatch):
+    """Celery on a reachable Redis with a queue of this test's own; yields (app, client, queue)."""
+    import uuid
+
+    import redis
+
+    from tests.conftest import skip_or_fail
+
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    url = _redis_url()
+    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError:
+        skip_or_fail(f"Redis is not reachable at {url}; start it to run the fast path's tests")
+    queue = f"test-publish-{uuid.uuid4().hex[:8]}"
+    with celery_configured(
+        task_always_eager=False,
+        broker_url=url,
+        broker_transport_options=broker_transport_options(url),
+        task_default_queue=queue,
+        task_routes={},
+    ) as app:
+        try:
+            yield app, client, queue
+        finally:
+            client.delete(queue)
+
+
+def _envelope(raw: bytes) -> dict:
+    import base64
+    import json
+
+    message = json.loads(raw)
+    message["body"] = json.loads(base64.b64decode(message["body"]))
+    return message
+
+
+def test_the_fast_path_writes_the_message_celery_writes(redis_queue):
+    from notifications.tasks import deliver_pending
+    from workflow_app.publish import RedisPublisher, redis_publisher
+
+    _app, client, queue = redis_queue
+    publisher = redis_publisher(deliver_pending)
+    assert isinstance(publisher, RedisPublisher) and publisher.queue == queue
+    deliver_pending.apply_async(([7, 8, 9],), retry=False)  # Celery's own
+    assert publish_ids(deliver_pending, [7, 8, 9], chunk=10, what="rows") == 3  # the fast path
+    celerys, ours = (_envelope(raw) for raw in reversed(client.lrange(queue, 0, -1)))
+    for message in (celerys, ours):
+        task_id = message["headers"]["id"]
+        assert message["headers"]["root_id"] == message["properties"]["correlation_id"] == task_id
+        for key in ("id", "root_id"):
+            message["headers"][key] = "…"
+        for key in ("correlation_id", "delivery_tag"):
+            message["properties"][key] = "…"
+    assert ours == celerys  # body, headers (argsrepr included), properties, encodings
+    assert ours["body"][0] == [[7, 8, 9]]
+    assert len(ours["headers"]) == len(celerys["headers"]) > 10
+
+
+def test_long_id_lists_are_shown_as_celery_shows_them(redis_queue):
+    from notifications.tasks import deliver_pending
+    from workflow_app.publish import redis_publisher
+
+    _app, client, queue = redis_queue
+    ids = list(range(100_000, 100_500))  # argsrepr over Celery's 1,024 characters: shortened
+    deliver_pending.apply_async((ids,), retry=False)
+    redis_publisher(deliver_pending).send(ids)
+    celerys, ours = (_envelope(raw) for raw in reversed(client.lrange(queue, 0, -1)))
+    assert ours["headers"]["argsrepr"] == celerys["headers"]["argsrepr"]
+    assert len(ours["headers"]["argsrepr"]) < 1100 and ours["body"][0] == [ids]
+
+
+def test_what_the_fast_path_does_not_write_goes_through_celery(redis_queue, monkeypatch):
+    from celery.signals import before_task_publish
+
+    from notifications.tasks import deliver_pending
+    from workflow_app.publish import redis_publisher
+
+    app, client, queue = redis_queue
+    assert redis_publisher(deliver_pending) is not None
+
+    def listener(**kwargs):
+        pass
+
+    before_task_publish.connect(listener)  # someone listens to Celery's publishing
+    try:
+        assert redis_publisher(deliver_pending) is None
+        assert publish_ids(deliver_pending, [1], chunk=1, what="rows") == 1
+        assert client.llen(queue) == 1  # Celery published it
+    finally:
+        before_task_publish.disconnect(listener)
+    app.conf.task_routes = {"notifications.tasks.*": {"queue": f"{queue}-p", "priority": 5}}
+    reset_celery_connections(app)  # Celery reads its routes and builds its router once
+    app.amqp.__dict__.pop("router", None)
+    assert redis_publisher(deliver_pending) is None  # a priority goes on another list
+    app.conf.task_routes = {}
+    reset_celery_connections(app)
+    app.amqp.__dict__.pop("router", None)
+    app.conf.broker_transport_options = {"global_keyprefix": "cw:"}
+    assert redis_publisher(deliver_pending) is None  # keys Celery would prefix
+    app.conf.broker_transport_options = broker_transport_options(app.conf.broker_url)
+    app.conf.task_always_eager = True
+    assert redis_publisher(deliver_pending) is None  # run here, not published
+    app.conf.task_always_eager = False
+    app.conf.broker_url = "filesystem://"
+    assert redis_publisher(deliver_pending) is None
+    assert redis_publisher(FakeTask()) is None

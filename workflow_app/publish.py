@@ -14,16 +14,35 @@ batch import of 5,000 records is a few dozen messages, not 5,000. Publishing is 
   between answer at their usual speed instead of each waiting for the broker again.
 
 Nothing is lost either way: the rows stay pending and the sweeps queue them again (notifications
-after a minute, synchronisation rows as soon as their retry time has come)."""
+after a minute, synchronisation rows as soon as their retry time has come).
+
+On Redis (production's broker) a message is written by one ``LPUSH`` on a connection this
+process keeps (:class:`RedisPublisher`): Celery's ``apply_async`` cost a completion or a filing
+about a millisecond — a new Redis client object per publish (with its ~170 response callbacks),
+the route, the headers and kombu's envelope built anew, two round trips. The message is the one
+Celery would publish: Celery builds it once, into a producer that only records it
+(:class:`_Recorder`), and each publish changes what changes per message — the task id, the ids
+it carries, the delivery tag. Whatever the fast path does not handle (another broker, eager
+tasks, a routed exchange, priorities, expiry, signal receivers, another serializer) goes through
+``apply_async`` as before."""
 
 from __future__ import annotations
 
+import base64
 import logging
+import os
 import threading
 import time
+import uuid
 from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import Any
+from urllib.parse import urlparse
 
+import orjson
+import redis
+from celery import signals as celery_signals
+from celery.utils.saferepr import saferepr
 from django.conf import settings
 from kombu.exceptions import OperationalError as KombuOperationalError
 
@@ -61,8 +80,13 @@ def broker_resume() -> None:
         _paused_until = 0.0
 
 
-# what a broker that is down, restarting or hung raises (kombu wraps the transports' errors)
-BROKER_ERRORS: tuple[type[BaseException], ...] = (KombuOperationalError, OSError)
+# what a broker that is down, restarting or hung raises (kombu wraps the transports' errors;
+# redis-py's own, on the fast path, are not OSErrors)
+BROKER_ERRORS: tuple[type[BaseException], ...] = (
+    KombuOperationalError,
+    OSError,
+    redis.RedisError,
+)
 # a refused or closed connection fails within milliseconds; a timeout takes its full timeout
 FAST_FAILURE_SECONDS = 0.25
 
@@ -70,13 +94,19 @@ FAST_FAILURE_SECONDS = 0.25
 def _send(task: Any, part: list[int]) -> None:
     """One publish; a connection that fails at once (a pooled connection the broker closed when
     it restarted, while the broker itself is back) is given one more try — a timeout is not."""
+    publisher = redis_publisher(task)
+    send = publisher.send if publisher is not None else _apply_async(task)
     started = time.monotonic()
     try:
-        task.apply_async((part,), retry=False)
+        send(part)
     except BROKER_ERRORS:
         if time.monotonic() - started >= FAST_FAILURE_SECONDS:
             raise
-        task.apply_async((part,), retry=False)
+        send(part)
+
+
+def _apply_async(task: Any) -> Any:
+    return lambda part: task.apply_async((part,), retry=False)
 
 
 def publish_ids(task: Any, ids: Sequence[int], *, chunk: int, what: str) -> int:
@@ -98,3 +128,160 @@ def publish_ids(task: Any, ids: Sequence[int], *, chunk: int, what: str) -> int:
             continue
         sent += len(part)
     return sent
+
+
+# --- Redis: the message Celery would publish, in one LPUSH ----------------------------------------
+
+# transport options the fast path honours (the timeouts) or that do not change where or how a
+# message is written (max_retries: Celery's connection attempts; visibility_timeout: the workers')
+_REDIS_OPTIONS = {
+    "max_retries",
+    "socket_timeout",
+    "socket_connect_timeout",
+    "socket_keepalive",
+    "visibility_timeout",
+}
+_PUBLISH_SIGNALS = (
+    celery_signals.before_task_publish,
+    celery_signals.after_task_publish,
+    celery_signals.task_sent,
+)
+
+
+class _Recorder:
+    """A kombu producer that keeps what Celery hands it instead of sending it."""
+
+    def __init__(self) -> None:
+        self.connection = self  # Celery wraps its publish in the connection's error context
+        self.published: tuple[Any, dict[str, Any]] | None = None
+
+    def _reraise_as_library_errors(self) -> Any:
+        return nullcontext()
+
+    def publish(self, body: Any, **kwargs: Any) -> None:
+        self.published = (body, kwargs)
+
+
+class RedisPublisher:
+    """Publish ``task((ids,))`` to Redis as Celery's Redis transport writes it: the envelope
+    ``{"body": base64(json([args, kwargs, embed])), "content-encoding", "content-type",
+    "headers", "properties"}`` pushed on the queue's list (kombu's ``Channel._put``)."""
+
+    def __init__(self, client: redis.Redis, task: Any, body: Any, kwargs: dict[str, Any]) -> None:
+        self.client = client
+        self.queue = kwargs["routing_key"]
+        self.headers = dict(kwargs["headers"])
+        self.args_maxsize = task.app.amqp.argsrepr_maxsize
+        self.repr_levels = task.app.conf.task_repr_maxlevels
+        self.kwargs_embed = (body[1], body[2])
+        skip = {"exchange", "routing_key", "serializer", "compression", "retry", "retry_policy"}
+        skip |= {"declare", "headers", "timeout", "confirm_timeout", "delivery_mode", "priority"}
+        self.properties = {k: v for k, v in kwargs.items() if k not in skip}
+        self.properties["delivery_mode"] = kwargs.get("delivery_mode") or 2
+
+    @classmethod
+    def build(cls, task: Any) -> RedisPublisher | None:
+        """What Celery would publish for ``task``, when one LPUSH writes it exactly; or None."""
+        app = getattr(task, "app", None)
+        if app is None or not hasattr(task, "apply_async"):
+            return None  # not a Celery task (tests' stand-ins)
+        conf = app.conf
+        url = str(conf.broker_url or "")
+        options = dict(conf.broker_transport_options or {})
+        if (
+            conf.task_always_eager
+            or urlparse(url).scheme != "redis"
+            or set(options) - _REDIS_OPTIONS
+            or conf.task_send_sent_event
+        ):
+            return None
+        recorder = _Recorder()
+        task.apply_async(([0],), retry=False, producer=recorder)
+        if recorder.published is None:
+            return None
+        body, kwargs = recorder.published
+        declare = kwargs.get("declare") or []
+        if (
+            kwargs.get("exchange") != ""  # kombu routes a named exchange through its bindings
+            or kwargs.get("serializer") != "json"
+            or kwargs.get("compression")
+            or kwargs.get("priority")  # a priority goes on another list
+            or kwargs.get("expiration") is not None
+            or not isinstance(body, tuple)  # protocol 1
+            or any(getattr(q, "expires", None) or getattr(q, "message_ttl", None) for q in declare)
+            or any(getattr(q, "queue_arguments", None) for q in declare)
+        ):
+            return None
+        client = redis.Redis.from_url(
+            url,
+            socket_timeout=options.get("socket_timeout"),
+            socket_connect_timeout=options.get("socket_connect_timeout"),
+            socket_keepalive=bool(options.get("socket_keepalive")),
+        )
+        return cls(client, task, body, kwargs)
+
+    def message(self, ids: list[int]) -> bytes:
+        task_id = str(uuid.uuid4())
+        args = (ids,)
+        headers = {
+            **self.headers,
+            "id": task_id,
+            "root_id": task_id,
+            "argsrepr": saferepr(args, self.args_maxsize, maxlevels=self.repr_levels),
+        }
+        body = orjson.dumps([args, *self.kwargs_embed])
+        return orjson.dumps(
+            {
+                "body": base64.b64encode(body).decode(),
+                "content-encoding": "utf-8",
+                "content-type": "application/json",
+                "headers": headers,
+                "properties": {
+                    **self.properties,
+                    "correlation_id": task_id,
+                    "delivery_info": {"exchange": "", "routing_key": self.queue},
+                    "priority": 0,
+                    "body_encoding": "base64",
+                    "delivery_tag": str(uuid.uuid4()),
+                },
+            }
+        )
+
+    def send(self, ids: list[int]) -> None:
+        self.client.lpush(self.queue, self.message(ids))
+
+
+_PUBLISHERS: dict[tuple[Any, ...], RedisPublisher | None] = {}
+
+
+def redis_publisher(task: Any) -> RedisPublisher | None:
+    """This process's :class:`RedisPublisher` for ``task`` under the configuration in force, or
+    None when Celery's own ``apply_async`` must publish."""
+    app = getattr(task, "app", None)
+    if (
+        app is None
+        # inside a worker's task Celery links the message to it (root and parent ids)
+        or app.current_worker_task is not None
+        # whoever listens to Celery's publishing hears it from Celery
+        or any(signal.receivers for signal in _PUBLISH_SIGNALS)
+    ):
+        return None
+    conf = app.conf
+    key = (
+        os.getpid(),
+        task.name,
+        conf.broker_url,
+        repr(conf.broker_transport_options),
+        conf.task_always_eager,
+        conf.task_default_queue,
+        repr(conf.task_routes),
+        repr(conf.task_queues),
+    )
+    try:
+        return _PUBLISHERS[key]
+    except KeyError:
+        pass
+    with _lock:
+        if key not in _PUBLISHERS:
+            _PUBLISHERS[key] = RedisPublisher.build(task)
+        return _PUBLISHERS[key]

@@ -55,8 +55,15 @@ def redis_worker():
         yield app
 
 
-def test_a_real_worker_delivers_once_after_commit(redis_worker):
+def test_a_real_worker_delivers_once_after_commit(redis_worker, monkeypatch):
+    from workflow_app.publish import RedisPublisher
+
     received: list[str] = []
+    fast: list[list[int]] = []  # the message goes out by the Redis fast path (workflow_app.publish)
+    send = RedisPublisher.send
+    monkeypatch.setattr(
+        RedisPublisher, "send", lambda self, ids: (fast.append(ids), send(self, ids))
+    )
 
     def on_received(sender=None, request=None, **kwargs):
         received.append(request.name)
@@ -77,6 +84,7 @@ def test_a_real_worker_delivers_once_after_commit(redis_worker):
         time.sleep(0.2)
     task_received.disconnect(on_received)
     assert received == ["notifications.tasks.deliver_pending"]  # came through the broker
+    assert len(fast) == 1
     assert Notification.objects.filter(recipient=person).count() == 1
     note = Notification.objects.get()
     assert note.title == "任务即将到期：YY-2026-0100"
