@@ -22,6 +22,9 @@ def reset_celery_connections(app) -> None:
     """Forget routes and broker connections made with the previous Celery configuration."""
     from kombu import pools
 
+    from workflow_app.publish import forget_publishers
+
+    forget_publishers()  # the Redis fast path's messages and connection
     app.amqp.flush_routes()
     if app._pool is not None:
         app._pool.force_close_all()

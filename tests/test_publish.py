@@ -297,11 +297,14 @@ def test_what_the_fast_path_does_not_write_goes_through_celery(redis_queue, monk
     reset_celery_connections(app)
     app.amqp.__dict__.pop("router", None)
     app.conf.broker_transport_options = {"global_keyprefix": "cw:"}
+    reset_celery_connections(app)
     assert redis_publisher(deliver_pending) is None  # keys Celery would prefix
     app.conf.broker_transport_options = broker_transport_options(app.conf.broker_url)
     app.conf.task_always_eager = True
+    reset_celery_connections(app)
     assert redis_publisher(deliver_pending) is None  # run here, not published
     app.conf.task_always_eager = False
     app.conf.broker_url = "filesystem://"
+    reset_celery_connections(app)
     assert redis_publisher(deliver_pending) is None
     assert redis_publisher(FakeTask()) is None

@@ -369,3 +369,27 @@ def test_insert_rows_writes_what_bulk_create_writes_in_one_statement(applicant, 
         assert Delivery.objects.get(pk=a.pk).event_key == a.event_key  # ids in the rows' order
     assert insert_rows([]) is True
     assert insert_rows([Delivery.objects.get(pk=mine[0].pk)]) is False  # a row with an id
+
+
+def test_a_two_task_insert_is_parsed_once_per_process():
+    """psycopg remembers the parsed text of statements of up to CACHED_STATEMENT_PARAMS
+    parameters (workflow_app/postgresql): the two task rows a step inserts (54 parameters) are
+    scanned for placeholders once, not on every completion."""
+    if connection.vendor != "postgresql":
+        pytest.skip("psycopg's statement cache: PostgreSQL only")
+    from psycopg import _queries
+
+    from workflow_app.postgresql.base import CACHED_STATEMENT_PARAMS
+
+    assert _queries.MAX_CACHED_STATEMENT_PARAMS == CACHED_STATEMENT_PARAMS  # psycopg reads it
+    params = list(range(60))
+    sql = "SELECT " + ", ".join(["%s::int"] * len(params))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        before = _queries._query2pg.cache_info()
+        cursor.execute(sql, params)
+        assert cursor.fetchone() == tuple(params)
+    after = _queries._query2pg.cache_info()
+    assert after.hits == before.hits + 1 and after.misses == before.misses
+    # a record import's batch (thousands of parameters) is scanned as before, never cached
+    assert len(range(5000)) > _queries.MAX_CACHED_STATEMENT_PARAMS

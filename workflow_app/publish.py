@@ -251,12 +251,21 @@ class RedisPublisher:
         self.client.lpush(self.queue, self.message(ids))
 
 
-_PUBLISHERS: dict[tuple[Any, ...], RedisPublisher | None] = {}
+# per (process, task name): built on the first publish under the configuration in force (a
+# forked process builds its own); forget_publishers() after changing Celery's broker, routes or
+# transport options at run time (tests: tests/conftest.py's reset_celery_connections does)
+_PUBLISHERS: dict[tuple[int, str], RedisPublisher | None] = {}
+
+
+def forget_publishers() -> None:
+    """Build the publishers again on their next use (Celery's configuration changed: tests)."""
+    with _lock:
+        _PUBLISHERS.clear()
 
 
 def redis_publisher(task: Any) -> RedisPublisher | None:
-    """This process's :class:`RedisPublisher` for ``task`` under the configuration in force, or
-    None when Celery's own ``apply_async`` must publish."""
+    """This process's :class:`RedisPublisher` for ``task``, or None when Celery's own
+    ``apply_async`` must publish."""
     app = getattr(task, "app", None)
     if (
         app is None
@@ -264,19 +273,11 @@ def redis_publisher(task: Any) -> RedisPublisher | None:
         or app.current_worker_task is not None
         # whoever listens to Celery's publishing hears it from Celery
         or any(signal.receivers for signal in _PUBLISH_SIGNALS)
+        # tasks run in this process, not published (may be switched on at run time)
+        or app.conf.task_always_eager
     ):
         return None
-    conf = app.conf
-    key = (
-        os.getpid(),
-        task.name,
-        conf.broker_url,
-        repr(conf.broker_transport_options),
-        conf.task_always_eager,
-        conf.task_default_queue,
-        repr(conf.task_routes),
-        repr(conf.task_queues),
-    )
+    key = (os.getpid(), task.name)
     try:
         return _PUBLISHERS[key]
     except KeyError:
