@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 
 from objections.models import OPEN_STATUSES as OBJECTION_OPEN
 from objections.models import Objection
 from workflow_app.cases.selectors import case_common_dict, cases_visible_to
-from workflow_app.registry.models import CreditRecord
+from workflow_app.compiled import CompiledQuery
+from workflow_app.registry.models import CreditRecord, Subject
 from workflow_app.workdays.models import Deadline
 from workflow_app.workdays.policy import current_policy
 
@@ -27,51 +28,79 @@ def repairs_visible_to(user: Any) -> QuerySet[Repair]:
     return cases_visible_to(qs, user, department_field="record__department_id")
 
 
-def _chain(record: CreditRecord) -> dict[str, Any]:
-    return {
-        "record__department_id": record.department_id,
-        "record__external_id": record.external_id,
-    }
+def _open_objections(subject_id: Any, department_id: Any, external_id: Any) -> QuerySet[Any]:
+    """Open objections on a record's version chain (the same department and external id)."""
+    return Objection.objects.filter(
+        subject_id=subject_id,
+        status__in=[s.value for s in OBJECTION_OPEN],
+        record__department_id=department_id,
+        record__external_id=external_id,
+    ).values_list("reference", flat=True)
+
+
+def _open_repairs(subject_id: Any, department_id: Any, external_id: Any) -> QuerySet[Any]:
+    return Repair.objects.filter(
+        subject_id=subject_id,
+        status__in=[s.value for s in OPEN_STATUSES],
+        record__department_id=department_id,
+        record__external_id=external_id,
+    ).values_list("reference", flat=True)
+
+
+def _approvals(subject_id: Any) -> QuerySet[Repair]:
+    """The subject's approved repairs, the most recent first (a revoked approval still counts:
+    it was granted)."""
+    return Repair.objects.filter(
+        subject_id=subject_id,
+        status__in=[Status.APPROVED, Status.REVOKED],
+        decided_at__isnull=False,
+    ).order_by("-decided_at", "-pk")
 
 
 def open_objection_ref(record: CreditRecord) -> str | None:
-    return (
-        Objection.objects.filter(
-            subject_id=record.subject_id,
-            status__in=[s.value for s in OBJECTION_OPEN],
-            **_chain(record),
-        )
-        .values_list("reference", flat=True)
-        .first()
-    )
+    return _open_objections(record.subject_id, record.department_id, record.external_id).first()
 
 
 def open_repair_ref(record: CreditRecord) -> str | None:
-    return (
-        Repair.objects.filter(
-            subject_id=record.subject_id,
-            status__in=[s.value for s in OPEN_STATUSES],
-            **_chain(record),
-        )
-        .values_list("reference", flat=True)
-        .first()
-    )
+    return _open_repairs(record.subject_id, record.department_id, record.external_id).first()
 
 
 def last_approval(subject_id: int) -> tuple[str, datetime.datetime] | None:
-    """The subject's most recent approved repair (a revoked approval still counts: it was
-    granted)."""
-    row = (
-        Repair.objects.filter(
-            subject_id=subject_id,
-            status__in=[Status.APPROVED, Status.REVOKED],
-            decided_at__isnull=False,
-        )
-        .order_by("-decided_at")
-        .values_list("reference", "decided_at")
-        .first()
-    )
+    """The subject's most recent approved repair."""
+    row = _approvals(subject_id).values_list("reference", "decided_at").first()
     return (row[0], row[1]) if row and row[1] else None
+
+
+# the three reads the eligibility rules need about a record of the applicant's own, as one
+# statement (subqueries of the subject's row), compiled once (workflow_app/compiled.py)
+_ELIGIBILITY_FACTS = CompiledQuery(
+    lambda subject_id, department_id, external_id: (
+        Subject.objects.filter(pk=subject_id)
+        .annotate(
+            open_objection=Subquery(_open_objections(subject_id, department_id, external_id)[:1]),
+            open_repair=Subquery(_open_repairs(subject_id, department_id, external_id)[:1]),
+            approval_ref=Subquery(_approvals(subject_id).values("reference")[:1]),
+            approval_at=Subquery(_approvals(subject_id).values("decided_at")[:1]),
+        )
+        .only("pk")[:1]
+    ),
+    int,
+    int,
+    str,
+)
+
+
+def eligibility_facts(
+    record: CreditRecord,
+) -> tuple[str | None, str | None, tuple[str, datetime.datetime] | None]:
+    """(open objection's reference, open repair's reference, last approval) for a record of the
+    subject's own — what :func:`open_objection_ref`, :func:`open_repair_ref` and
+    :func:`last_approval` answer, in one round trip."""
+    row: Any = _ELIGIBILITY_FACTS.first(record.subject_id, record.department_id, record.external_id)
+    if row is None:
+        return None, None, None
+    approval = (row.approval_ref, row.approval_at) if row.approval_at else None
+    return row.open_objection, row.open_repair, approval
 
 
 def repair_eligibility(
@@ -86,6 +115,7 @@ def repair_eligibility(
     if params is None:
         params = current_policy()[1]
     own = record is not None and subject_id is not None and record.subject_id == subject_id
+    facts = eligibility_facts(record) if own and record is not None else (None, None, None)
     return eligibility.evaluate(
         subject_id=subject_id,
         record=record,
@@ -93,9 +123,9 @@ def repair_eligibility(
         proof_count=proof_count,
         commitment_accepted=commitment_accepted,
         today=today,
-        open_objection=open_objection_ref(record) if own and record else None,
-        open_repair=open_repair_ref(record) if own and record else None,
-        last_approval=last_approval(subject_id) if own and subject_id else None,
+        open_objection=facts[0],
+        open_repair=facts[1],
+        last_approval=facts[2],
     )
 
 

@@ -31,6 +31,7 @@ from workflow_app.cases.transitions import (
     audit_case,
     case_deadline_open,
     case_deadlines_close,
+    case_deadlines_open,
     case_next_id,
     case_supplement_deadline_open,
     case_transition,
@@ -178,11 +179,22 @@ def repair_submit(
         except IntegrityError:
             raise Conflict(_("该信息已有正在办理的修复申请，请勿重复提交。"), code="duplicate_open")
         evidence_store(model=Evidence, case=repair, files=checked, by=applicant)
-        case_deadline_open(
-            repair, DL_INTAKE, days_key="repair_intake_days", start_at=now, queue=QUEUE_CENTRE
-        )
-        case_deadline_open(
-            repair, DL_TOTAL, days_key="repair_total_days", start_at=now, queue=QUEUE_SUPERVISORS
+        case_deadlines_open(  # the intake step's and the whole case's: one INSERT
+            repair,
+            [
+                {
+                    "kind": DL_INTAKE,
+                    "days_key": "repair_intake_days",
+                    "start_at": now,
+                    "queue": QUEUE_CENTRE,
+                },
+                {
+                    "kind": DL_TOTAL,
+                    "days_key": "repair_total_days",
+                    "start_at": now,
+                    "queue": QUEUE_SUPERVISORS,
+                },
+            ],
         )
         audit_case(
             repair,

@@ -44,11 +44,14 @@ pytestmark = pytest.mark.django_db
 # again, the task and its process were locked in one statement, and on PostgreSQL an evidence
 # row went in with its history row, a gateway's or a start's task row with the next task's
 # row, and several notification rows or links in one INSERT (writes.insert_rows); filings
-# 18 / 21 / 18 there before a case's first audit entry went in with its new chain's head
+# 18 / 21 / 18 there before a case's first audit entry went in with its new chain's head;
+# a repair filing 25 / 20 before its eligibility rules read the open objection, the open
+# repair and the last approval in one statement (repair.selectors.eligibility_facts) and, on
+# PostgreSQL, its two deadlines went in with one INSERT (workdays.deadlines.deadlines_open)
 PINS = {  # (SQLite, PostgreSQL)
     "objection filing": (21, 17),
     "objection accept": (19, 15),
-    "repair filing": (25, 20),
+    "repair filing": (23, 17),
     "repair approve": (35, 26),
     "commitment signing": (22, 17),
     "commitment verification": (16, 13),

@@ -241,3 +241,53 @@ def test_eligibility_endpoint_for_the_owner_only(applicant, other_applicant, com
     assert {x["rule"] for x in body["rules"]} >= {"minimum_publicity", "objection_open"}
     r = client_for(other_applicant).get(f"/api/v1/records/{record.pk}/repair-eligibility/")
     assert r.status_code == 404
+
+
+def test_the_rules_facts_in_one_read_are_the_three_reads(applicant, company, samr, emb):
+    """A filing reads the open objection, the open repair and the last approval in one statement
+    (repair.selectors.eligibility_facts): the same answers as the three reads, on the record's
+    whole version chain, for the subject's most recent approval (ties broken by the later
+    case)."""
+    from repair.models import Status
+    from repair.selectors import (
+        eligibility_facts,
+        last_approval,
+        open_objection_ref,
+        open_repair_ref,
+    )
+
+    def three(record):
+        return open_objection_ref(record), open_repair_ref(record), last_approval(record.subject_id)
+
+    objected = _record(company, samr, external_id="CHAIN-1")
+    newer = _record(company, samr, external_id="CHAIN-1", version=2)  # same chain
+    elsewhere = _record(company, emb, external_id="CHAIN-1")  # another department's chain
+    repaired = _record(company, samr)
+    plain = _record(company, samr)
+    assert eligibility_facts(plain) == three(plain) == (None, None, None)
+
+    app.case_file(
+        "objection",
+        applicant=applicant,
+        record_id=objected.pk,
+        grounds="error",
+        description="金额有误",
+        commitment_accepted=True,
+    )
+    open_repair = _file(applicant, repaired)
+    approved = [_file(applicant, _record(company, samr)) for _ in range(3)]
+    at = timezone.now() - datetime.timedelta(days=40)
+    Repair.objects.filter(pk=approved[0].pk).update(status=Status.APPROVED, decided_at=at)
+    Repair.objects.filter(pk__in=[approved[1].pk, approved[2].pk]).update(
+        status=Status.REVOKED, decided_at=at + datetime.timedelta(days=1)
+    )
+    for record in (objected, newer, elsewhere, repaired, plain):
+        assert eligibility_facts(record) == three(record), record.external_id
+    facts = eligibility_facts(newer)
+    assert facts[0] and facts[0].startswith("YY") and facts[1] is None
+    assert eligibility_facts(repaired)[1] == open_repair.reference
+    assert eligibility_facts(elsewhere)[:2] == (None, None)
+    assert facts[2] == (approved[2].reference, at + datetime.timedelta(days=1))
+    other = SubjectFactory()
+    foreign = CreditRecordFactory(subject=other, department=samr, external_id="CHAIN-2")
+    assert eligibility_facts(foreign) == three(foreign) == (None, None, None)

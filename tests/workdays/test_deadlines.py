@@ -212,3 +212,59 @@ def test_an_assignee_no_close_wrote_is_written_at_the_end_of_the_block_and_only_
         raise RuntimeError("the completion failed")
     d.refresh_from_db()
     assert d.assignee_id == user.pk
+
+
+def test_several_deadlines_open_in_one_insert_as_one_by_one(centre_user):
+    """A repair filing opens its intake and total deadlines together (deadlines_open): one
+    INSERT on PostgreSQL, the same rows as opening them one by one, each registered for the
+    task that takes the deadline just opened."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from workflow_app.workdays.deadlines import (
+        deadline_opened,
+        deadlines_open,
+        deadlines_opened_here,
+    )
+
+    specs = [
+        {
+            "case_kind": "repair",
+            "case_id": 9,
+            "case_reference": "XF20260000009",
+            "kind": "repair_intake",
+            "start_at": local(2025, 9, 30, 16, 0),
+            "amount": 5,
+            "queue": "centre",
+            "assignee": centre_user,
+            "department_id": None,
+        },
+        {
+            "case_kind": "repair",
+            "case_id": 9,
+            "case_reference": "XF20260000009",
+            "kind": "repair_total",
+            "start_at": local(2025, 9, 30, 16, 0),
+            "amount": 1,
+            "unit": "months",
+            "queue": "supervisors",
+            "reminder_days": 3,
+        },
+    ]
+    with deadlines_opened_here(), CaptureQueriesContext(connection) as statements:
+        together = deadlines_open(specs)
+        assert [deadline_opened("repair", 9, k) for k in ("repair_intake", "repair_total")] == (
+            together
+        )
+    inserts = [q for q in statements.captured_queries if q["sql"].startswith("INSERT")]
+    assert len(inserts) == (1 if connection.vendor == "postgresql" else 2)
+    alone = [deadline_open(**{**spec, "case_id": 10}) for spec in specs]
+    own = {"id", "case_id", "created_at"}
+    for a, b in zip(together, alone, strict=True):
+        assert a.pk is not None and a.pk != b.pk
+        got = Deadline.objects.filter(pk=a.pk).values().get()
+        want = Deadline.objects.filter(pk=b.pk).values().get()
+        assert {k: v for k, v in got.items() if k not in own} == {
+            k: v for k, v in want.items() if k not in own
+        }
+    assert together[0].assignee_id == centre_user.pk and together[1].unit == "months"

@@ -280,20 +280,45 @@ def case_deadline_open(
 ) -> Any:
     """Open a deadline of the case whose length comes from the policy the case was filed
     under (later policy changes never move it)."""
-    from workflow_app.workdays.deadlines import deadline_open
+    return case_deadlines_open(
+        case,
+        [
+            {
+                "kind": kind,
+                "days_key": days_key,
+                "start_at": start_at,
+                "queue": queue,
+                "assignee": assignee,
+                "unit": unit,
+            }
+        ],
+    )[0]
 
-    return deadline_open(
-        case_kind=case.CASE_KIND,
-        case_id=case.pk,
-        case_reference=case.reference,
-        kind=kind,
-        start_at=start_at,
-        amount=int(case_policy_value(case, days_key)),
-        unit=unit,
-        queue=queue,
-        assignee=assignee,
-        reminder_days=int(case_policy_value(case, "reminder_days_before")),
-        department_id=case_department_id(case),
+
+def case_deadlines_open(case: Any, specs: Sequence[dict[str, Any]]) -> list[Any]:
+    """Open several deadlines of the case at once (each ``spec`` takes
+    :func:`case_deadline_open`'s keyword arguments): one ``INSERT`` on PostgreSQL."""
+    from workflow_app.workdays.deadlines import deadlines_open
+
+    reminder_days = int(case_policy_value(case, "reminder_days_before"))
+    department_id = case_department_id(case)
+    return deadlines_open(
+        [
+            {
+                "case_kind": case.CASE_KIND,
+                "case_id": case.pk,
+                "case_reference": case.reference,
+                "kind": spec["kind"],
+                "start_at": spec["start_at"],
+                "amount": int(case_policy_value(case, spec["days_key"])),
+                "unit": spec.get("unit", "working_days"),
+                "queue": spec["queue"],
+                "assignee": spec.get("assignee"),
+                "reminder_days": reminder_days,
+                "department_id": department_id,
+            }
+            for spec in specs
+        ]
     )
 
 

@@ -12,7 +12,7 @@ of each case).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, timedelta
@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from workflow_app.compiled import CompiledQuery
-from workflow_app.writes import save_row
+from workflow_app.writes import insert_rows
 
 from .calendar import (
     Computation,
@@ -126,33 +126,75 @@ def deadline_open(
     department_id: int | None = None,
 ) -> Deadline:
     """Open a deadline of ``amount`` ``unit`` counted from the event at ``start_at``."""
+    return deadlines_open(
+        [
+            {
+                "case_kind": case_kind,
+                "case_id": case_id,
+                "case_reference": case_reference,
+                "kind": kind,
+                "start_at": start_at,
+                "amount": amount,
+                "unit": unit,
+                "queue": queue,
+                "assignee": assignee,
+                "reminder_days": reminder_days,
+                "department_id": department_id,
+            }
+        ]
+    )[0]
+
+
+def _new_deadline(
+    *,
+    case_kind: str,
+    case_id: int,
+    case_reference: str,
+    kind: str,
+    start_at: datetime,
+    amount: int,
+    unit: str = "working_days",
+    queue: str = "",
+    assignee: Any = None,
+    reminder_days: int = DEFAULT_REMINDER_DAYS,
+    department_id: int | None = None,
+) -> Deadline:
     if timezone.is_naive(start_at):
         start_at = timezone.make_aware(start_at)
     computation = _compute(start_at, amount, unit)
     basis = dict(computation.basis, reminder_days=reminder_days)
+    return Deadline(
+        case_kind=case_kind,
+        case_id=case_id,
+        case_reference=case_reference,
+        kind=kind,
+        start_at=start_at,
+        unit=unit,
+        amount=amount,
+        due_at=computation.due_at,
+        provisional=computation.provisional,
+        basis=basis,
+        remind_at=_remind_at(computation.due_at, start_at, reminder_days),
+        queue=queue,
+        assignee=assignee,
+        department_id=department_id,
+    )
+
+
+def deadlines_open(specs: Sequence[dict[str, Any]]) -> list[Deadline]:
+    """Open several deadlines at once (each ``spec`` takes :func:`deadline_open`'s arguments):
+    on PostgreSQL one ``INSERT`` for all of them (``writes.insert_rows``; nothing listens to a
+    deadline's ``post_save``)."""
+    deadlines = [_new_deadline(**spec) for spec in specs]
     with transaction.atomic(savepoint=False):
-        deadline = Deadline(
-            case_kind=case_kind,
-            case_id=case_id,
-            case_reference=case_reference,
-            kind=kind,
-            start_at=start_at,
-            unit=unit,
-            amount=amount,
-            due_at=computation.due_at,
-            provisional=computation.provisional,
-            basis=basis,
-            remind_at=_remind_at(computation.due_at, start_at, reminder_days),
-            queue=queue,
-            assignee=assignee,
-            department_id=department_id,
-        )
-        if not save_row(deadline):  # (SQL built once; save() itself elsewhere)
-            deadline.save(force_insert=True)
+        if not insert_rows(deadlines):  # (SQL built once; save() itself elsewhere)
+            for deadline in deadlines:
+                deadline.save(force_insert=True)
     opened = _opened.get()
     if opened is not None:
-        opened[(case_kind, int(case_id), kind)] = deadline
-    return deadline
+        for d in deadlines:
+            opened[(d.case_kind, int(d.case_id), d.kind)] = d
+    return deadlines
 
 
 def deadline_close(
