@@ -39,6 +39,7 @@ from workflow_app.cases.transitions import (
     case_transition,
     save_case,
 )
+from workflow_app.compiled import CompiledQuery
 from workflow_app.registry import services as registry
 from workflow_app.registry.models import Department, RecordStatus, Subject
 from workflow_app.uploads import check_evidence_files
@@ -643,11 +644,17 @@ def commitment_confirm_breach(
 # --- repair commitments -------------------------------------------------------------------------
 
 
+# an approval's read, compiled once (workflow_app/compiled.py)
+_REPAIR_COMMITMENT = CompiledQuery(
+    lambda repair_id: Commitment.objects.filter(repair_id=repair_id).order_by("pk")[:1], int
+)
+
+
 def commitment_create_for_repair(*, repair: Any, by: Any) -> Commitment:
     """The repair commitment the applicant signed when filing becomes active on approval (inside
     the approval's transaction, without a savepoint of its own: any error ends the approval)."""
     with transaction.atomic(savepoint=False):
-        existing = Commitment.objects.filter(repair_id=repair.pk).first()
+        existing = _REPAIR_COMMITMENT.first(repair.pk)
         if existing is not None:
             return existing
         now = timezone.now()

@@ -40,6 +40,7 @@ from django.utils import timezone
 
 from notifications.services import notify_queue
 from workflow_app.accounts.models import QUEUE_SUPERVISORS
+from workflow_app.compiled import CompiledQuery
 from workflow_app.publish import publish_ids
 from workflow_app.registry.bulk import insert_rows, new_instances
 from workflow_app.registry.models import CreditRecord, Subject, SubjectKind
@@ -133,10 +134,15 @@ def _enqueue(ids: list[int]) -> int:
     return publish_ids(deliver_sync_events, ids, chunk=ENQUEUE_CHUNK, what="synchronisation events")
 
 
+# read on every change of a public record (an approval, a correction, an import), compiled once
+# (workflow_app/compiled.py)
+_ENABLED_TARGETS = CompiledQuery(lambda: SyncTarget.objects.filter(enabled=True))
+
+
 def sync_enqueue(*, records: list[Any], change: str, case: dict[str, Any] | None = None) -> int:
     """One outbox row per enabled target and record, in the caller's transaction; delivery is
     queued for after the commit. Returns how many rows were written."""
-    targets = list(SyncTarget.objects.filter(enabled=True))
+    targets = _ENABLED_TARGETS()
     if not targets or not records:
         return 0
     subjects = _subjects_of(records)

@@ -249,3 +249,20 @@ def test_a_date_time_value_is_compared_as_the_orm_compares_it():
         in_force("2026-01-01")
     with pytest.raises(TypeError):
         CompiledQuery(lambda d: PolicyVersion.objects.filter(effective_from=d), float)
+
+
+def test_a_query_without_values_is_compiled_once_too():
+    """The enabled synchronisation targets, read on every public record change (sync_enqueue)."""
+    from sync.models import SyncTarget
+
+    targets = CompiledQuery(lambda: SyncTarget.objects.filter(enabled=True))
+    assert targets() == []
+    b = SyncTarget.objects.create(name="乙", url="http://127.0.0.1:9/b", enabled=True)
+    SyncTarget.objects.create(name="丙", url="http://127.0.0.1:9/c", enabled=False)
+    a = SyncTarget.objects.create(name="甲", url="http://127.0.0.1:9/a", enabled=True)
+    with CaptureQueriesContext(connection) as statements:
+        got = targets()
+    assert len(statements.captured_queries) == 1
+    assert got == list(SyncTarget.objects.filter(enabled=True)) == [b, a]  # by name, as the ORM
+    with pytest.raises(TypeError):
+        targets(1)

@@ -75,11 +75,11 @@ def _coerce(kind: type, value: Any) -> Any:
 
 class CompiledQuery(Generic[M]):
     """``build(*values)`` returns the queryset for those values; ``types`` are the values' types
-    (``int``, ``str`` or ``datetime.datetime``, aware).
+    (``int``, ``str`` or ``datetime.datetime``, aware; none for a query without values).
     ``CompiledQuery(lambda pk: Task.objects.filter(pk=pk)[:2], int)``."""
 
     def __init__(self, build: Callable[..., QuerySet[M]], *types: type) -> None:
-        if not types or any(t not in (int, str, datetime.datetime) for t in types):
+        if any(t not in (int, str, datetime.datetime) for t in types):
             raise TypeError("CompiledQuery values are int, str or datetime")
         self.build = build
         self.types = types

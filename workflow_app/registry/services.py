@@ -677,6 +677,12 @@ def verification_code_new() -> str:
     return _new_code()
 
 
+# the unique index is the guard; this read picks another code instead of failing the decision
+_CODE_TAKEN = CompiledQuery(
+    lambda code: DecisionDocument.objects.filter(code=code).only("pk").order_by("pk")[:1], str
+)
+
+
 def decision_issue(
     *,
     case_kind: str,
@@ -696,7 +702,7 @@ def decision_issue(
     with transaction.atomic(savepoint=False):
         for _attempt in range(5):
             code = _new_code()
-            if not DecisionDocument.objects.filter(code=code).exists():
+            if _CODE_TAKEN.first(code) is None:
                 break
         document = DecisionDocument(
             code=code,
