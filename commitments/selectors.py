@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from workflow_app.cases.selectors import case_common_dict, cases_visible_to
+from workflow_app.compiled import CompiledQuery
 from workflow_app.registry.models import Department, RecordStatus, Subject
 from workflow_app.workdays.models import Deadline
 
@@ -28,17 +29,26 @@ def commitments_visible_to(user: Any) -> QuerySet[Commitment]:
     return cases_visible_to(qs, user, department_field="department_id")
 
 
-def unrepaired_breaches(subject: Subject) -> list[Commitment]:
-    """Confirmed breaches whose dishonesty record is still published (not repaired)."""
-    return list(
+# read by every signing (the exclusion check) and the subject's commitment page, compiled once
+# (workflow_app/compiled.py)
+_UNREPAIRED_BREACHES = CompiledQuery(
+    lambda subject_id: (
         Commitment.objects.filter(
-            subject=subject,
+            subject_id=subject_id,
             status=Status.BREACH_CONFIRMED,
             breach_record__status=RecordStatus.PUBLISHED,
         )
         .select_related("breach_record")
-        .order_by("-reviewed_at")
-    )
+        .order_by("-reviewed_at", "-pk")
+    ),
+    int,
+)
+
+
+def unrepaired_breaches(subject: Subject) -> list[Commitment]:
+    """Confirmed breaches whose dishonesty record is still published (not repaired), the most
+    recently confirmed first."""
+    return _UNREPAIRED_BREACHES(subject.pk)
 
 
 def _under_check() -> Exists:

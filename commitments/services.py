@@ -155,6 +155,10 @@ def commitment_exclusion(subject: Subject) -> str | None:
 # --- signing ------------------------------------------------------------------------------------
 
 
+# a signing's department, compiled once (workflow_app/compiled.py)
+_DEPARTMENT = CompiledQuery(lambda code: Department.objects.filter(code=code)[:1], str)
+
+
 def commitment_sign(
     *,
     applicant: User,
@@ -190,7 +194,7 @@ def commitment_sign(
                 % {"codes": ", ".join(str(k) for k in SIGNABLE_KINDS)},
             }
         )
-    dept = Department.objects.filter(code=department).first() if department else None
+    dept = _DEPARTMENT.first(department) if department else None
     if kind in EXCLUDABLE_KINDS and dept is None:
         errors.append(
             {"field": "department", "message": _("请选择受理该事项的部门（department 代码）。")}
