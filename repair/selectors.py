@@ -28,23 +28,25 @@ def repairs_visible_to(user: Any) -> QuerySet[Repair]:
     return cases_visible_to(qs, user, department_field="record__department_id")
 
 
-def _open_objections(subject_id: Any, department_id: Any, external_id: Any) -> QuerySet[Any]:
-    """Open objections on a record's version chain (the same department and external id)."""
-    return Objection.objects.filter(
+def _open_on_chain(
+    model: Any, statuses: Any, subject_id: Any, department_id: Any, external_id: Any
+) -> QuerySet[Any]:
+    """References of the subject's open cases of ``model`` on a record's version chain (the
+    same department and external id)."""
+    return model.objects.filter(
         subject_id=subject_id,
-        status__in=[s.value for s in OBJECTION_OPEN],
+        status__in=[s.value for s in statuses],
         record__department_id=department_id,
         record__external_id=external_id,
     ).values_list("reference", flat=True)
+
+
+def _open_objections(subject_id: Any, department_id: Any, external_id: Any) -> QuerySet[Any]:
+    return _open_on_chain(Objection, OBJECTION_OPEN, subject_id, department_id, external_id)
 
 
 def _open_repairs(subject_id: Any, department_id: Any, external_id: Any) -> QuerySet[Any]:
-    return Repair.objects.filter(
-        subject_id=subject_id,
-        status__in=[s.value for s in OPEN_STATUSES],
-        record__department_id=department_id,
-        record__external_id=external_id,
-    ).values_list("reference", flat=True)
+    return _open_on_chain(Repair, OPEN_STATUSES, subject_id, department_id, external_id)
 
 
 def _approvals(subject_id: Any) -> QuerySet[Repair]:

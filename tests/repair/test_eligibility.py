@@ -41,6 +41,18 @@ def _file(applicant, record, **kw):
     return app.case_file("repair", **args)
 
 
+def _object(applicant, record):
+    """An objection to ``record``, open while it is handled."""
+    return app.case_file(
+        "objection",
+        applicant=applicant,
+        record_id=record.pk,
+        grounds="error",
+        description="金额有误",
+        commitment_accepted=True,
+    )
+
+
 def _refused_rules(applicant, record, **kw):
     from workflow_app.api import ServiceError
 
@@ -156,14 +168,7 @@ def test_category_not_repairable_by_policy(applicant, company, samr, admin_user)
 
 def test_objection_open(applicant, company, samr):
     record = _record(company, samr)
-    app.case_file(
-        "objection",
-        applicant=applicant,
-        record_id=record.pk,
-        grounds="error",
-        description="金额有误",
-        commitment_accepted=True,
-    )
+    _object(applicant, record)
     rules = _refused_rules(applicant, record)
     assert set(rules) == {"objection_open"} and "YY" in rules["objection_open"]
 
@@ -266,14 +271,7 @@ def test_the_rules_facts_in_one_read_are_the_three_reads(applicant, company, sam
     plain = _record(company, samr)
     assert eligibility_facts(plain) == three(plain) == (None, None, None)
 
-    app.case_file(
-        "objection",
-        applicant=applicant,
-        record_id=objected.pk,
-        grounds="error",
-        description="金额有误",
-        commitment_accepted=True,
-    )
+    _object(applicant, objected)
     open_repair = _file(applicant, repaired)
     approved = [_file(applicant, _record(company, samr)) for _ in range(3)]
     at = timezone.now() - datetime.timedelta(days=40)

@@ -111,42 +111,14 @@ def deadline_opened(case_kind: str, case_id: int, kind: str) -> Deadline | None:
     return opened.get((case_kind, int(case_id), kind)) if opened is not None else None
 
 
-def deadline_open(
-    *,
-    case_kind: str,
-    case_id: int,
-    case_reference: str,
-    kind: str,
-    start_at: datetime,
-    amount: int,
-    unit: str = "working_days",
-    queue: str = "",
-    assignee: Any = None,
-    reminder_days: int = DEFAULT_REMINDER_DAYS,
-    department_id: int | None = None,
-) -> Deadline:
-    """Open a deadline of ``amount`` ``unit`` counted from the event at ``start_at``."""
-    return deadlines_open(
-        [
-            {
-                "case_kind": case_kind,
-                "case_id": case_id,
-                "case_reference": case_reference,
-                "kind": kind,
-                "start_at": start_at,
-                "amount": amount,
-                "unit": unit,
-                "queue": queue,
-                "assignee": assignee,
-                "reminder_days": reminder_days,
-                "department_id": department_id,
-            }
-        ]
-    )[0]
+def deadline_open(**spec: Any) -> Deadline:
+    """Open a deadline of ``amount`` ``unit`` counted from the event at ``start_at`` (the
+    arguments: :func:`_new_deadline`'s)."""
+    return deadlines_open([spec])[0]
 
 
 def _new_deadline(
-    *,
+    *,  # the arguments of deadline_open
     case_kind: str,
     case_id: int,
     case_reference: str,
