@@ -38,7 +38,7 @@ def _open_on_chain(
         status__in=[s.value for s in statuses],
         record__department_id=department_id,
         record__external_id=external_id,
-    ).values_list("reference", flat=True)
+    ).order_by("pk").values_list("reference", flat=True)  # the oldest, should there be two
 
 
 def _open_objections(subject_id: Any, department_id: Any, external_id: Any) -> QuerySet[Any]:

@@ -308,3 +308,66 @@ def test_what_the_fast_path_does_not_write_goes_through_celery(redis_queue, monk
     reset_celery_connections(app)
     assert redis_publisher(deliver_pending) is None
     assert redis_publisher(FakeTask()) is None
+
+
+def _route_by_length(name, args, kwargs, options, task=None, **kw):
+    """A router function that routes by the arguments (long id lists to their own queue)."""
+    return {"queue": "bulk"} if args and len(args[0]) > 100 else None
+
+
+@pytest.mark.parametrize(
+    "conf",
+    [
+        {"broker_write_url": "redis://127.0.0.1:6379/12"},  # Celery writes there
+        {"broker_use_ssl": {"ssl_cert_reqs": "required"}},  # kombu would speak TLS
+        {"broker_url": "redis://127.0.0.1:6379/13;redis://127.0.0.1:6380/13"},  # failover
+        {"broker_url": "redis://127.0.0.1:6379/13?health_check_interval=5"},  # URL options
+        {"task_routes": [_route_by_length]},  # a router that reads the arguments
+        {"task_routes": ["tests.test_publish._route_by_length"]},  # the same, by its name
+    ],
+    ids=["write-url", "tls", "failover", "url-options", "router", "router-by-name"],
+)
+def test_configurations_the_fast_path_cannot_copy_go_through_celery(redis_queue, conf):
+    from notifications.tasks import deliver_pending
+    from workflow_app.publish import redis_publisher
+
+    assert redis_publisher(deliver_pending) is not None
+    with celery_configured(**conf):
+        assert redis_publisher(deliver_pending) is None
+    assert redis_publisher(deliver_pending) is not None
+
+
+def test_a_task_with_a_shadow_name_goes_through_celery(redis_queue):
+    from workflow_app.publish import redis_publisher
+
+    app, _client, _queue = redis_queue
+
+    @app.task(name="tests.shadowed", shadow_name=lambda task, args, kwargs, options: "x")
+    def shadowed(ids):  # pragma: no cover - never run
+        return ids
+
+    @app.task(name="tests.plain")
+    def plain(ids):  # pragma: no cover - never run
+        return ids
+
+    assert redis_publisher(shadowed) is None
+    assert redis_publisher(plain) is not None
+
+
+def test_delivery_mode_and_reply_to_as_kombu_and_celery_write_them(redis_queue):
+    from notifications.tasks import deliver_pending
+    from workflow_app.publish import redis_publisher
+
+    app, client, queue = redis_queue
+    with celery_configured(task_default_delivery_mode="transient"):
+        app.amqp.__dict__.pop("send_task_message", None)  # Celery reads the default once
+        deliver_pending.apply_async(([1],), retry=False)
+        redis_publisher(deliver_pending).send([1])
+        thread = threading.Thread(target=lambda: redis_publisher(deliver_pending).send([2]))
+        thread.start()
+        thread.join()
+    celerys, ours, from_thread = (_envelope(raw) for raw in reversed(client.lrange(queue, 0, -1)))
+    assert ours["properties"]["delivery_mode"] == celerys["properties"]["delivery_mode"] == 1
+    assert ours["properties"]["reply_to"] == celerys["properties"]["reply_to"] == app.thread_oid
+    assert from_thread["properties"]["reply_to"] != app.thread_oid  # each thread its own
+    app.amqp.__dict__.pop("send_task_message", None)

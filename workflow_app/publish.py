@@ -23,8 +23,11 @@ the route, the headers and kombu's envelope built anew, two round trips. The mes
 Celery would publish: Celery builds it once, into a producer that only records it
 (:class:`_Recorder`), and each publish changes what changes per message — the task id, the ids
 it carries, the delivery tag. Whatever the fast path does not handle (another broker, eager
-tasks, a routed exchange, priorities, expiry, signal receivers, another serializer) goes through
-``apply_async`` as before."""
+tasks, a routed exchange, priorities, expiry, signal receivers, another serializer, a router
+function or a shadow name, failover, TLS or a separate write broker) goes through
+``apply_async`` as before. One thing it cannot see: code that wraps ``apply_async`` to add
+headers on each call without Celery's publish signals (tracing libraries use the signals, which
+send every message through ``apply_async``) would have its first call's headers repeated."""
 
 from __future__ import annotations
 
@@ -41,9 +44,12 @@ from urllib.parse import urlparse
 
 import orjson
 import redis
+from celery import Task as CeleryTask
 from celery import signals as celery_signals
+from celery.app.routes import MapRoute
 from celery.utils.saferepr import saferepr
 from django.conf import settings
+from kombu.entity import maybe_delivery_mode
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 logger = logging.getLogger(__name__)
@@ -177,7 +183,9 @@ class RedisPublisher:
         skip = {"exchange", "routing_key", "serializer", "compression", "retry", "retry_policy"}
         skip |= {"declare", "headers", "timeout", "confirm_timeout", "delivery_mode", "priority"}
         self.properties = {k: v for k, v in kwargs.items() if k not in skip}
-        self.properties["delivery_mode"] = kwargs.get("delivery_mode") or 2
+        # kombu writes the mode's number ("transient" → 1), persistent when none is given
+        self.properties["delivery_mode"] = maybe_delivery_mode(kwargs.get("delivery_mode"))
+        self.app = task.app
 
     @classmethod
     def build(cls, task: Any) -> RedisPublisher | None:
@@ -186,13 +194,24 @@ class RedisPublisher:
         if app is None or not hasattr(task, "apply_async"):
             return None  # not a Celery task (tests' stand-ins)
         conf = app.conf
-        url = str(conf.broker_url or "")
+        url = conf.broker_url
+        if not isinstance(url, str):
+            return None  # a list of brokers: kombu's failover
+        parsed = urlparse(url)
         options = dict(conf.broker_transport_options or {})
         if (
             conf.task_always_eager
-            or urlparse(url).scheme != "redis"
+            or parsed.scheme != "redis"
+            or ";" in url  # failover brokers
+            or parsed.query  # options in the URL (kombu reads them; redis-py reads others)
+            or conf.broker_write_url != url  # Celery would write elsewhere
+            or conf.broker_use_ssl  # kombu would speak TLS
             or set(options) - _REDIS_OPTIONS
             or conf.task_send_sent_event
+            # a router function may route by the arguments, a shadow name may name the task
+            # by them: the message recorded for one call would not do for the next
+            or any(not isinstance(route, MapRoute) for route in app.amqp.routes)
+            or getattr(task.shadow_name, "__func__", None) is not CeleryTask.shadow_name
         ):
             return None
         recorder = _Recorder()
@@ -239,6 +258,7 @@ class RedisPublisher:
                 "properties": {
                     **self.properties,
                     "correlation_id": task_id,
+                    "reply_to": self.app.thread_oid,  # per thread, as Celery sets it
                     "delivery_info": {"exchange": "", "routing_key": self.queue},
                     "priority": 0,
                     "body_encoding": "base64",

@@ -19,11 +19,13 @@
   ``%s`` placeholders into ``$1, $2, …`` with a regular-expression scan, and remembers the result
   only for statements of at most 50 parameters (``MAX_CACHED_STATEMENT_PARAMS``: ORMs' bulk
   inserts with a different row count each time would only churn its cache). A step's task rows
-  go in two at a time (``writes.insert_rows``: 54 parameters), so that scan ran on every
+  go in two at a time (``writes.insert_rows``: 64 parameters), so that scan ran on every
   completion and filing — 5 % of a web worker's CPU in a profile of ``accept``. The statements
   ``writes`` builds have a fixed text per row count, so statements up to
-  ``CACHED_STATEMENT_PARAMS`` parameters are remembered (in psycopg's own LRU cache of 128);
-  longer ones — the record import's batches — are scanned as before.
+  ``CACHED_STATEMENT_PARAMS`` parameters are remembered (in psycopg's own LRU cache of 128;
+  psycopg still leaves out statements over ``MAX_CACHED_STATEMENT_LENGTH``, 4,096 bytes — the
+  two-task ``INSERT`` is about 800); longer ones — the record import's batches — are scanned as
+  before.
 """
 
 from __future__ import annotations
@@ -38,8 +40,8 @@ from psycopg import _queries as psycopg_queries
 MAX_PARAMS = 2**16 - 1
 
 CACHED_STATEMENT_PARAMS = 200
-# a module-level setting psycopg reads on every statement (tests/test_postgresql_backend.py
-# fails if a psycopg release renames it)
+# a module-level setting psycopg reads on every statement (tests/test_writes.py
+# test_a_two_task_insert_is_parsed_once_per_process fails if a psycopg release renames it)
 if getattr(psycopg_queries, "MAX_CACHED_STATEMENT_PARAMS", 0) < CACHED_STATEMENT_PARAMS:
     psycopg_queries.MAX_CACHED_STATEMENT_PARAMS = CACHED_STATEMENT_PARAMS
 
