@@ -60,6 +60,7 @@ def ensure_database() -> None:
 
 
 def generate(records: int, objections: int, open_tasks: int) -> None:
+    from bench.audit_rows import copy_chains
     from processes.models import CaseTask
     from processes.services import case_file
     from tests.factories import make_uscc
@@ -214,6 +215,53 @@ def generate(records: int, objections: int, open_tasks: int) -> None:
                 token,
             ],
         )
+        # each open task's deadline (the step's time limit, which the completion closes), as
+        # the services open it with the task
+        c.execute(
+            f"""
+            WITH opened AS (
+              INSERT INTO workdays_deadline
+                (case_kind, case_id, case_reference, kind, start_at, unit, amount, due_at,
+                 provisional, basis, status, closed_at, remind_at, reminded_at, escalated_at,
+                 queue, assignee_id, department_id, created_at)
+              SELECT 'objection', t.case_id, t.case_reference, t.step, t.created, 'working_days',
+                     5, t.due_at, false, '{{"bench": true}}'::jsonb, 'open', NULL,
+                     t.due_at - interval '2 day', NULL, NULL, t.queue, NULL, t.department_id,
+                     t.created
+              FROM processes_casetask t
+              WHERE t.case_kind = 'objection' AND t.case_id >= {o_min} AND t.status = 'NEW'
+              RETURNING id, case_id
+            )
+            UPDATE processes_casetask t SET deadline_id = opened.id
+            FROM opened
+            WHERE t.case_kind = 'objection' AND t.case_id = opened.case_id AND t.status = 'NEW'
+            """
+        )
+        # each case's filing entry and its audit chain, as filing through the services leaves
+        # them (the next transition appends to that chain instead of creating it)
+        c.execute(f"SELECT id, filed_at FROM objections_objection WHERE id >= {o_min} ORDER BY id")
+        filed = c.fetchall()
+        copy_chains(
+            (
+                "objection",
+                case_id,
+                [
+                    {
+                        "event": "transition",
+                        "from_state": "",
+                        "to_state": "submitted",
+                        "actor_id": applicant.pk,
+                        "actor_label": applicant.username,
+                        "at": filed_at,
+                        "reason": "",
+                        "task": "",
+                        "data": {"msg": "objection.submitted", "params": {}},
+                    }
+                ],
+            )
+            for case_id, filed_at in filed
+        )
+        log(f"audit chains: {len(filed):,}")
         c.execute(
             f"UPDATE registry_creditrecord SET under_objection = true WHERE id IN "
             f"(SELECT record_id FROM objections_objection WHERE id >= {o_min} AND status IN ('accepted','forwarded'))"

@@ -42,8 +42,8 @@ def log(msg: str) -> None:
 def ensure_audit_entries(target: int, per_chain: int = 5) -> int:
     """Hash-chained entries (the real ``entry_hash``) written with COPY until there are
     ``target``; chains of ``per_chain`` entries, as a case's life would make them."""
+    from bench.audit_rows import copy_chains
     from workflow_app.audit.models import TransitionLog
-    from workflow_app.audit.services import GENESIS, entry_hash
 
     have = TransitionLog.objects.count()
     if have >= target:
@@ -57,27 +57,15 @@ def ensure_audit_entries(target: int, per_chain: int = 5) -> int:
     chains = (need + per_chain - 1) // per_chain
     log(f"writing {chains * per_chain:,} audit entries in {chains:,} chains (COPY)")
     start = timezone.now() - datetime.timedelta(days=400)
-    connection.ensure_connection()
-    raw = connection.connection  # the psycopg 3 connection (autocommit, as Django keeps it)
     t0 = time.perf_counter()
-    head_rows: list[tuple[str, int, str]] = []
-    with (
-        raw.cursor() as cur,
-        cur.copy(
-            "COPY audit_transitionlog (chain_key, seq, case_kind, case_id, event, from_state, "
-            "to_state, actor_id, actor_label, at, reason, task, data, prev_hash, hash) FROM STDIN"
-        ) as copy,
-    ):
-        for n in range(chains):
-            case_id = first_case + n
-            key = f"bench:{case_id}"
-            prev = GENESIS
-            for seq in range(1, per_chain + 1):
-                fields = {
-                    "chain_key": key,
-                    "seq": seq,
-                    "case_kind": "bench",
-                    "case_id": case_id,
+
+    def chain(n: int) -> tuple[str, int, list[dict[str, object]]]:
+        case_id = first_case + n
+        return (
+            "bench",
+            case_id,
+            [
+                {
                     "event": "transition",
                     "from_state": "submitted" if seq > 1 else "",
                     "to_state": "accepted",
@@ -91,25 +79,12 @@ def ensure_audit_entries(target: int, per_chain: int = 5) -> int:
                         "msg": "objection.accepted" if seq > 1 else "objection.filed",
                         "params": {"reference": f"YY2026{case_id:08d}", "step": seq},
                     },
-                    "prev_hash": prev,
                 }
-                digest = entry_hash(**fields)  # type: ignore[arg-type]
-                copy.write_row(
-                    (
-                        *(fields[f] for f in list(fields)[:12]),
-                        json.dumps(fields["data"], ensure_ascii=False),
-                        prev,
-                        digest,
-                    )
-                )
-                prev = digest
-            head_rows.append((key, per_chain, prev))
-    with (
-        raw.cursor() as cur,
-        cur.copy("COPY audit_auditchain (key, length, head_hash) FROM STDIN") as copy,
-    ):
-        for head in head_rows:
-            copy.write_row(head)
+                for seq in range(1, per_chain + 1)
+            ],
+        )
+
+    copy_chains(chain(n) for n in range(chains))
     log(f"written in {time.perf_counter() - t0:.0f} s")
     with connection.cursor() as c:
         c.execute("ANALYZE audit_transitionlog")
