@@ -12,23 +12,23 @@ inserts a case, a process and its first tasks. Two costs were measured on each s
 * **Round trips.** django-simple-history writes a history row after each save: two statements
   per row. :func:`save_with_history` sends both as one statement — the row's ``UPDATE`` (or the
   ``INSERT`` of a new row, its id reserved — ``case_next_id`` — or the database's) in a
-  data-modifying ``WITH`` and the history row's ``INSERT`` after it::
+  data-modifying ``WITH`` returning the columns the history row records, and the history row's
+  ``INSERT`` of those columns as written — their values travel, and are parsed, once::
 
-      WITH "saved" AS (UPDATE … WHERE id = … RETURNING 1)
-      INSERT INTO "…_historical…" (…) VALUES (…) RETURNING history_id, (SELECT count(*) FROM "saved")
+      WITH "saved" AS (UPDATE … WHERE id = … RETURNING "id", "status", …)
+      INSERT INTO "…_historical…" ("id", "status", …, "history_date", …)
+      SELECT "saved"."id", "saved"."status", …, CAST(%s AS …), … FROM "saved"
+      RETURNING "history_id", "id"
 
-      WITH "saved" AS (INSERT INTO … (…) VALUES (…) RETURNING id)
-      INSERT INTO "…_historical…" (…, id, …) VALUES (…, (SELECT id FROM "saved"), …)
-      RETURNING history_id, (SELECT id FROM "saved")
-
-The history row is the one simple-history builds (its user, change reason, date, type ``~`` or
-``+``, and its ``pre/post_create_historical_record`` signals — for a new row without an id,
-``pre_create_historical_record`` sees the history row without it: the id is the database's);
+The history row is the one simple-history builds (the row as saved, its user, change reason,
+date, type ``~`` or ``+``), with its ``pre/post_create_historical_record`` signals when anything
+listens to them — for a new row without an id, ``pre_create_historical_record`` sees the history
+row without it: the id is the database's; a receiver sets the history row's own extra columns,
+as simple-history documents — the columns copied from the row are the row as written);
 ``pre_save`` and ``post_save`` are sent as ``save()`` sends them (simple-history's receiver is
 told to skip the row it would write a second time — so a ``post_save`` receiver that saves the
 same instance again would write no history row for that save; none does). If no row was
-updated (it is gone) the statement is an error and its transaction rolls back, history row
-included. Only on PostgreSQL, and only for a whole row of a model without a ``save()`` of its
+updated (it is gone) neither row is written and the save is an error. Only on PostgreSQL, and only for a whole row of a model without a ``save()`` of its
 own (:func:`save_row` is for a model's own ``save()``): anything else — ``update_fields``,
 deferred fields, a value that is an expression, a field with a placeholder of its own — is
 ``save()`` itself. :func:`insert_rows` writes several new rows of a model in one ``INSERT``.
@@ -70,9 +70,10 @@ class RowSql:
 
 # per (database alias, model, mode): built once; None when a field has a placeholder of its own
 _ROWS: dict[tuple[str, type[Model], Mode], RowSql | None] = {}
-# per (database alias, model, mode): the combined statement, and for a new row without an id
-# the position of the id among the history row's values (the statement takes it from "saved")
-_COMBINED: dict[tuple[str, type[Model], Mode], tuple[str, int | None]] = {}
+# per (database alias, model, mode): the row's write and its history row in one statement
+_COMBINED: dict[tuple[str, type[Model], Mode], Combined] = {}
+# the history row's own columns as simple-history defines them (no extra fields)
+_HISTORY_OWN = {"history_date", "history_type", "history_user_id", "history_change_reason"}
 
 
 def _plain(fields: tuple[Field, ...]) -> bool:
@@ -218,30 +219,64 @@ def insert_rows(objs: Sequence[Model]) -> bool:
     return True
 
 
+def column_casts(fields: Sequence[Field], connection: Any) -> list[str]:
+    """Each field's column type for ``CAST(%s AS …)``, text columns as ``text``: an ``INSERT …
+    SELECT`` does not infer its parameters' types from the columns, and a value cast to
+    ``varchar(n)`` would be cut short silently where an ``INSERT`` refuses it."""
+    return [
+        "text" if f.get_internal_type() in ("CharField", "TextField") else f.db_type(connection)
+        for f in fields
+    ]
+
+
+@dataclass(frozen=True)
+class Combined:
+    """A row's write and its history row in one statement; ``own`` are the history columns sent
+    as parameters (date, type, user, reason), the others are copied from the row written."""
+
+    sql: str
+    own: tuple[int, ...]
+
+
 def _combined_sql(
     connection: Any, model: type[Model], mode: Mode, row: RowSql, history: RowSql
-) -> tuple[str, int | None]:
-    if mode != "insert_returning":
-        return (
-            f'WITH "saved" AS ({row.sql} RETURNING 1) {history.sql}, '
-            f'(SELECT count(*) FROM "saved")',
-            None,
-        )
-    # a new row without an id: the history row takes the id the row's INSERT returns
+) -> Combined:
+    """The row's INSERT or UPDATE returning the columns its history row records, and the
+    history row's INSERT of those columns as written (their values travel once, and the
+    database parses them once) with its own columns as parameters::
+
+        WITH "saved" AS (UPDATE … WHERE id = … RETURNING "id", "status", …)
+        INSERT INTO "…_historical…" ("id", "status", …, "history_date", …)
+        SELECT "saved"."id", "saved"."status", …, CAST(%s AS timestamp with time zone), …
+        FROM "saved" RETURNING "history_id", "id"
+
+    No row updated (it is gone): no history row and no result."""
     qn = connection.ops.quote_name
-    pk = model._meta.pk
-    history_pk = history.fields[0].model._meta.pk
-    assert pk is not None and history_pk is not None
-    id_at = next(i for i, f in enumerate(history.fields) if f.attname == pk.attname)
-    new_id = f'(SELECT {qn(pk.column)} FROM "saved")'
-    values = ", ".join(new_id if i == id_at else "%s" for i in range(len(history.fields)))
-    sql = (
-        f'WITH "saved" AS ({row.sql}) '
-        f"INSERT INTO {qn(history_pk.model._meta.db_table)} "
-        f"({', '.join(qn(f.column) for f in history.fields)}) VALUES ({values}) "
-        f"RETURNING {qn(history_pk.column)}, {new_id}"
+    meta = model._meta
+    pk = meta.pk
+    assert pk is not None
+    columns = {f.attname: f.column for f in meta.local_concrete_fields if not f.generated}
+    history_model = history.fields[0].model
+    tracked = {f.attname for f in history_model.tracked_fields}  # type: ignore[attr-defined]
+    history_pk = history_model._meta.pk
+    assert history_pk is not None
+    copied = [f for f in history.fields if f.attname in tracked and f.attname in columns]
+    own = tuple(i for i, f in enumerate(history.fields) if f not in copied)
+    casts = column_casts([history.fields[i] for i in own], connection)
+    values = iter(f"CAST(%s AS {t})" for t in casts)
+    select = ", ".join(
+        f'"saved".{qn(columns[f.attname])}' if f in copied else next(values) for f in history.fields
     )
-    return sql, id_at
+    write = row.sql.rpartition(" RETURNING ")[0] if mode == "insert_returning" else row.sql
+    returning = ", ".join(qn(columns[f.attname]) for f in copied)
+    sql = (
+        f'WITH "saved" AS ({write} RETURNING {returning}) '
+        f"INSERT INTO {qn(history_model._meta.db_table)} "
+        f"({', '.join(qn(f.column) for f in history.fields)}) "
+        f'SELECT {select} FROM "saved" '
+        f"RETURNING {qn(history_pk.column)}, {qn(columns[pk.attname])}"
+    )
+    return Combined(sql, own)
 
 
 def save_with_history(obj: Model, **kwargs: Any) -> None:
@@ -276,51 +311,68 @@ def save_with_history(obj: Model, **kwargs: Any) -> None:
         combined = _COMBINED[(connection.alias, model, mode)] = _combined_sql(
             connection, model, mode, row, history
         )
-    sql, id_at = combined
     obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
     signals.pre_save.send(
         sender=model, instance=obj, raw=False, using=DEFAULT_DB_ALIAS, update_fields=None
     )
     params = row_values(obj, row, mode, connection)
 
-    # the history row simple-history's create_historical_record writes
-    entry = history_model(
-        history_date=getattr(obj, "_history_date", timezone.now()),
-        history_type="+" if inserting else "~",
-        history_user=obj._history_user,  # type: ignore[attr-defined]
-        history_change_reason=get_change_reason_from_object(obj),
-        **{
-            field.attname: getattr(obj, field.attname)
-            for field in history_model.tracked_fields  # type: ignore[attr-defined]
-        },
-    )
-    about = {  # what simple-history's signals around a history row carry
-        "instance": obj,
-        "history_instance": entry,
-        "history_date": entry.history_date,  # type: ignore[attr-defined]
-        "history_user": obj._history_user,  # type: ignore[attr-defined]
-        "history_change_reason": entry.history_change_reason,  # type: ignore[attr-defined]
-        "using": DEFAULT_DB_ALIAS,
-    }
-    pre_create_historical_record.send(sender=history_model, **about)
-    history_values = row_values(entry, history, "insert_returning", connection)
-    if id_at is not None:  # a new row's id: the statement takes it from the row it inserts
-        del history_values[id_at]
-    params += history_values
-    # the history row goes in even when the update finds no row: the error raised then must undo
-    # it, also for a caller outside a transaction or one that catches the error
+    # the history row simple-history's create_historical_record writes: the row as written
+    # (copied in the statement) and its own columns
+    own = [history.fields[i] for i in combined.own]
+    history_date = getattr(obj, "_history_date", timezone.now())
+    history_type = "+" if inserting else "~"
+    user = obj._history_user  # type: ignore[attr-defined]
+    reason = get_change_reason_from_object(obj)
+    entry = about = None
+    if (
+        pre_create_historical_record.has_listeners(history_model)
+        or post_create_historical_record.has_listeners(history_model)
+        or {f.attname for f in own} != _HISTORY_OWN
+    ):
+        # the history instance the signals carry (their receivers may set its extra fields)
+        entry = history_model(
+            history_date=history_date,
+            history_type=history_type,
+            history_user=user,
+            history_change_reason=reason,
+            **{
+                field.attname: getattr(obj, field.attname)
+                for field in history_model.tracked_fields  # type: ignore[attr-defined]
+            },
+        )
+        about = {  # what simple-history's signals around a history row carry
+            "instance": obj,
+            "history_instance": entry,
+            "history_date": history_date,
+            "history_user": user,
+            "history_change_reason": reason,
+            "using": DEFAULT_DB_ALIAS,
+        }
+        pre_create_historical_record.send(sender=history_model, **about)
+        params += [f.get_db_prep_save(f.pre_save(entry, True), connection) for f in own]
+    else:
+        values = {
+            "history_date": history_date,
+            "history_type": history_type,
+            "history_user_id": getattr(user, "pk", None),
+            "history_change_reason": reason,
+        }
+        params += [f.get_db_prep_save(values[f.attname], connection) for f in own]
+    # the statement writes both rows or, when the update finds no row, neither; the error raised
+    # then marks the caller's transaction for rollback, as save() does
     with transaction.atomic(using=DEFAULT_DB_ALIAS, savepoint=False), connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        history_id, saved = cursor.fetchone()
-        if id_at is not None:
-            obj.pk = saved
-            setattr(entry, model._meta.pk.attname, saved)  # type: ignore[union-attr]
-        elif saved != 1:
+        cursor.execute(combined.sql, params)
+        written = cursor.fetchone()
+        if written is None:
             raise DatabaseError(f"{model._meta.label} {obj.pk}: no row to save (it was deleted)")
-    entry.pk = history_id
-    entry._state.adding = False
-    entry._state.db = DEFAULT_DB_ALIAS
-    post_create_historical_record.send(sender=history_model, **about)
+    history_id, obj.pk = written
+    if entry is not None and about is not None:
+        setattr(entry, model._meta.pk.attname, obj.pk)  # type: ignore[union-attr]
+        entry.pk = history_id
+        entry._state.adding = False
+        entry._state.db = DEFAULT_DB_ALIAS
+        post_create_historical_record.send(sender=history_model, **about)
     obj.skip_history_when_saving = True  # type: ignore[attr-defined]
     try:
         _post_save(obj, created=inserting)

@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from workflow_app.compiled import CompiledQuery
-from workflow_app.writes import row_sql, row_values
+from workflow_app.writes import column_casts, row_sql, row_values
 
 from .models import AuditChain, TransitionLog
 
@@ -205,10 +205,7 @@ def _insert_first(entry: TransitionLog) -> bool:
     sql = _FIRST_SQL.get(connection.alias)
     if sql is None:
         qn = connection.ops.quote_name
-        types = [
-            "text" if f.get_internal_type() in ("CharField", "TextField") else f.db_type(connection)
-            for f in row.fields
-        ]
+        types = column_casts(row.fields, connection)
         sql = _FIRST_SQL[connection.alias] = (
             f"WITH {qn('head')} AS (INSERT INTO {qn(AuditChain._meta.db_table)} "
             f"({qn('key')}, {qn('length')}, {qn('head_hash')}) VALUES (%s, 1, %s) "
