@@ -20,29 +20,32 @@ inserts a case, a process and its first tasks. Two costs were measured on each s
       SELECT "saved"."id", "saved"."status", …, CAST(%s AS …), … FROM "saved"
       RETURNING "history_id", "id"
 
-The history row is the one simple-history builds (the row as saved, its user, change reason,
-date, type ``~`` or ``+``), with its ``pre/post_create_historical_record`` signals when anything
-listens to them — for a new row without an id, ``pre_create_historical_record`` sees the history
-row without it: the id is the database's; a receiver sets the history row's own extra columns,
-as simple-history documents — the columns copied from the row are the row as written);
-``pre_save`` and ``post_save`` are sent as ``save()`` sends them (simple-history's receiver is
-told to skip the row it would write a second time — so a ``post_save`` receiver that saves the
-same instance again would write no history row for that save; none does). If no row was
-updated (it is gone) neither row is written and the save is an error. Only on PostgreSQL, and only for a whole row of a model without a ``save()`` of its
-own (:func:`save_row` is for a model's own ``save()``): anything else — ``update_fields``,
-deferred fields, a value that is an expression, a field with a placeholder of its own — is
-``save()`` itself. :func:`insert_rows` writes several new rows of a model in one ``INSERT``.
+The history row is the one simple-history builds: the row as written, its user, change reason,
+date and type (``~`` or ``+``). ``pre_save`` and ``post_save`` are sent as ``save()`` sends them
+(simple-history's receiver is told to skip the row it would write a second time — so a
+``post_save`` receiver that saves the same instance again would write no history row for that
+save; none does). If no row was updated (it is gone) neither row is written and the save is an
+error. Only on PostgreSQL, and only for a whole row of a model without a ``save()`` of its own
+(:func:`save_row` is for a model's own ``save()``): anything else — ``update_fields``, deferred
+fields, a value that is an expression, a field with a placeholder of its own; and for the
+history row, a receiver of ``pre/post_create_historical_record`` (it may change the history
+instance before it is written), extra history columns, a UUID history id, a history user that
+is not a saved user — is ``save()`` itself. :func:`insert_rows` writes several new rows of a
+model in one ``INSERT``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.models import Field, Model, signals
+from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
 from simple_history.signals import post_create_historical_record, pre_create_historical_record
 from simple_history.utils import get_change_reason_from_object
@@ -219,14 +222,33 @@ def insert_rows(objs: Sequence[Model]) -> bool:
     return True
 
 
+_CHARACTER_TYPE = re.compile(r"(?:varchar|character varying|char|character)(?:\(\d+\))?", re.I)
+
+
 def column_casts(fields: Sequence[Field], connection: Any) -> list[str]:
-    """Each field's column type for ``CAST(%s AS …)``, text columns as ``text``: an ``INSERT …
-    SELECT`` does not infer its parameters' types from the columns, and a value cast to
-    ``varchar(n)`` would be cut short silently where an ``INSERT`` refuses it."""
-    return [
-        "text" if f.get_internal_type() in ("CharField", "TextField") else f.db_type(connection)
-        for f in fields
-    ]
+    """Each field's column type for ``CAST(%s AS …)``, a character column's as ``text`` (an
+    array's as ``text[]``): an ``INSERT … SELECT`` does not infer its parameters' types from the
+    columns, and a value cast to ``varchar(n)`` would be cut short silently where an ``INSERT``
+    refuses it."""
+    casts = []
+    for f in fields:
+        db_type = f.db_type(connection)
+        if db_type is None:
+            raise ValueError(f"{f} has no column")
+        base, bracket, dims = db_type.partition("[")
+        casts.append(f"text{bracket}{dims}" if _CHARACTER_TYPE.fullmatch(base.strip()) else db_type)
+    return casts
+
+
+def _history_user_ok(history_model: type[Model], user: Any) -> bool:
+    """A history user simple-history would take as it is: none, or a saved user."""
+    if user is None:
+        return True
+    try:
+        user_model = history_model._meta.get_field("history_user").related_model
+    except FieldDoesNotExist:  # a history user kept as an id only (history_user_id_field)
+        return False
+    return isinstance(user_model, type) and isinstance(user, user_model) and user.pk is not None
 
 
 @dataclass(frozen=True)
@@ -296,6 +318,13 @@ def save_with_history(obj: Model, **kwargs: Any) -> None:
         or hasattr(obj, "skip_history_when_saving")
         or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True)
         or type(obj).save is not Model.save  # a model's own save() does more than write
+        # the history row is the row as written plus its own columns: simple-history's, a
+        # database id (no UUID), a user or none, and no receiver that might change the history
+        # instance before it is written — anything else, simple-history writes
+        or not isinstance(history_model._meta.pk, AutoFieldMixin)
+        or pre_create_historical_record.has_listeners(history_model)
+        or post_create_historical_record.has_listeners(history_model)
+        or not _history_user_ok(history_model, obj._history_user)  # type: ignore[attr-defined]
     ):
         obj.save(**kwargs)
         return
@@ -311,6 +340,9 @@ def save_with_history(obj: Model, **kwargs: Any) -> None:
         combined = _COMBINED[(connection.alias, model, mode)] = _combined_sql(
             connection, model, mode, row, history
         )
+    if {history.fields[i].attname for i in combined.own} != _HISTORY_OWN:
+        obj.save(**kwargs)  # extra history columns: simple-history (and its receivers) fill them
+        return
     obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
     signals.pre_save.send(
         sender=model, instance=obj, raw=False, using=DEFAULT_DB_ALIAS, update_fields=None
@@ -320,45 +352,14 @@ def save_with_history(obj: Model, **kwargs: Any) -> None:
     # the history row simple-history's create_historical_record writes: the row as written
     # (copied in the statement) and its own columns
     own = [history.fields[i] for i in combined.own]
-    history_date = getattr(obj, "_history_date", timezone.now())
-    history_type = "+" if inserting else "~"
     user = obj._history_user  # type: ignore[attr-defined]
-    reason = get_change_reason_from_object(obj)
-    entry = about = None
-    if (
-        pre_create_historical_record.has_listeners(history_model)
-        or post_create_historical_record.has_listeners(history_model)
-        or {f.attname for f in own} != _HISTORY_OWN
-    ):
-        # the history instance the signals carry (their receivers may set its extra fields)
-        entry = history_model(
-            history_date=history_date,
-            history_type=history_type,
-            history_user=user,
-            history_change_reason=reason,
-            **{
-                field.attname: getattr(obj, field.attname)
-                for field in history_model.tracked_fields  # type: ignore[attr-defined]
-            },
-        )
-        about = {  # what simple-history's signals around a history row carry
-            "instance": obj,
-            "history_instance": entry,
-            "history_date": history_date,
-            "history_user": user,
-            "history_change_reason": reason,
-            "using": DEFAULT_DB_ALIAS,
-        }
-        pre_create_historical_record.send(sender=history_model, **about)
-        params += [f.get_db_prep_save(f.pre_save(entry, True), connection) for f in own]
-    else:
-        values = {
-            "history_date": history_date,
-            "history_type": history_type,
-            "history_user_id": getattr(user, "pk", None),
-            "history_change_reason": reason,
-        }
-        params += [f.get_db_prep_save(values[f.attname], connection) for f in own]
+    values = {
+        "history_date": getattr(obj, "_history_date", timezone.now()),
+        "history_type": "+" if inserting else "~",
+        "history_user_id": user.pk if user is not None else None,
+        "history_change_reason": get_change_reason_from_object(obj),
+    }
+    params += [f.get_db_prep_save(values[f.attname], connection) for f in own]
     # the statement writes both rows or, when the update finds no row, neither; the error raised
     # then marks the caller's transaction for rollback, as save() does
     with transaction.atomic(using=DEFAULT_DB_ALIAS, savepoint=False), connection.cursor() as cursor:
@@ -366,13 +367,7 @@ def save_with_history(obj: Model, **kwargs: Any) -> None:
         written = cursor.fetchone()
         if written is None:
             raise DatabaseError(f"{model._meta.label} {obj.pk}: no row to save (it was deleted)")
-    history_id, obj.pk = written
-    if entry is not None and about is not None:
-        setattr(entry, model._meta.pk.attname, obj.pk)  # type: ignore[union-attr]
-        entry.pk = history_id
-        entry._state.adding = False
-        entry._state.db = DEFAULT_DB_ALIAS
-        post_create_historical_record.send(sender=history_model, **about)
+    obj.pk = written[1]
     obj.skip_history_when_saving = True  # type: ignore[attr-defined]
     try:
         _post_save(obj, created=inserting)
