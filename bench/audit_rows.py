@@ -12,28 +12,20 @@ from typing import Any
 
 from django.db import connection
 
-COLUMNS = (
-    "chain_key",
-    "seq",
-    "case_kind",
-    "case_id",
-    "event",
-    "from_state",
-    "to_state",
-    "actor_id",
-    "actor_label",
-    "at",
-    "reason",
-    "task",
-)
-
 
 def copy_chains(chains: Iterable[tuple[str, int, list[dict[str, Any]]]]) -> int:
     """Write each chain ``(case_kind, case_id, entries)``; an entry holds the fields of
     ``entry_hash`` but the chain key, sequence number and hashes, which are filled in here.
     Returns the number of entries written."""
+    from workflow_app.audit.models import TransitionLog
     from workflow_app.audit.services import GENESIS, entry_hash
 
+    # the entry's columns but its id and the three written after them, in the model's order
+    columns = [
+        f.column
+        for f in TransitionLog._meta.concrete_fields
+        if f.name not in ("id", "data", "prev_hash", "hash")
+    ]
     connection.ensure_connection()
     raw = connection.connection  # the psycopg 3 connection (autocommit, as Django keeps it)
     heads: list[tuple[str, int, str]] = []
@@ -41,7 +33,7 @@ def copy_chains(chains: Iterable[tuple[str, int, list[dict[str, Any]]]]) -> int:
     with (
         raw.cursor() as cur,
         cur.copy(
-            f"COPY audit_transitionlog ({', '.join(COLUMNS)}, data, prev_hash, hash) FROM STDIN"
+            f"COPY audit_transitionlog ({', '.join(columns)}, data, prev_hash, hash) FROM STDIN"
         ) as copy,
     ):
         for case_kind, case_id, entries in chains:
@@ -59,7 +51,7 @@ def copy_chains(chains: Iterable[tuple[str, int, list[dict[str, Any]]]]) -> int:
                 digest = entry_hash(**fields)
                 copy.write_row(
                     (
-                        *(fields[c] for c in COLUMNS),
+                        *(fields[c] for c in columns),
                         json.dumps(fields["data"], ensure_ascii=False),
                         prev,
                         digest,
