@@ -26,6 +26,19 @@ class RollupDay(models.Model):
         verbose_name_plural = _("看板汇总日")
 
 
+class RollupPart(models.Model):
+    """The day being summed while it goes on: its rows before ``through`` are in the rollup
+    tables (in slices, one per builder run); the rest of it is read live. At most one row: the
+    day after the last :class:`RollupDay`, summed again whole once it has ended."""
+
+    day = models.DateField(unique=True)
+    through = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("看板当日汇总")
+        verbose_name_plural = _("看板当日汇总")
+
+
 class StepDay(models.Model):
     """Staff steps completed on ``day`` that started on ``start_day``, by workflow, department
     and step: how many, and how many within their deadline."""

@@ -2,8 +2,16 @@
 
 The same three groupings — completed steps, filed cases, 双公示 pushes — are computed from the
 base tables for a time range (``*_groups``); ``rollup_build`` stores them for every ended day,
-and :func:`step_totals` / :func:`filed_totals` / :func:`publicity_totals` read the rollups for
-rolled-up days and the base tables for the rest, merging the two.
+and for the day going on up to ``ROLLUP_LAG`` ago (in slices, one per run: a day of a
+500,000-record push would otherwise be counted row by row on every dashboard), and
+:func:`step_totals` / :func:`filed_totals` / :func:`publicity_totals` read the rollups up to
+where they reach and the base tables after that, merging the two. An ended day is summed again
+whole (its slices replaced by one row per group).
+
+A row is summed by the time it records (a step's close, a filing, a push); the builder sums
+only times at least ``ROLLUP_LAG`` old, so a row written in a transaction that commits later
+than that after its time would be missed until ``rollup_dashboard --rebuild`` — as would rows
+imported with times in the past.
 """
 
 from __future__ import annotations
@@ -24,10 +32,13 @@ from workflow_app.cases.transitions import APPLICANT_QUEUE
 from workflow_app.registry.models import Category, CreditRecord
 from workflow_app.workdays.models import Deadline
 
-from .models import FiledDay, PublicityDay, RollupDay, StepDay
+from .models import FiledDay, PublicityDay, RollupDay, RollupPart, StepDay
 
 DOUBLE_PUBLICITY_CATEGORIES = (Category.LICENCE, Category.PENALTY)
 CHUNK_DAYS = 31
+# the builder sums what is at least this old: every transaction that wrote it has committed
+ROLLUP_LAG = datetime.timedelta(minutes=10)
+_ROLLUP_TABLES = (StepDay, FiledDay, PublicityDay)
 
 
 def start_of(day: datetime.date) -> datetime.datetime:
@@ -154,8 +165,8 @@ def publicity_groups(
 
 
 def built_until() -> datetime.date | None:
-    """The last day in the rollups (days are built in order, none skipped); read once within
-    ``live_rows_once()``."""
+    """The last day in the rollups whole (days are built in order, none skipped); read once
+    within ``live_rows_once()``."""
     cached = _live_cache.get()
     if cached is not None and "built_until" in cached:
         return cached["built_until"]  # type: ignore[no-any-return]
@@ -163,6 +174,21 @@ def built_until() -> datetime.date | None:
     if cached is not None:
         cached["built_until"] = last
     return last
+
+
+def rollup_part() -> RollupPart | None:
+    """The day summed in part (the one after :func:`built_until`), if any; read once within
+    ``live_rows_once()``."""
+    cached = _live_cache.get()
+    if cached is not None and "part" in cached:
+        return cached["part"]  # type: ignore[no-any-return]
+    last = built_until()
+    part = RollupPart.objects.order_by("-day").first()
+    if part is not None and last is not None and part.day != last + datetime.timedelta(days=1):
+        part = None  # not next to the days summed whole: the rollups do not reach it
+    if cached is not None:
+        cached["part"] = part
+    return part
 
 
 def _first_data_day() -> datetime.date | None:
@@ -178,43 +204,72 @@ def _first_data_day() -> datetime.date | None:
     return min(days) if days else None
 
 
-def rollup_build(*, today: datetime.date | None = None) -> int:
-    """Sum every ended day not yet in the rollups; returns how many days were added. Safe to
-    run concurrently (the builders serialise) and again (nothing is added twice)."""
-    today = today or timezone.localdate()
+def rollup_build(*, now: datetime.datetime | None = None) -> int:
+    """Sum every ended day not yet in the rollups, then the day going on up to ``ROLLUP_LAG``
+    ago; returns how many days were added whole. Safe to run concurrently (the builders
+    serialise) and again (nothing is added twice)."""
+    settled = (now or timezone.now()) - ROLLUP_LAG
+    today = timezone.localdate(settled)
     yesterday = today - datetime.timedelta(days=1)
     added = 0
     while True:
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        f"LOCK TABLE {RollupDay._meta.db_table} IN SHARE ROW EXCLUSIVE MODE"
-                    )
+            _lock_rollups()
             last = built_until()
             first = last + datetime.timedelta(days=1) if last else _first_data_day()
-            if first is None or first > yesterday:
+            if first is None:
+                return added
+            if first > yesterday:
+                _build_part(today, settled)
                 return added
             end = min(first + datetime.timedelta(days=CHUNK_DAYS - 1), yesterday)
             _build(first, end)
             added += (end - first).days + 1
 
 
-def _build(first: datetime.date, last: datetime.date) -> None:
-    start, end = start_of(first), start_of(last + datetime.timedelta(days=1))
+def _lock_rollups() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {RollupDay._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def _insert_groups(start: datetime.datetime, end: datetime.datetime) -> None:
     StepDay.objects.bulk_create([StepDay(**r) for r in step_groups(start, end)], batch_size=2000)
     FiledDay.objects.bulk_create([FiledDay(**r) for r in filed_groups(start, end)], batch_size=2000)
     PublicityDay.objects.bulk_create(
         [PublicityDay(**r) for r in publicity_groups(start, end)], batch_size=2000
     )
+
+
+def _build(first: datetime.date, last: datetime.date) -> None:
+    """Sum the days ``[first, last]`` whole (a day summed in part: its slices replaced)."""
+    if RollupPart.objects.filter(day__gte=first, day__lte=last).exists():
+        for model in _ROLLUP_TABLES:
+            model.objects.filter(day__gte=first, day__lte=last).delete()
+    RollupPart.objects.filter(day__lte=last).delete()
+    _insert_groups(start_of(first), start_of(last + datetime.timedelta(days=1)))
     days = [first + datetime.timedelta(days=i) for i in range((last - first).days + 1)]
     RollupDay.objects.bulk_create([RollupDay(day=d) for d in days])
+
+
+def _build_part(today: datetime.date, settled: datetime.datetime) -> None:
+    """Sum ``today`` from where its rollups reach up to ``settled``: one more slice."""
+    part = RollupPart.objects.filter(day=today).first()
+    since = part.through if part is not None else start_of(today)
+    if settled <= since:
+        return
+    _insert_groups(since, settled)
+    if part is None:
+        RollupPart.objects.create(day=today, through=settled)
+    else:
+        part.through = settled
+        part.save(update_fields=["through"])
 
 
 def rollup_clear() -> None:
     """Forget every rollup (``rollup_dashboard --rebuild``)."""
     with transaction.atomic():
-        for model in (StepDay, FiledDay, PublicityDay, RollupDay):
+        for model in (*_ROLLUP_TABLES, RollupPart, RollupDay):
             model.objects.all().delete()
 
 
@@ -223,18 +278,27 @@ def rollup_clear() -> None:
 
 def _split(
     day_from: datetime.date, day_to: datetime.date
-) -> tuple[tuple[datetime.date, datetime.date] | None, tuple[datetime.date, datetime.date] | None]:
-    """The part of ``[day_from, day_to]`` in the rollups and the part to read live (never
-    beyond today: nothing has happened there yet)."""
+) -> tuple[
+    tuple[datetime.date, datetime.date] | None, tuple[datetime.datetime, datetime.datetime] | None
+]:
+    """The days of ``[day_from, day_to]`` to read from the rollups, and the time range to read
+    live (never beyond today: nothing has happened there yet). The rollups reach the end of
+    :func:`built_until`, or into the day after it when that day is summed in part."""
     day_to = min(day_to, timezone.localdate())
     if day_to < day_from:
         return None, None
+    end = start_of(day_to + datetime.timedelta(days=1))
     last = built_until()
-    if last is None or last < day_from:
-        return None, (day_from, day_to)
-    if last >= day_to:
-        return (day_from, day_to), None
-    return (day_from, last), (last + datetime.timedelta(days=1), day_to)
+    part = rollup_part()
+    if part is not None:
+        stored_last, reach = part.day, part.through
+    elif last is not None:
+        stored_last, reach = last, start_of(last + datetime.timedelta(days=1))
+    else:
+        return None, (start_of(day_from), end)
+    stored = (day_from, min(day_to, stored_last)) if stored_last >= day_from else None
+    start = max(reach, start_of(day_from))
+    return stored, ((start, end) if start < end else None)
 
 
 def _merge(
@@ -266,9 +330,7 @@ def step_totals(
         rows = qs.values(*keys).annotate(c=Sum("completed"), o=Sum("on_time")).order_by()
         _merge(found, rows, keys, ("c", "o"))
     if live:
-        rows = step_groups(
-            start_of(live[0]), start_of(live[1] + datetime.timedelta(days=1)), department_id
-        )
+        rows = step_groups(live[0], live[1], department_id)
         _merge(found, rows, keys, ("completed", "on_time"))
     return found
 
@@ -286,9 +348,7 @@ def filed_totals(
             qs = qs.filter(department_id=department_id)
         _merge(found, qs.values(*keys).annotate(f=Sum("filed")).order_by(), keys, ("f",))
     if live:
-        rows = filed_groups(
-            start_of(live[0]), start_of(live[1] + datetime.timedelta(days=1)), department_id
-        )
+        rows = filed_groups(live[0], live[1], department_id)
         _merge(found, rows, keys, ("filed",))
     return found
 
@@ -306,8 +366,6 @@ def publicity_totals(
             qs = qs.filter(department_id=department_id)
         _merge(found, qs.values(*keys).annotate(p=Sum("pushed")).order_by(), keys, ("p",))
     if live:
-        rows = publicity_groups(
-            start_of(live[0]), start_of(live[1] + datetime.timedelta(days=1)), department_id
-        )
+        rows = publicity_groups(live[0], live[1], department_id)
         _merge(found, rows, keys, ("pushed",))
     return found

@@ -380,7 +380,7 @@ def test_rollups_give_the_same_figures_and_today_stays_live(fixture, samr, super
     live = get_dashboard(supervisor).json()
 
     assert rollup_build() > 0
-    assert built_until() == datetime.date(2026, 11, 29)  # today is not summed before it ends
+    assert built_until() == datetime.date(2026, 11, 29)  # today is not summed whole before it ends
     days, rows = RollupDay.objects.count(), StepDay.objects.count()
     assert rollup_build() == 0  # nothing twice
     assert (RollupDay.objects.count(), StepDay.objects.count()) == (days, rows)
@@ -389,18 +389,93 @@ def test_rollups_give_the_same_figures_and_today_stays_live(fixture, samr, super
     for key in ("totals", "workflows", "departments", "double_publicity"):
         assert rolled[key] == live[key], key
 
-    # a step completed today is read live, beside the rollups
+    # a step completed today after the rollups' reach (ten minutes ago) is read live, beside them
     deadline(
         "objection",
         samr,
         due_day="2026-11-30",
         status="met",
         start=at("2026-11-27", 9),
-        closed=NOW - datetime.timedelta(hours=1),
+        closed=NOW - datetime.timedelta(minutes=5),
     )
     objection = {w["kind"]: w for w in get_dashboard(supervisor).json()["workflows"]}["objection"]
     assert (objection["completed_30"], objection["on_time_30"]) == (5, 4)
     assert {m["step"]: m["completed"] for m in objection["median_working_days"]}["intake"] == 6
+
+
+def _figures(user):
+    data = get_dashboard(user).json()
+    return {k: data[k] for k in ("totals", "workflows", "departments", "double_publicity")}
+
+
+def test_the_day_going_on_is_summed_in_slices_and_again_whole_when_it_ends(
+    fixture, samr, supervisor, dept_samr
+):
+    """A day of a big push is not counted row by row on every dashboard: the builder sums the
+    day so far (up to ten minutes ago), a slice per run; the dashboard reads the rollups up to
+    there and the base tables after. Figures are the same either way, at every stage."""
+    from oversight.models import PublicityDay, RollupPart, StepDay
+    from oversight.rollups import ROLLUP_LAG, _split, rollup_build, rollup_part
+
+    def closed_today(hour, minute=0):
+        deadline(
+            "objection",
+            samr,
+            due_day="2026-11-30",
+            status="met",
+            start=at("2026-11-27", 9),
+            closed=NOW.replace(hour=hour, minute=minute),
+        )
+
+    closed_today(8)
+    record = pushed(samr, category="licence", decided="2026-11-25", pushed_on="2026-11-30")
+    CreditRecord.objects.filter(pk=record.pk).update(created_at=NOW.replace(hour=8))
+    live = {u.username: _figures(u) for u in (supervisor, dept_samr)}
+
+    rollup_build()  # at 10:00: the days before whole, today up to 09:50
+    part = rollup_part()
+    assert part is not None and (part.day, part.through) == (NOW.date(), NOW - ROLLUP_LAG)
+    today = datetime.date(2026, 11, 30)
+    assert StepDay.objects.filter(day=today).exists()
+    assert PublicityDay.objects.filter(day=today).exists()
+    assert _split(today, today) == ((today, today), (NOW - ROLLUP_LAG, at("2026-12-01", 0)))
+    for u in (supervisor, dept_samr):
+        assert _figures(u) == live[u.username], u.username
+
+    closed_today(9, 55)  # after the rollups' reach: read live
+    closed_today(10, 5)
+    with time_machine.travel(NOW + datetime.timedelta(minutes=30), tick=False):
+        live = {u.username: _figures(u) for u in (supervisor, dept_samr)}
+        rollup_build()  # one more slice, up to 10:20
+        assert rollup_part().through == NOW + datetime.timedelta(minutes=20)
+        slices = StepDay.objects.filter(day=today).count()
+        assert slices >= 2
+        for u in (supervisor, dept_samr):
+            assert _figures(u) == live[u.username], u.username
+        assert rollup_build() == 0 and StepDay.objects.filter(day=today).count() == slices
+
+    # the day has ended: summed again whole, one row per group instead of its slices
+    with time_machine.travel(at("2026-12-01", 0).replace(minute=20), tick=False):
+        before = {u.username: _figures(u) for u in (supervisor, dept_samr)}
+        assert rollup_build() == 1
+        assert not RollupPart.objects.filter(day=today).exists()
+        rows = list(StepDay.objects.filter(day=today).values("start_day", "step", "completed"))
+        assert len(rows) == len({(r["start_day"], r["step"]) for r in rows})
+        assert sum(r["completed"] for r in rows) == 3
+        for u in (supervisor, dept_samr):
+            assert _figures(u) == before[u.username], u.username
+
+
+def test_a_part_not_next_to_the_whole_days_is_not_read(fixture, supervisor):
+    from oversight.models import RollupPart
+    from oversight.rollups import built_until, rollup_build, rollup_part
+
+    live = _figures(supervisor)
+    rollup_build()
+    RollupPart.objects.all().delete()
+    RollupPart.objects.create(day=built_until() + datetime.timedelta(days=3), through=NOW)
+    assert rollup_part() is None  # the days between are in no rollup: read live
+    assert _figures(supervisor) == live
 
 
 def test_rollup_command(db, capsys):
