@@ -72,6 +72,14 @@ class SyncEvent(models.Model):
                 name="sync_overdue",
                 condition=~models.Q(status="delivered") & models.Q(escalated_at__isnull=True),
             ),
+            # the dashboard's counts of what is not delivered (and a department's, through the
+            # record): read from the few rows not yet delivered, not the whole log of changes
+            models.Index(
+                fields=["due_at"],
+                name="sync_undelivered",
+                condition=~models.Q(status="delivered"),
+                include=["status", "record_id"],
+            ),
         ]
 
     def __str__(self) -> str:
