@@ -110,6 +110,30 @@ def test_key_ranges_cover_every_chain_once():
     assert chain_key_ranges(4) == [(None, None)]
 
 
+@pytest.mark.django_db
+def test_key_ranges_share_the_entries_not_the_chains():
+    """A process's work is its entries: ten long chains and ninety short ones are split where
+    half the entries lie, not half the chains."""
+    for case_id in range(10, 20):  # keys "objection:1x" sort before "objection:2x"…
+        for _ in range(10):
+            audit_append(case_kind="objection", case_id=case_id, to_state="submitted")
+    for case_id in range(20, 110):
+        audit_append(case_kind="objection", case_id=case_id, to_state="submitted")
+    (low_range, high_range) = chain_key_ranges(2, min_chains=1)
+
+    def entries(low, high):
+        qs = TransitionLog.objects.all()
+        if low is not None:
+            qs = qs.filter(chain_key__gte=low)
+        if high is not None:
+            qs = qs.filter(chain_key__lt=high)
+        return qs.count()
+
+    first, second = entries(*low_range), entries(*high_range)
+    assert first + second == 190
+    assert abs(first - second) <= 10  # at most one chain's length apart
+
+
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="processes share the database: PostgreSQL"
 )
