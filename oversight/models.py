@@ -2,9 +2,10 @@
 
 A day's completed steps, filed cases and 双公示 pushes never change once the day is over (a
 deadline is closed, a case filed, a record pushed at the moment it happens), so each ended day is
-summed once, set-based, into these tables (``oversight.rollups.rollup_build``, hourly by beat and
-``manage.py rollup_dashboard``); the dashboard reads the rollups for ended days and the base
-tables only for the days not rolled up yet (normally today). Rows keep the days themselves
+summed once, set-based, into these tables (``oversight.rollups.rollup_build``, every ten minutes
+by beat and ``manage.py rollup_dashboard``), and the day going on up to ten minutes ago in
+slices (:class:`RollupPart`), summed again whole once it has ended; the dashboard reads the
+rollups up to where they reach and the base tables only after that. Rows keep the days themselves
 (start day, decision day), not working-day counts, so a calendar loaded later changes nothing
 stored: working days are counted when the dashboard is read.
 """

@@ -33,12 +33,16 @@ def _open_on_chain(
 ) -> QuerySet[Any]:
     """References of the subject's open cases of ``model`` on a record's version chain (the
     same department and external id)."""
-    return model.objects.filter(
-        subject_id=subject_id,
-        status__in=[s.value for s in statuses],
-        record__department_id=department_id,
-        record__external_id=external_id,
-    ).order_by("pk").values_list("reference", flat=True)  # the oldest, should there be two
+    return (
+        model.objects.filter(
+            subject_id=subject_id,
+            status__in=[s.value for s in statuses],
+            record__department_id=department_id,
+            record__external_id=external_id,
+        )
+        .order_by("pk")  # the oldest, should there be two
+        .values_list("reference", flat=True)
+    )
 
 
 def _open_objections(subject_id: Any, department_id: Any, external_id: Any) -> QuerySet[Any]:

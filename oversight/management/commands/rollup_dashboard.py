@@ -1,5 +1,4 @@
 from django.core.management.base import BaseCommand
-
 from django.utils import timezone
 
 from oversight.rollups import built_until, rollup_build, rollup_clear, rollup_part
