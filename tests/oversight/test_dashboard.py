@@ -371,6 +371,18 @@ def test_national_reports_overdue_on_the_dashboard(samr, emb, supervisor, dept_s
 # --- daily rollups ----------------------------------------------------------------------------
 
 
+def step_closed(dept, closed):
+    """An objection's intake step started on 27 November and completed at ``closed``."""
+    deadline(
+        "objection",
+        dept,
+        due_day="2026-11-30",
+        status="met",
+        start=at("2026-11-27", 9),
+        closed=closed,
+    )
+
+
 def test_rollups_give_the_same_figures_and_today_stays_live(fixture, samr, supervisor):
     from oversight.models import RollupDay, StepDay
     from oversight.rollups import built_until, rollup_build
@@ -390,14 +402,7 @@ def test_rollups_give_the_same_figures_and_today_stays_live(fixture, samr, super
         assert rolled[key] == live[key], key
 
     # a step completed today after the rollups' reach (ten minutes ago) is read live, beside them
-    deadline(
-        "objection",
-        samr,
-        due_day="2026-11-30",
-        status="met",
-        start=at("2026-11-27", 9),
-        closed=NOW - datetime.timedelta(minutes=5),
-    )
+    step_closed(samr, NOW - datetime.timedelta(minutes=5))
     objection = {w["kind"]: w for w in get_dashboard(supervisor).json()["workflows"]}["objection"]
     assert (objection["completed_30"], objection["on_time_30"]) == (5, 4)
     assert {m["step"]: m["completed"] for m in objection["median_working_days"]}["intake"] == 6
@@ -418,14 +423,7 @@ def test_the_day_going_on_is_summed_in_slices_and_again_whole_when_it_ends(
     from oversight.rollups import ROLLUP_LAG, _split, rollup_build, rollup_part
 
     def closed_today(hour, minute=0):
-        deadline(
-            "objection",
-            samr,
-            due_day="2026-11-30",
-            status="met",
-            start=at("2026-11-27", 9),
-            closed=NOW.replace(hour=hour, minute=minute),
-        )
+        step_closed(samr, NOW.replace(hour=hour, minute=minute))
 
     closed_today(8)
     record = pushed(samr, category="licence", decided="2026-11-25", pushed_on="2026-11-30")
