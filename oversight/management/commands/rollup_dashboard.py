@@ -17,8 +17,8 @@ class Command(BaseCommand):
         if rebuild:
             rollup_clear()
         added = rollup_build()
-        part = rollup_part()
-        today = (
-            f", and {part.day} up to {timezone.localtime(part.through):%H:%M:%S}" if part else ""
-        )
-        self.stdout.write(f"{added} day(s) added; rollups now end on {built_until()}{today}")
+        whole, part = built_until(), rollup_part()
+        summed = f"rollups now end on {whole}" if whole else "no ended day to sum yet"
+        if part is not None:
+            summed += f"; {part.day} summed up to {timezone.localtime(part.through):%H:%M:%S}"
+        self.stdout.write(f"{added} day(s) added; {summed}")
