@@ -243,9 +243,8 @@ def _insert_groups(start: datetime.datetime, end: datetime.datetime) -> None:
 
 def _build(first: datetime.date, last: datetime.date) -> None:
     """Sum the days ``[first, last]`` whole (a day summed in part: its slices replaced)."""
-    if RollupPart.objects.filter(day__gte=first, day__lte=last).exists():
-        for model in _ROLLUP_TABLES:
-            model.objects.filter(day__gte=first, day__lte=last).delete()
+    for model in _ROLLUP_TABLES:  # rows there only from a day summed in part
+        model.objects.filter(day__gte=first, day__lte=last).delete()
     RollupPart.objects.filter(day__lte=last).delete()
     _insert_groups(start_of(first), start_of(last + datetime.timedelta(days=1)))
     days = [first + datetime.timedelta(days=i) for i in range((last - first).days + 1)]

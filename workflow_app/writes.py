@@ -263,16 +263,9 @@ class Combined:
 def _combined_sql(
     connection: Any, model: type[Model], mode: Mode, row: RowSql, history: RowSql
 ) -> Combined:
-    """The row's INSERT or UPDATE returning the columns its history row records, and the
-    history row's INSERT of those columns as written (their values travel once, and the
-    database parses them once) with its own columns as parameters::
-
-        WITH "saved" AS (UPDATE … WHERE id = … RETURNING "id", "status", …)
-        INSERT INTO "…_historical…" ("id", "status", …, "history_date", …)
-        SELECT "saved"."id", "saved"."status", …, CAST(%s AS timestamp with time zone), …
-        FROM "saved" RETURNING "history_id", "id"
-
-    No row updated (it is gone): no history row and no result."""
+    """The statement the module's docstring shows: the row's write returning the columns its
+    history row records, the history row copying them. No row updated (it is gone): no history
+    row and no result."""
     qn = connection.ops.quote_name
     meta = model._meta
     pk = meta.pk
