@@ -49,6 +49,7 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
+SYNC_TARGET = "基准同步目标"  # the bench's synchronisation target (nothing listens there)
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
@@ -216,7 +217,7 @@ def set_sync_target(*, enabled: bool) -> None:
     from sync.models import SyncTarget
 
     SyncTarget.objects.update_or_create(
-        name="基准同步目标",
+        name=SYNC_TARGET,
         defaults={"url": "http://127.0.0.1:9/bench-events", "enabled": enabled},
     )
     connection.close()
@@ -229,7 +230,7 @@ def deliver_sync_events() -> int:
     from sync.models import SyncEvent
 
     delivered = (
-        SyncEvent.objects.filter(target__name="基准同步目标")
+        SyncEvent.objects.filter(target__name=SYNC_TARGET)
         .exclude(status=SyncEvent.Status.DELIVERED)
         .update(status=SyncEvent.Status.DELIVERED, delivered_at=timezone.now(), attempts=1)
     )

@@ -226,9 +226,11 @@ def generate(records: int, objections: int, open_tasks: int) -> None:
                  queue, assignee_id, department_id, created_at)
               SELECT 'objection', t.case_id, t.case_reference, t.step, t.created, 'working_days',
                      5, t.due_at, false, '{{"bench": true}}'::jsonb, 'open', NULL,
-                     t.due_at - interval '2 day', NULL, NULL, t.queue, NULL, t.department_id,
+                     t.due_at - interval '2 day', NULL, NULL, t.queue, NULL, r.department_id,
                      t.created
               FROM processes_casetask t
+              JOIN objections_objection o ON o.id = t.case_id
+              JOIN registry_creditrecord r ON r.id = o.record_id  -- the case's department
               WHERE t.case_kind = 'objection' AND t.case_id >= {o_min} AND t.status = 'NEW'
               RETURNING id, case_id
             )
