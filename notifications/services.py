@@ -14,6 +14,7 @@ import json
 import logging
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,6 +31,7 @@ from workflow_app.accounts.selectors import queue_members
 from workflow_app.api import NotFound
 from workflow_app.audit.services import audit_append
 from workflow_app.publish import publish_ids
+from workflow_app.registry.bulk import where_in
 from workflow_app.workdays.models import Deadline
 from workflow_app.writes import insert_rows
 
@@ -81,11 +83,44 @@ def notify(
     E-mail only goes to users with an address, SMS only to users with a phone number. A stable
     ``key`` (e.g. ``f"reminder:{deadline.id}"``) makes a repeated call a no-op. Returns the number
     of rows queued."""
-    event_key = key or f"{event}:{case_kind}:{case_id}:{uuid.uuid4().hex}"
-    ctx = _json_safe({**context, "_url": url})
+    return notify_many(
+        [
+            Notice(
+                event=event,
+                recipients=recipients,
+                context=context,
+                case_kind=case_kind,
+                case_id=case_id,
+                key=key,
+                url=url,
+                channels=channels,
+            )
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One event for :func:`notify_many`; the fields are ``notify``'s arguments."""
+
+    event: str
+    recipients: Iterable[User]
+    context: dict[str, Any]
+    case_kind: str = ""
+    case_id: int | None = None
+    key: str | None = None
+    url: str = ""
+    channels: tuple[str, ...] = ("inapp", "email", "sms")
+
+
+def _rows_of(notice: Notice) -> list[Delivery]:
+    event_key = (
+        notice.key or f"{notice.event}:{notice.case_kind}:{notice.case_id}:{uuid.uuid4().hex}"
+    )
+    ctx = _json_safe({**notice.context, "_url": notice.url})
     rows: list[Delivery] = []
-    for user in {u.pk: u for u in recipients}.values():
-        for channel in channels:
+    for user in {u.pk: u for u in notice.recipients}.values():
+        for channel in notice.channels:
             if channel not in Channel.values:
                 raise ValueError(f"unknown notification channel {channel!r}")
             if channel == Channel.EMAIL and not user.email:
@@ -95,31 +130,44 @@ def notify(
             rows.append(
                 Delivery(
                     event_key=event_key,
-                    event=event,
+                    event=notice.event,
                     recipient=user,
                     channel=channel,
                     context=ctx,
-                    case_kind=case_kind,
-                    case_id=case_id,
+                    case_kind=notice.case_kind,
+                    case_id=notice.case_id,
                 )
             )
+    return rows
+
+
+def notify_many(notices: Iterable[Notice]) -> int:
+    """``notify`` for several events at once — what a batch does (an import announcing a
+    thousand new records to their subjects): every outbox row in one ``INSERT`` per thousand
+    rows, and, where keys are given, their ids read back in one query, instead of two statements
+    per event. Returns the number of rows queued."""
+    rows: list[Delivery] = []
+    keys: set[str] = set()
+    for notice in notices:
+        rows += _rows_of(notice)
+        if notice.key is not None:
+            keys.add(notice.key)
     if not rows:
         return 0
     with transaction.atomic(savepoint=False):
         ids: list[int] = []
-        if key is None:  # a fresh event key: nothing to conflict with, the ids come back
+        if not keys:  # fresh event keys: nothing to conflict with, the ids come back
             if not insert_rows(rows):  # (SQL built once; the ORM's bulk_create elsewhere)
-                Delivery.objects.bulk_create(rows)
+                Delivery.objects.bulk_create(rows, batch_size=1000)
             ids = [r.pk for r in rows if r.pk is not None]
         if len(ids) != len(rows):
-            Delivery.objects.bulk_create(rows, ignore_conflicts=True)
-            ids = list(
-                Delivery.objects.filter(
-                    event_key=event_key,
-                    recipient__in=[r.recipient_id for r in rows],
-                    status=Delivery.Status.PENDING,
-                ).values_list("id", flat=True)
-            )
+            # a repeated key writes nothing new; its rows still pending are queued again
+            # (deliver sends each once)
+            Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+            pending = Delivery.objects.filter(
+                recipient__in={r.recipient_id for r in rows}, status=Delivery.Status.PENDING
+            ).values_list("id", flat=True)
+            ids = sorted(where_in(pending, "event_key", {r.event_key for r in rows}))
         if ids:
             _enqueue_after_commit(ids)
     return len(ids)

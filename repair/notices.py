@@ -1,7 +1,7 @@
 """两书同达: when a department pushes a new dishonesty record, the subject's users receive, with
 the penalty, the repair notice — which record, how to repair it, and the first day they may
 apply. Registered with the registry's public-change hook; runs in the import's transaction and
-reads the subjects' users in one query per batch."""
+reads the subjects' users in one query and writes the notices' outbox rows together."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 
-from notifications.services import notify
+from notifications.services import Notice, notify_many
 from workflow_app.accounts.models import User
 from workflow_app.registry.bulk import where_in
 from workflow_app.registry.models import Nature, RecordStatus
@@ -36,6 +36,7 @@ def repair_notice_on_new_records(
     if not users:
         return
     params = current_policy()[1]
+    notices = []
     for record in dishonest:
         recipients = users.get(record.subject_id)
         if not recipients:
@@ -46,20 +47,23 @@ def repair_notice_on_new_records(
             url = reverse("report", args=[subject.identifier]) if subject else ""
         except NoReverseMatch:
             url = ""
-        notify(
-            event="record.dishonesty_notice",
-            recipients=recipients,
-            context={
-                "reference": record.external_id,
-                "record_title": record.title,
-                "department": record.department.code,
-                "decision_date": record.decision_date.isoformat(),
-                "severity": record.severity,
-                "first_date": first_repairable_date(record, params).isoformat(),
-            },
-            case_kind="record",
-            case_id=record.pk,
-            key=f"dishonesty-notice:{record.pk}",
-            url=url,
-            channels=("inapp", "email"),
+        notices.append(
+            Notice(
+                event="record.dishonesty_notice",
+                recipients=recipients,
+                context={
+                    "reference": record.external_id,
+                    "record_title": record.title,
+                    "department": record.department.code,
+                    "decision_date": record.decision_date.isoformat(),
+                    "severity": record.severity,
+                    "first_date": first_repairable_date(record, params).isoformat(),
+                },
+                case_kind="record",
+                case_id=record.pk,
+                key=f"dishonesty-notice:{record.pk}",
+                url=url,
+                channels=("inapp", "email"),
+            )
         )
+    notify_many(notices)  # the batch's notices in a few statements, not two per record

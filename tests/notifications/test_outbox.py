@@ -11,7 +11,15 @@ from django.db import transaction
 from notifications import sms
 from notifications.events import register, render
 from notifications.models import Delivery, Notification
-from notifications.services import DeliveryRetry, deliver, notify, notify_queue, redeliver_pending
+from notifications.services import (
+    DeliveryRetry,
+    Notice,
+    deliver,
+    notify,
+    notify_many,
+    notify_queue,
+    redeliver_pending,
+)
 from notifications.tasks import deliver_pending, deliver_task
 from tests.factories import UserFactory
 
@@ -132,6 +140,51 @@ def test_a_stable_key_never_sends_twice(person, django_capture_on_commit_callbac
                 )
     assert Delivery.objects.count() == 1
     assert Notification.objects.count() == 1
+
+
+def test_notify_many_writes_every_event_together_and_repeats_nothing(
+    person, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    """A batch's notices: the rows of all events in one INSERT and their ids read back in one
+    query, however many events; a second run with the same keys writes nothing new, and each
+    recipient gets each event once."""
+    other = UserFactory(username="li", email="", phone="")
+
+    def notices(n: int) -> list[Notice]:
+        return [
+            Notice(
+                event="test.event",
+                recipients=[person, other, person],  # a repeated recipient counts once
+                context={"reference": f"YY-{i}", "what": "受理"},
+                case_kind="record",
+                case_id=i,
+                key=f"batch:{i}",
+                channels=("inapp", "email"),
+            )
+            for i in range(n)
+        ]
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        # (SQLite: the INSERT in two, below its limit of variables per statement)
+        with django_assert_max_num_queries(3), transaction.atomic(savepoint=False):
+            assert notify_many(notices(40)) == 40 * 3  # person: in-app + e-mail; li: in-app
+        with transaction.atomic():
+            assert notify_many(notices(40)) == 40 * 3  # still pending: queued again, not written
+    assert Delivery.objects.count() == 120
+    # (one test transaction: both calls' ids ride in its one message)
+    assert len(callbacks) == 1 and sorted(callbacks[0].args[0]) == sorted(
+        list(Delivery.objects.values_list("id", flat=True)) * 2
+    )
+    assert set(Delivery.objects.values_list("event_key", "recipient__username", "channel")) == {
+        (f"batch:{i}", user, channel)
+        for i in range(40)
+        for user, channel in (("zhang", "inapp"), ("zhang", "email"), ("li", "inapp"))
+    }
+    for callback in callbacks:
+        callback()
+    assert Notification.objects.filter(recipient=person).count() == 40
+    assert len(mail.outbox) == 40
+    assert notify_many([]) == 0
 
 
 def test_delivery_is_exactly_once_when_the_task_runs_twice(person):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from notifications.models import Notification
 from processes.models import CaseTask
 from processes.sweeps import run_all
-from tests.factories import CreditRecordFactory, UserFactory
+from tests.factories import CreditRecordFactory, SubjectFactory, UserFactory
 from tests.processes.helpers import (
     client_for,
     complete,
@@ -269,6 +269,39 @@ def test_dishonesty_record_push_sends_the_repair_notice(company, samr, applicant
     # the link goes to the company's report (an imported record carries only its subject's id)
     assert n.url == f"/report/{company.identifier}/"
     assert CreditRecord.objects.filter(external_id="PEN-2026-1").exists()
+
+
+def test_a_push_notifies_every_subject_in_a_few_statements(
+    samr, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    """Notices for a batch of dishonesty records whose subjects have accounts: the outbox rows
+    of the whole batch together, not two statements per record (5,000 such records took 4.5 s
+    of a 5,000-item push)."""
+    from workflow_app.registry.services import record_import_batch
+
+    dept_user = UserFactory(username="pusher", role="department", department=samr)
+    subjects = [SubjectFactory() for _ in range(30)]
+    for i, subject in enumerate(subjects):
+        UserFactory(username=f"firm{i}", role="applicant", subject=subject)
+    items = [
+        {
+            "external_id": f"PEN-{i}",
+            "subject": {"kind": "legal_person", "identifier": s.identifier, "name": s.name},
+            "category": "penalty",
+            "nature": "dishonesty",
+            "severity": "general",
+            "title": f"行政处罚决定书 第{i}号",
+            "content": "罚款5000元",
+            "decision_date": "2026-11-30",
+        }
+        for i, s in enumerate(subjects * 2)
+    ]
+    with django_capture_on_commit_callbacks(execute=True), django_assert_max_num_queries(16):
+        record_import_batch(department=samr, items=items, by=dept_user)
+    assert Notification.objects.filter(event="record.dishonesty_notice").count() == 60
+    assert set(
+        Notification.objects.filter(recipient__username="firm3").values_list("case_id", flat=True)
+    ) == set(CreditRecord.objects.filter(subject=subjects[3]).values_list("pk", flat=True))
 
 
 def test_revoke_after_the_maximum_period_expires_the_record(
