@@ -8,6 +8,7 @@ task delivers it after commit; the sweeps retry and escalate rows past their dea
 
 from __future__ import annotations
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -42,7 +43,7 @@ class SyncEvent(models.Model):
     )
     event = models.CharField(_("事件"), max_length=40)
     idempotency_key = models.CharField(max_length=64)
-    payload = models.JSONField(default=dict)
+    payload = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
     record_id = models.BigIntegerField(null=True, blank=True)
     case_kind = models.CharField(max_length=20, blank=True)
     case_id = models.BigIntegerField(null=True, blank=True)

@@ -42,7 +42,7 @@ from notifications.services import notify_queue
 from workflow_app.accounts.models import QUEUE_SUPERVISORS
 from workflow_app.compiled import CompiledQuery
 from workflow_app.publish import publish_ids
-from workflow_app.registry.bulk import insert_rows, new_instances
+from workflow_app.registry.bulk import insert_values
 from workflow_app.registry.models import CreditRecord, Subject, SubjectKind
 from workflow_app.workdays.calendar import add_working_days
 from workflow_app.workdays.policy import current_policy
@@ -157,18 +157,15 @@ def sync_enqueue(*, records: list[Any], change: str, case: dict[str, Any] | None
         values: list[dict[str, Any]] = []
         for record in records[start : start + WRITE_CHUNK]:
             event_id = uuid.uuid4().hex
-            payload = json.loads(
-                json.dumps(
-                    event_payload(
-                        record=record,
-                        change=change,
-                        case=case,
-                        event_id=event_id,
-                        subject=subjects[record.subject_id],
-                        occurred_at=occurred_at,
-                    ),
-                    default=str,
-                )
+            # stored as built: the field's encoder writes what is not JSON itself (a date, a
+            # lazy text) as text
+            payload = event_payload(
+                record=record,
+                change=change,
+                case=case,
+                event_id=event_id,
+                subject=subjects[record.subject_id],
+                occurred_at=occurred_at,
             )
             for target in targets:
                 values.append(
@@ -186,7 +183,7 @@ def sync_enqueue(*, records: list[Any], change: str, case: dict[str, Any] | None
                 )
         # both databases give the ids back (COPY takes them from the sequence; SQLite ≥ 3.35,
         # which the audit chain needs too, returns them from the INSERT)
-        ids.extend(r.pk for r in insert_rows(new_instances(SyncEvent, values), SyncEvent))
+        ids.extend(insert_values(SyncEvent, values))
     transaction.on_commit(partial(_enqueue, ids), robust=True)
     return len(ids)
 

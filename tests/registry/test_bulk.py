@@ -145,3 +145,74 @@ def test_values_of_other_types_are_stored_as_save_would_store_them(db, samr):
         return {k: v for k, v in values.items() if k not in skip | {"history_id", "history_date"}}
 
     assert history(ours.pk) == history(theirs.pk)
+
+
+def test_insert_values_writes_rows_as_given_and_returns_their_ids_in_order(db):
+    """Outbox rows from dicts (PostgreSQL: a binary COPY, JSON included; elsewhere bulk_create):
+    the ids in the order given, defaults and auto_now filled, JSON stored as the field's encoder
+    writes it — a date, a decimal, a lazy text as text, non-ASCII text as it is."""
+    import datetime
+    from decimal import Decimal
+
+    from django.utils import timezone
+    from django.utils.translation import gettext_lazy
+
+    from sync.models import SyncEvent, SyncTarget
+    from workflow_app.registry.bulk import insert_values
+
+    target = SyncTarget.objects.create(name="省平台", url="http://127.0.0.1:9/x")
+    now = timezone.now()
+    payloads = [
+        {"n": i, "title": f"行政处罚 {i}", "on": datetime.date(2026, 3, 2), "fine": Decimal("1.50")}
+        for i in range(3)
+    ]
+    payloads[1]["label"] = gettext_lazy("同步事件")
+    payloads[2]["nested"] = {"list": [1, None, True, "甲"], 7: "key as text"}
+    ids = insert_values(
+        SyncEvent,
+        [
+            {
+                "target_id": target.pk,
+                "event": "record.created",
+                "idempotency_key": f"k{i}",
+                "payload": payload,
+                "next_attempt_at": now,
+                "due_at": now,
+            }
+            for i, payload in enumerate(payloads)
+        ],
+    )
+    assert ids == sorted(ids) and len(set(ids)) == 3
+    rows = {row.pk: row for row in SyncEvent.objects.filter(pk__in=ids)}
+    for i, pk in enumerate(ids):
+        row = rows[pk]
+        assert row.idempotency_key == f"k{i}"
+        assert (row.status, row.attempts, row.last_error) == ("pending", 0, "")
+        assert row.created_at is not None and row.delivered_at is None
+    assert rows[ids[0]].payload == {
+        "n": 0,
+        "title": "行政处罚 0",
+        "on": "2026-03-02",
+        "fine": "1.50",
+    }
+    assert rows[ids[1]].payload["label"] == "同步事件"
+    assert rows[ids[2]].payload["nested"] == {"list": [1, None, True, "甲"], "7": "key as text"}
+    assert insert_values(SyncEvent, []) == []
+    with pytest.raises(TypeError, match="no field"):
+        insert_values(SyncEvent, [{"target_id": target.pk, "nonsense": 1}])
+
+
+def test_insert_values_refuses_what_json_cannot_hold_and_writes_nothing(db):
+    """A value neither JSON nor the field's encoder can write fails before anything is stored
+    (as save() would)."""
+    from django.utils import timezone
+
+    from sync.models import SyncEvent, SyncTarget
+    from workflow_app.registry.bulk import insert_values
+
+    target = SyncTarget.objects.create(name="省平台", url="http://127.0.0.1:9/x")
+    now = timezone.now()
+    row = {"target_id": target.pk, "event": "e", "next_attempt_at": now, "due_at": now}
+    with pytest.raises(TypeError), transaction.atomic():
+        insert_values(SyncEvent, [{**row, "idempotency_key": "a", "payload": {"x": object()}}])
+    assert not SyncEvent.objects.exists()

@@ -5,8 +5,10 @@ then one ``+`` history row per row with the same user, reason and time — but o
 takes the ids from the table's sequence and writes both tables with ``COPY``: no SQL text of
 5,000 × 17 placeholders to build, no per-value ORM preparation (profiled: 60 % of a 5,000-record
 import went there). Values are the model's own attribute values, so only fields whose Python
-value PostgreSQL reads as-is (text, numbers, dates, booleans, None, JSON already dumped) may be
-used — :func:`_copyable` checks this once per model. Other databases use simple-history's
+value PostgreSQL reads as-is (text, numbers, dates, booleans, None) or JSON (written as the
+field's encoder writes it) may be used — :func:`_copyable` checks this once per model.
+:func:`insert_values` writes rows of a model without history (outbox rows) from dicts, without
+making model instances. Other databases use simple-history's
 function unchanged. Both run inside the caller's transaction; a unique violation raises
 Django's ``IntegrityError`` as ``bulk_create`` would.
 """
@@ -25,6 +27,7 @@ import psycopg
 from django.db import connection, models, transaction
 from django.db.models import Lookup, QuerySet
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 from simple_history.utils import bulk_create_with_history, get_history_manager_for_model
 
 _SIMPLE = (
@@ -119,13 +122,16 @@ _BINARY_TAKES: dict[str, tuple[type, ...]] = {
     "timestamptz": (datetime.datetime,),
     "varchar": (str,),
     "text": (str,),
+    # a JSON value goes through its field (``Jsonb`` with the field's encoder, as ``save()``
+    # writes it): psycopg's binary jsonb dumper then writes it without a second conversion
+    "jsonb": (Jsonb,),
 }
 
 
 def _binary_types(fields: list[models.Field]) -> list[str] | None:
     """The PostgreSQL type of each column for a binary ``COPY`` (about three times cheaper to
     write than text: psycopg's C dumpers are chosen once per column, not per value), or None if a
-    column's type is not one this module knows how to send (JSON goes by text)."""
+    column's type is not one this module knows how to send."""
     names = []
     for field in fields:
         db_type = re.sub(r"\(.*\)", "", field.db_type(connection) or "").strip()
@@ -139,6 +145,26 @@ def _binary_types(fields: list[models.Field]) -> list[str] | None:
     return names
 
 
+def _json_dumps(encoder: type[json.JSONEncoder] | None) -> Any:
+    """``json.dumps(value, cls=encoder)`` — what the field writes on ``save()`` — in C: orjson
+    writes the values JSON has itself and hands every other (a date, a decimal, a lazy text) to
+    the encoder's ``default``, as ``json.dumps`` would (none: it is refused, as there)."""
+    default = encoder().default if encoder is not None else json.JSONEncoder().default
+    option = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+    option |= orjson.OPT_PASSTHROUGH_DATACLASS
+    return lambda value: orjson.dumps(value, default=default, option=option)
+
+
+def _wrap_json(field: models.Field, i: int, rows: list[list[Any]]) -> None:
+    """Column ``i``'s JSON values as psycopg's jsonb dumper takes them (None stays SQL NULL, as
+    the field writes it)."""
+    dumps = _json_dumps(getattr(field, "encoder", None))
+    for row in rows:
+        value = row[i]
+        if value is not None and type(value) is not Jsonb:
+            row[i] = Jsonb(value, dumps=dumps)
+
+
 def _binary_ready(fields: list[models.Field], types: list[str], rows: list[list[Any]]) -> None:
     """Make every value one the column's binary dumper takes, in place. Values normally are
     (each column's set of types is taken in C); any other — a date given as text, a naive
@@ -149,6 +175,9 @@ def _binary_ready(fields: list[models.Field], types: list[str], rows: list[list[
     for i, (field, name, column) in enumerate(
         zip(fields, types, zip(*rows, strict=True), strict=True)
     ):
+        if name == "jsonb":
+            _wrap_json(field, i, rows)
+            continue
         allowed = {*_BINARY_TAKES[name], none}
         naive = name == "timestamptz" and any(
             isinstance(v, datetime.datetime) and v.tzinfo is None for v in column
@@ -161,29 +190,28 @@ def _binary_ready(fields: list[models.Field], types: list[str], rows: list[list[
                 row[i] = field.get_db_prep_value(field.to_python(value), connection)
 
 
-def _row_reader(fields: list[models.Field], *, binary: bool = False) -> Any:
+def _dump_json(fields: list[models.Field], rows: list[list[Any]]) -> None:
+    """JSON values dumped as a text ``COPY`` wants them, in place."""
+    for i, field in enumerate(fields):
+        if isinstance(field, models.JSONField):
+            for row in rows:
+                if row[i] is not None:
+                    row[i] = json.dumps(row[i], ensure_ascii=False, cls=field.encoder)
+
+
+def _row_reader(fields: list[models.Field]) -> Any:
     """A function giving an object's values for ``fields`` as a list (one C-level getter for all
-    attributes; JSON fields dumped as a text COPY wants them)."""
+    attributes)."""
     get = attrgetter(*[f.attname for f in fields])
-    json_at = [] if binary else [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
-
-    def read(obj: Any) -> list[Any]:
-        row = list(get(obj)) if len(fields) > 1 else [get(obj)]
-        for i in json_at:
-            if row[i] is not None:
-                row[i] = json.dumps(row[i], ensure_ascii=False)
-        return row
-
-    return read
+    if len(fields) == 1:
+        return lambda obj: [get(obj)]
+    return lambda obj: list(get(obj))
 
 
 def _set_auto_now(fields: list[models.Field], objs: Sequence[Any], now: Any) -> None:
-    for field in fields:
-        if isinstance(field, models.DateField) and (
-            getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-        ):
-            for obj in objs:
-                setattr(obj, field.attname, now)
+    for i in _auto_now_at(fields):
+        for obj in objs:
+            setattr(obj, fields[i].attname, now)
 
 
 def _copy(
@@ -203,33 +231,40 @@ def _copy(
                 copy.write_row(row)
 
 
+def _positional(model: type[models.Model], values: Iterable[dict[str, Any]]) -> list[list[Any]]:
+    """Each dict of attribute name → value (``subject_id``, not ``subject``) as a list of the
+    model's concrete field values in order, the missing ones taking the field's default (a
+    callable default called per row)."""
+    fields = model._meta.concrete_fields
+    names = [f.attname for f in fields]
+    known = set(names)
+    fixed: list[Any] = []
+    per_row: list[tuple[int, models.Field]] = []
+    for i, field in enumerate(fields):
+        if field.has_default() and callable(field.default):
+            per_row.append((i, field))
+            fixed.append(None)
+        else:
+            fixed.append(field.get_default())
+    rows = []
+    for given in values:
+        unknown = given.keys() - known
+        if unknown:
+            raise TypeError(f"{model.__name__} has no field(s) {sorted(unknown)}")
+        row = [given.get(name, default) for name, default in zip(names, fixed, strict=True)]
+        for i, field in per_row:
+            if names[i] not in given:
+                row[i] = field.get_default()
+        rows.append(row)
+    return rows
+
+
 def new_instances(model: type[models.Model], values: Iterable[dict[str, Any]]) -> list[Any]:
     """Unsaved instances of ``model`` from dicts of attribute name → value (``subject_id``, not
     ``subject``), the missing ones taking the field's default. Built positionally — the path
     ``Model.__init__`` takes for rows read from the database, without matching keywords and
     looking defaults up per object (5,000 records of a batch import: 50 → 20 ms)."""
-    fields = model._meta.concrete_fields
-    names = [f.attname for f in fields]
-    known = set(names)
-    fixed: list[Any] = []
-    per_object: list[tuple[int, models.Field]] = []
-    for i, field in enumerate(fields):
-        if field.has_default() and callable(field.default):
-            per_object.append((i, field))
-            fixed.append(None)
-        else:
-            fixed.append(field.get_default())
-    objs = []
-    for given in values:
-        unknown = given.keys() - known
-        if unknown:
-            raise TypeError(f"{model.__name__} has no field(s) {sorted(unknown)}")
-        args = [given.get(name, default) for name, default in zip(names, fixed, strict=True)]
-        for i, field in per_object:
-            if names[i] not in given:
-                args[i] = field.get_default()
-        objs.append(model(*args))
-    return objs
+    return [model(*args) for args in _positional(model, values)]
 
 
 def _next_ids(model: type[models.Model], n: int) -> list[int]:
@@ -253,10 +288,12 @@ def _copy_objects(
     fields = list(model._meta.concrete_fields)
     _set_auto_now(fields, objs, now)
     types = _binary_types(fields)
-    read = _row_reader(fields, binary=types is not None)
+    read = _row_reader(fields)
     rows = [read(obj) for obj in objs]
     if types is not None:
         _binary_ready(fields, types, rows)
+    else:
+        _dump_json(fields, rows)
     _copy(model._meta.db_table, [str(f.column) for f in fields], rows, types)
     for obj in objs:
         obj._state.adding = False
@@ -264,17 +301,44 @@ def _copy_objects(
     return fields, rows, types
 
 
-def insert_rows(objs: list[Any], model: type[models.Model]) -> list[Any]:
-    """Insert ``objs`` (unsaved instances of a model without history, e.g. outbox rows) in the
-    caller's transaction; returns them with their ids set. PostgreSQL: ``COPY`` (5,000
-    synchronisation rows of an import: 0.21–0.24 s, 0.08 s of it CPU here; ``bulk_create``'s
-    INSERTs took 0.69–0.84 s, 0.52 s of CPU)."""
-    if not objs:
-        return objs
+def _auto_now_at(fields: list[models.Field]) -> list[int]:
+    return [
+        i
+        for i, f in enumerate(fields)
+        if isinstance(f, models.DateField)
+        and (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
+    ]
+
+
+def insert_values(model: type[models.Model], values: list[dict[str, Any]]) -> list[int]:
+    """Insert rows of a model without history (e.g. outbox rows), given as dicts of attribute
+    name → value (missing ones take the field's default, ``auto_now`` fields the time), in the
+    caller's transaction; returns their ids in order. PostgreSQL: ids from the table's sequence
+    and a binary ``COPY`` of the rows as built, no model instance made (5,000 synchronisation
+    rows of an import: 0.21–0.24 s as instances and a text ``COPY``, ``bulk_create``'s INSERTs
+    0.69–0.84 s). Elsewhere ``bulk_create``."""
+    if not values:
+        return []
     if connection.vendor != "postgresql" or not _copyable(model):
-        return list(model._default_manager.bulk_create(objs, batch_size=1000))
-    _copy_objects(objs, model, timezone.now())
-    return objs
+        objs = model._default_manager.bulk_create(new_instances(model, values), batch_size=1000)
+        return [obj.pk for obj in objs]
+    fields = list(model._meta.concrete_fields)
+    rows = _positional(model, values)
+    ids = _next_ids(model, len(rows))
+    pk_at = fields.index(model._meta.pk)
+    now = timezone.now()
+    auto = _auto_now_at(fields)
+    for row, pk in zip(rows, ids, strict=True):
+        row[pk_at] = pk
+        for i in auto:
+            row[i] = now
+    types = _binary_types(fields)
+    if types is not None:
+        _binary_ready(fields, types, rows)
+    else:
+        _dump_json(fields, rows)
+    _copy(model._meta.db_table, [str(f.column) for f in fields], rows, types)
+    return ids
 
 
 def insert_with_history(
