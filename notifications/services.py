@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from workflow_app.accounts.models import QUEUE_SUPERVISORS, Role, User
 from workflow_app.accounts.selectors import queue_members
 from workflow_app.api import NotFound
-from workflow_app.audit.services import audit_append
+from workflow_app.audit.services import audit_append_many, audit_heads_locked
 from workflow_app.publish import publish_ids
 from workflow_app.registry.bulk import where_in
 from workflow_app.workdays.models import Deadline
@@ -195,6 +195,15 @@ def _enqueue_after_commit(ids: list[int]) -> None:
     transaction.on_commit(partial(_enqueue, _TransactionIds(ids)), robust=True)
 
 
+def queue_recipients(queue: str) -> list[User]:
+    """Who a task group's notifications reach: its active members; the supervisors' group
+    falls back to the administrators when it has no member."""
+    recipients = queue_members(queue)
+    if not recipients and queue == QUEUE_SUPERVISORS:
+        recipients = list(User.objects.filter(role=Role.ADMIN, is_active=True).order_by("id"))
+    return recipients
+
+
 def notify_queue(
     *,
     queue: str,
@@ -208,12 +217,9 @@ def notify_queue(
 ) -> int:
     """``notify`` the active users of a task group: ``"centre"``, ``"supervisors"`` (the
     administrators when there is no supervisor) or ``"dept:CODE"``."""
-    recipients = queue_members(queue)
-    if not recipients and queue == QUEUE_SUPERVISORS:
-        recipients = list(User.objects.filter(role=Role.ADMIN, is_active=True).order_by("id"))
     return notify(
         event=event,
-        recipients=recipients,
+        recipients=queue_recipients(queue),
         context=context,
         case_kind=case_kind,
         case_id=case_id,
@@ -353,15 +359,56 @@ def _case_url(case_kind: str, case_id: int) -> str:
         return ""
 
 
-def _claim(*, pk: int, field: str, now: datetime.datetime, **conditions: Any) -> Deadline | None:
-    """Claim one due deadline with a conditional UPDATE; only one worker gets ``1`` back (the
-    others wait on the row lock, then see the field set). Call inside a transaction."""
-    claimed = Deadline.objects.filter(
-        pk=pk, status=Deadline.Status.OPEN, **{f"{field}__isnull": True}, **conditions
-    ).update(**{field: now})
-    if not claimed:
-        return None
-    return Deadline.objects.select_related("assignee").get(pk=pk)
+SWEEP_CHUNK = 200  # due deadlines claimed, announced and recorded in one transaction
+
+
+def _sweep(
+    *,
+    candidates: list[tuple[int, str, int]],
+    field: str,
+    now: datetime.datetime,
+    conditions: dict[str, Any],
+    notice: Any,
+    entry: Any,
+) -> int:
+    """Claim the due deadlines among ``candidates`` (id, case kind, case id), ``SWEEP_CHUNK`` in
+    one transaction: their cases' audit heads and the deadline rows are locked without waiting
+    (a row another worker or a transition holds is left for the next run — never sent twice,
+    never a deadlock), the rows still open and unclaimed get ``field`` set, and each one's
+    notification (``notice(deadline)``) and audit entry (``entry(deadline)``) are written
+    together (``notify_many``, ``audit_append_many``). Returns how many were claimed; running
+    it again claims nothing new."""
+    done = 0
+    for start in range(0, len(candidates), SWEEP_CHUNK):
+        chunk = candidates[start : start + SWEEP_CHUNK]
+        with transaction.atomic():
+            heads = audit_heads_locked(
+                (f"{kind}:{case_id}" for _pk, kind, case_id in chunk), skip_locked=True
+            )
+            free = [pk for pk, kind, case_id in chunk if f"{kind}:{case_id}" in heads]
+            claimed = list(
+                Deadline.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("assignee")
+                .filter(
+                    pk__in=free,
+                    status=Deadline.Status.OPEN,
+                    **{f"{field}__isnull": True},
+                    **conditions,
+                )
+                .order_by("pk")
+            )
+            if not claimed:
+                continue
+            Deadline.objects.filter(pk__in=[d.pk for d in claimed]).update(**{field: now})
+            notify_many([notice(d) for d in claimed])
+            audit_append_many([entry(d) for d in claimed], heads=heads)
+            done += len(claimed)
+    return done
+
+
+def _due(qs: Any, order: tuple[str, ...], limit: int) -> list[tuple[int, str, int]]:
+    """The due rows' (id, case kind, case id): only the rows about to be claimed are read."""
+    return list(qs.order_by(*order).values_list("id", "case_kind", "case_id")[:limit])
 
 
 def sweep_reminders(*, now: datetime.datetime | None = None, limit: int = 5000) -> int:
@@ -369,52 +416,63 @@ def sweep_reminders(*, now: datetime.datetime | None = None, limit: int = 5000) 
     the task. The reminder is recorded on the case's timeline. Returns how many were sent;
     running it again sends nothing new."""
     now = now or timezone.now()
-    ids = list(
+    candidates = _due(
         Deadline.objects.filter(
             status=Deadline.Status.OPEN,
             reminded_at__isnull=True,
             remind_at__lte=now,
             due_at__gt=now,
-        )
-        .order_by("remind_at", "id")
-        .values_list("id", flat=True)[:limit]
+        ),
+        ("remind_at", "id"),
+        limit,
     )
-    sent = 0
-    for pk in ids:  # only the rows being claimed
-        with transaction.atomic():
-            d = _claim(pk=pk, field="reminded_at", now=now, due_at__gt=now)
-            if d is None:
-                continue  # another worker took it, or the task was completed meanwhile
-            if d.assignee is not None:
-                recipients: list[User] = [d.assignee]
-            else:
-                recipients = queue_members(d.queue) if d.queue else []
-            ctx = _deadline_context(d)
-            notify(
-                event="deadline.reminder",
-                recipients=recipients,
-                context=ctx,
-                case_kind=d.case_kind,
-                case_id=d.case_id,
-                key=f"reminder:{d.pk}",
-                url=_case_url(d.case_kind, d.case_id),
-            )
-            audit_append(
-                case_kind=d.case_kind,
-                case_id=d.case_id,
-                event="reminder",
-                data={
-                    "msg": "deadline.reminder",
-                    "params": {"step_kind": d.kind, "due": ctx["due_at"]},
-                    "deadline_id": d.pk,
-                    "kind": d.kind,
-                    "due_at": d.due_at.isoformat(),
-                    "recipients": [u.username for u in recipients],
-                },
-                at=now,
-            )
-            sent += 1
-    return sent
+    members: dict[str, list[User]] = {}
+
+    def recipients(d: Deadline) -> list[User]:
+        if d.assignee is not None:
+            return [d.assignee]
+        if not d.queue:
+            return []
+        if d.queue not in members:
+            members[d.queue] = queue_members(d.queue)
+        return members[d.queue]
+
+    def notice(d: Deadline) -> Notice:
+        return Notice(
+            event="deadline.reminder",
+            recipients=recipients(d),
+            context=_deadline_context(d),
+            case_kind=d.case_kind,
+            case_id=d.case_id,
+            key=f"reminder:{d.pk}",
+            url=_case_url(d.case_kind, d.case_id),
+        )
+
+    def entry(d: Deadline) -> dict[str, Any]:
+        due = _deadline_context(d)["due_at"]
+        return {
+            "case_kind": d.case_kind,
+            "case_id": d.case_id,
+            "event": "reminder",
+            "data": {
+                "msg": "deadline.reminder",
+                "params": {"step_kind": d.kind, "due": due},
+                "deadline_id": d.pk,
+                "kind": d.kind,
+                "due_at": d.due_at.isoformat(),
+                "recipients": [u.username for u in recipients(d)],
+            },
+            "at": now,
+        }
+
+    return _sweep(
+        candidates=candidates,
+        field="reminded_at",
+        now=now,
+        conditions={"due_at__gt": now},
+        notice=notice,
+        entry=entry,
+    )
 
 
 def sweep_escalations(*, now: datetime.datetime | None = None, limit: int = 5000) -> int:
@@ -422,45 +480,52 @@ def sweep_escalations(*, now: datetime.datetime | None = None, limit: int = 5000
     the applicant owes (queue ``applicant…``, e.g. supplements) lapse instead of escalating.
     Returns how many were escalated; running it again sends nothing new."""
     now = now or timezone.now()
-    ids = list(
+    candidates = _due(
         Deadline.objects.filter(
             status=Deadline.Status.OPEN, escalated_at__isnull=True, due_at__lt=now
-        )
-        .exclude(queue__startswith="applicant")
-        .order_by("due_at", "id")
-        .values_list("id", flat=True)[:limit]
+        ).exclude(queue__startswith="applicant"),
+        ("due_at", "id"),
+        limit,
     )
-    escalated = 0
-    for pk in ids:  # only the rows being claimed
-        with transaction.atomic():
-            d = _claim(pk=pk, field="escalated_at", now=now, due_at__lt=now)
-            if d is None:
-                continue
-            ctx = _deadline_context(d)
-            notify_queue(
-                queue=QUEUE_SUPERVISORS,
-                event="deadline.escalated",
-                context=ctx,
-                case_kind=d.case_kind,
-                case_id=d.case_id,
-                key=f"escalation:{d.pk}",
-                url=_case_url(d.case_kind, d.case_id),
-            )
-            audit_append(
-                case_kind=d.case_kind,
-                case_id=d.case_id,
-                event="escalation",
-                data={
-                    "msg": "deadline.escalated",
-                    "params": {"step_kind": d.kind, "due": ctx["due_at"]},
-                    "deadline_id": d.pk,
-                    "kind": d.kind,
-                    "due_at": d.due_at.isoformat(),
-                },
-                at=now,
-            )
-            escalated += 1
-    return escalated
+    supervisors: list[User] = []
+
+    def notice(d: Deadline) -> Notice:
+        if not supervisors:
+            supervisors.extend(queue_recipients(QUEUE_SUPERVISORS))
+        return Notice(
+            event="deadline.escalated",
+            recipients=supervisors,
+            context=_deadline_context(d),
+            case_kind=d.case_kind,
+            case_id=d.case_id,
+            key=f"escalation:{d.pk}",
+            url=_case_url(d.case_kind, d.case_id),
+        )
+
+    def entry(d: Deadline) -> dict[str, Any]:
+        due = _deadline_context(d)["due_at"]
+        return {
+            "case_kind": d.case_kind,
+            "case_id": d.case_id,
+            "event": "escalation",
+            "data": {
+                "msg": "deadline.escalated",
+                "params": {"step_kind": d.kind, "due": due},
+                "deadline_id": d.pk,
+                "kind": d.kind,
+                "due_at": d.due_at.isoformat(),
+            },
+            "at": now,
+        }
+
+    return _sweep(
+        candidates=candidates,
+        field="escalated_at",
+        now=now,
+        conditions={"due_at__lt": now},
+        notice=notice,
+        entry=entry,
+    )
 
 
 # --- case notifications (every case kind) ---------------------------------------------------------

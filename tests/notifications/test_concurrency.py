@@ -57,3 +57,54 @@ def test_parallel_reminder_sweeps_send_each_reminder_once():
     assert sum(counts) == 20
     assert Delivery.objects.count() == 20
     assert TransitionLog.objects.filter(event="reminder").count() == 20
+
+
+def test_a_sweep_leaves_a_case_a_transition_holds_for_its_next_run():
+    """The sweep takes a case's audit head without waiting: while a transition holds it (it
+    takes the head before the deadline rows), the sweep reminds the other cases and leaves this
+    one, instead of waiting for — or deadlocking with — the transition."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row-lock behaviour is tested on PostgreSQL")
+    from workflow_app.audit.services import audit_append, verify_chains
+
+    user = UserFactory(username="centre", centre=True, email="", phone="")
+    now = timezone.now()
+    for case_id in (1, 2):
+        audit_append(case_kind="objection", case_id=case_id, to_state="submitted")
+        Deadline.objects.create(
+            case_kind="objection",
+            case_id=case_id,
+            kind="objection_intake",
+            start_at=now - datetime.timedelta(days=3),
+            amount=5,
+            due_at=now + datetime.timedelta(hours=5),
+            remind_at=now - datetime.timedelta(hours=1),
+            queue="centre",
+            assignee=user,
+        )
+    held = threading.Event()
+    release = threading.Event()
+
+    def transition() -> None:
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                audit_append(case_kind="objection", case_id=1, to_state="accepted")
+                held.set()
+                release.wait(timeout=20)
+        finally:
+            connections.close_all()
+
+    t = threading.Thread(target=transition)
+    t.start()
+    assert held.wait(timeout=10)
+    try:
+        assert sweep_reminders(now=now) == 1  # case 2 only, at once
+        assert Deadline.objects.get(case_id=1).reminded_at is None
+    finally:
+        release.set()
+        t.join(timeout=30)
+    assert sweep_reminders(now=now) == 1  # case 1 on the next run
+    assert sweep_reminders(now=now) == 0
+    assert verify_chains() == []

@@ -104,3 +104,24 @@ def test_a_deadline_met_meanwhile_is_not_reminded(centre_user):
     d = _deadline(due_in_hours=10, assignee=centre_user)
     Deadline.objects.filter(pk=d.pk).update(status="met")
     assert sweep_reminders(now=NOW) == 0
+
+
+def test_many_due_rows_in_a_few_statements(centre_user, supervisor, django_assert_max_num_queries):
+    """A sweep claims, announces and records its due rows together (each row had its own
+    transaction: 6.8 ms a row on the bench); every case's chain still verifies."""
+    for case_id in range(100, 140):
+        _deadline(due_in_hours=10, case_id=case_id, assignee=centre_user)
+        _deadline(due_in_hours=-2, case_id=case_id, kind="objection_platform_check")
+    with django_assert_max_num_queries(16):
+        assert sweep_reminders(now=NOW) == 40
+    with django_assert_max_num_queries(16):
+        assert sweep_escalations(now=NOW) == 40
+    assert sweep_reminders(now=NOW) == sweep_escalations(now=NOW) == 0
+    reminders = Delivery.objects.filter(event="deadline.reminder")
+    assert reminders.values("event_key").distinct().count() == 40
+    assert TransitionLog.objects.filter(event="reminder").count() == 40
+    assert TransitionLog.objects.filter(event="escalation").count() == 40
+    assert verify_chains() == []
+    entry = TransitionLog.objects.get(event="escalation", case_id=120)
+    d = Deadline.objects.get(case_id=120, kind="objection_platform_check")
+    assert entry.seq == 2 and entry.data["deadline_id"] == d.pk and d.escalated_at == NOW

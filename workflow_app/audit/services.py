@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from workflow_app.compiled import CompiledQuery
+from workflow_app.registry.bulk import where_in
 from workflow_app.writes import column_casts, row_sql, row_values
 
 from .models import AuditChain, TransitionLog
@@ -131,6 +132,44 @@ def _lock_head(key: str, *, new: bool = False) -> AuditChain:
     )
 
 
+def _entry_fields(
+    *,
+    case_kind: str,
+    case_id: int,
+    event: str = "transition",
+    from_state: str = "",
+    to_state: str = "",
+    actor: Any = None,
+    reason: str = "",
+    task: str = "",
+    data: dict[str, Any] | None = None,
+    at: datetime.datetime | None = None,
+) -> dict[str, Any]:
+    """An entry's content as stored and hashed, without its place in the chain (seq, prev)."""
+    return {
+        "chain_key": f"{case_kind}:{case_id}",
+        "case_kind": case_kind,
+        "case_id": int(case_id),
+        "event": event,
+        "from_state": str(from_state or ""),
+        "to_state": str(to_state or ""),
+        "actor_id": getattr(actor, "pk", None),
+        "actor_label": getattr(actor, "username", "") if actor is not None else "system",
+        "at": at or timezone.now(),
+        "reason": str(reason or ""),
+        "task": str(task or ""),
+        # JSON round trip so the stored value and the hashed value are the same
+        "data": json.loads(
+            json.dumps(data or {}, ensure_ascii=False, default=str), parse_float=_stored_float
+        ),
+    }
+
+
+def _entry_after(fields: dict[str, Any], seq: int, prev_hash: str) -> TransitionLog:
+    placed = {**fields, "seq": seq, "prev_hash": prev_hash}
+    return TransitionLog(**placed, hash=entry_hash(**placed))
+
+
 def audit_append(
     *,
     case_kind: str,
@@ -148,45 +187,107 @@ def audit_append(
     """Append an entry to the case's chain (inside the caller's transaction). ``new_chain``:
     this is the first entry of a case created in this transaction (saves the read of a head
     that is not there; correct either way)."""
-    key = f"{case_kind}:{case_id}"
-    # JSON round trip so the stored value and the hashed value are the same
-    data = json.loads(
-        json.dumps(data or {}, ensure_ascii=False, default=str), parse_float=_stored_float
+    fields = _entry_fields(
+        case_kind=case_kind,
+        case_id=case_id,
+        event=event,
+        from_state=from_state,
+        to_state=to_state,
+        actor=actor,
+        reason=reason,
+        task=task,
+        data=data,
+        at=at,
     )
-    at = at or timezone.now()
-    actor_id = getattr(actor, "pk", None)
-    actor_label = getattr(actor, "username", "") if actor is not None else "system"
-
-    def entry_after(seq: int, prev_hash: str) -> TransitionLog:
-        fields: dict[str, Any] = {
-            "chain_key": key,
-            "seq": seq,
-            "case_kind": case_kind,
-            "case_id": int(case_id),
-            "event": event,
-            "from_state": str(from_state or ""),
-            "to_state": str(to_state or ""),
-            "actor_id": actor_id,
-            "actor_label": actor_label,
-            "at": at,
-            "reason": str(reason or ""),
-            "task": str(task or ""),
-            "data": data,
-            "prev_hash": prev_hash,
-        }
-        return TransitionLog(**fields, hash=entry_hash(**fields))
-
+    key = fields["chain_key"]
     with transaction.atomic(savepoint=False):
         if new_chain:
-            first = entry_after(1, "")
+            first = _entry_after(fields, 1, "")
             if _insert_first(first):
                 return first
         head = _lock_head(key, new=new_chain)
-        entry = entry_after(head.length + 1, head.head_hash)
+        entry = _entry_after(fields, head.length + 1, head.head_hash)
         head.length = entry.seq
         head.head_hash = entry.hash
         _insert_and_advance(entry, head)
         return entry
+
+
+def audit_heads_locked(keys: Iterable[str], *, skip_locked: bool = False) -> dict[str, AuditChain]:
+    """The heads of these chains, locked in the order of their keys (a chain without a head gets
+    one). ``skip_locked``: leave out, without waiting, a head another transaction holds — a
+    batch job then leaves that case for its next run, and never waits for, or deadlocks with,
+    a transition of the case (which takes the head before the case's other rows). Call inside
+    a transaction."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    qs = AuditChain.objects.select_for_update(skip_locked=skip_locked).order_by("key")
+    heads = {head.key: head for head in where_in(qs, "key", wanted)}
+    if skip_locked:
+        # a head that exists but was skipped is not to be created: only the truly missing ones
+        existing = set(where_in(AuditChain.objects.values_list("key", flat=True), "key", wanted))
+        wanted = [k for k in wanted if k not in existing]
+    missing = [k for k in wanted if k not in heads]
+    if missing:
+        heads.update(_heads_created(missing))
+    return heads
+
+
+def _heads_created(keys: list[str]) -> dict[str, AuditChain]:
+    """Heads for chains that have none, locked — as :func:`_lock_head` makes one, for all the
+    keys in one statement (a head another transaction created meanwhile is waited for and
+    locked instead)."""
+    table = connection.ops.quote_name(AuditChain._meta.db_table)
+    key_column = connection.ops.quote_name("key")
+    found: dict[str, AuditChain] = {}
+    for start in range(0, len(keys), 300):  # below SQLite's limit of variables
+        part = keys[start : start + 300]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({key_column}, length, head_hash) VALUES "
+                + ", ".join(["(%s, 0, '')"] * len(part))
+                + f" ON CONFLICT ({key_column}) DO UPDATE SET {key_column} = EXCLUDED.{key_column}"
+                f" RETURNING id, {key_column}, length, head_hash",
+                part,
+            )
+            for pk, key, length, head_hash in cursor.fetchall():
+                found[key] = AuditChain.from_db(
+                    connection.alias,
+                    ["id", "key", "length", "head_hash"],
+                    [pk, key, length, head_hash],
+                )
+    return found
+
+
+def audit_append_many(
+    entries: Sequence[dict[str, Any]], *, heads: dict[str, AuditChain] | None = None
+) -> list[TransitionLog]:
+    """Append several entries — each a dict of :func:`audit_append`'s arguments, without
+    ``new_chain`` — in the caller's transaction: the heads locked in one statement (or given,
+    locked, by :func:`audit_heads_locked`), the entries inserted together, the heads advanced
+    in one UPDATE. Entries of one chain follow each other in the order given; every hash is
+    the one :func:`audit_append` would write, one entry at a time."""
+    if not entries:
+        return []
+    prepared = [_entry_fields(**e) for e in entries]
+    with transaction.atomic(savepoint=False):
+        if heads is None:
+            heads = audit_heads_locked(p["chain_key"] for p in prepared)
+        missing = {p["chain_key"] for p in prepared} - heads.keys()
+        if missing:
+            raise ValueError(f"audit chains not locked: {sorted(missing)}")
+        rows = []
+        advanced: dict[str, AuditChain] = {}
+        for fields in prepared:
+            head = heads[fields["chain_key"]]
+            entry = _entry_after(fields, head.length + 1, head.head_hash)
+            head.length, head.head_hash = entry.seq, entry.hash
+            advanced[head.key] = head
+            rows.append(entry)
+        TransitionLog.objects.bulk_create(rows, batch_size=500)
+        AuditChain.objects.bulk_update(list(advanced.values()), ["length", "head_hash"])
+    return rows
 
 
 # PostgreSQL, a case's first entry: the chain's head — created with the entry already counted —
