@@ -36,9 +36,10 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from notifications.services import notify_queue
+from notifications.services import Notice, notify_many, queue_recipients
 from workflow_app.accounts.models import QUEUE_SUPERVISORS
 from workflow_app.compiled import CompiledQuery
 from workflow_app.publish import publish_ids
@@ -259,7 +260,7 @@ def sync_deliver(event_id: int, *, now: datetime.datetime | None = None) -> str:
 
 def sync_sweep(now: datetime.datetime | None = None, *, limit: int = 5000) -> dict[str, int]:
     """Queue rows whose retry time has come (set-based, bounded), and escalate rows past their
-    deadline and still not delivered to the supervisors, once each."""
+    deadline and still not delivered to the supervisors, once each (:func:`_escalate_overdue`)."""
     now = now or timezone.now()
     due_ids = list(
         SyncEvent.objects.filter(status=SyncEvent.Status.PENDING, next_attempt_at__lte=now)
@@ -267,39 +268,84 @@ def sync_sweep(now: datetime.datetime | None = None, *, limit: int = 5000) -> di
         .values_list("id", flat=True)[:limit]
     )
     requeued = _enqueue(due_ids) if due_ids else 0
-    escalated = 0
-    overdue = list(
-        SyncEvent.objects.filter(due_at__lt=now, escalated_at__isnull=True)
-        .exclude(status=SyncEvent.Status.DELIVERED)
-        .order_by("due_at", "id")
-        .values_list("id", flat=True)[:limit]
-    )
-    for pk in overdue:
-        with transaction.atomic():
-            claimed = (
-                SyncEvent.objects.filter(pk=pk, escalated_at__isnull=True)
-                .exclude(status=SyncEvent.Status.DELIVERED)
-                .update(escalated_at=now)
-            )
-            if not claimed:
-                continue
-            row = SyncEvent.objects.select_related("target").get(pk=pk)
-            record = row.payload.get("record", {})
-            notify_queue(
-                queue=QUEUE_SUPERVISORS,
-                event="sync.overdue",
-                context={
-                    "reference": (row.payload.get("case") or {}).get("reference")
-                    or record.get("external_id", ""),
-                    "record_title": record.get("title", ""),
-                    "target": row.target.name,
-                    "due_at": timezone.localtime(row.due_at).strftime("%Y-%m-%d %H:%M"),
-                    "error": row.last_error or "—",
-                },
-                case_kind=row.case_kind,
-                case_id=row.case_id,
-                key=f"sync-overdue:{row.pk}",
-                channels=("inapp", "email"),
-            )
-            escalated += 1
+    escalated = _escalate_overdue(now, limit)
     return {"sync_requeued": requeued, "sync_escalated": escalated}
+
+
+def _escalate_overdue(now: datetime.datetime, limit: int) -> int:
+    """Escalate the undelivered rows past their deadline, once each, in one transaction: the rows
+    are claimed without waiting for one another worker holds (it escalates that one), and the
+    supervisors get one notification per target — a platform unreachable for three days after
+    an import of 5,000 records is one alert with the count, not 5,000 e-mails to each
+    supervisor. A target with a single overdue row gets that row's own notification. Returns
+    how many rows were escalated."""
+    with transaction.atomic():
+        rows = list(
+            SyncEvent.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(due_at__lt=now, escalated_at__isnull=True)
+            .exclude(status=SyncEvent.Status.DELIVERED)
+            .select_related("target")
+            .only("id", "target", "target__name", "due_at", "last_error", "case_kind", "case_id")
+            .order_by("due_at", "id")[:limit]
+        )
+        if not rows:
+            return 0
+        SyncEvent.objects.filter(pk__in=[r.pk for r in rows]).update(escalated_at=now)
+        by_target: dict[int, list[SyncEvent]] = {}
+        for row in rows:
+            by_target.setdefault(row.target_id, []).append(row)
+        # the earliest row of each target is named in its notification
+        payloads = dict(
+            SyncEvent.objects.filter(
+                pk__in=[group[0].pk for group in by_target.values()]
+            ).values_list("pk", "payload")
+        )
+        recipients = queue_recipients(QUEUE_SUPERVISORS)
+        notices = []
+        for group in by_target.values():
+            first = group[0]
+            payload = payloads.get(first.pk) or {}
+            record = payload.get("record", {})
+            last_error = next((r.last_error for r in reversed(group) if r.last_error), "")
+            context = {
+                "reference": (payload.get("case") or {}).get("reference")
+                or record.get("external_id", ""),
+                "record_title": record.get("title", ""),
+                "target": first.target.name,
+                "due_at": timezone.localtime(first.due_at).strftime("%Y-%m-%d %H:%M"),
+                "error": last_error or "—",
+                "count": len(group),
+            }
+            if len(group) == 1:
+                notices.append(
+                    Notice(
+                        event="sync.overdue",
+                        recipients=recipients,
+                        context=context,
+                        case_kind=first.case_kind,
+                        case_id=first.case_id,
+                        key=f"sync-overdue:{first.pk}",
+                        channels=("inapp", "email"),
+                    )
+                )
+            else:
+                notices.append(
+                    Notice(
+                        event="sync.overdue_many",
+                        recipients=recipients,
+                        context=context,
+                        key=f"sync-overdue:{first.pk}+{len(group) - 1}",
+                        url=_overdue_list_url(),
+                        channels=("inapp", "email"),
+                    )
+                )
+        notify_many(notices)
+    return len(rows)
+
+
+def _overdue_list_url() -> str:
+    """The supervisors' list of overdue synchronisation rows (the oversight app's), if any."""
+    try:
+        return reverse("dashboard-sync")
+    except NoReverseMatch:
+        return ""

@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from notifications.models import Delivery
+from notifications.models import Delivery, Notification
 from sync.models import SyncEvent, SyncTarget
 from sync.services import sync_deliver, sync_sweep
 from sync.tasks import deliver_sync_events
@@ -130,6 +130,48 @@ def test_overdue_rows_are_escalated_once(supervisor):
     assert Delivery.objects.filter(event="sync.overdue", recipient=supervisor).count() >= 1
     row.refresh_from_db()
     assert row.escalated_at is not None
+
+
+def test_an_outage_is_one_alert_per_target_not_one_per_record(supervisor):
+    """Rows overdue at one target are escalated in one notification with their count (an
+    outage after a big import would otherwise send each supervisor an e-mail per record); a
+    target with one overdue row gets that row's own notification; each row once."""
+    from notifications.services import deliver
+    from workflow_app.registry.models import CreditRecord
+
+    supervisor.email = "boss@example.com"
+    supervisor.save()
+    down = SyncTarget.objects.create(name="省平台", url="http://127.0.0.1:9/x")
+    records = [CreditRecordFactory() for _ in range(4)]
+    for record in records:
+        registry.record_set_status(record=record, status="repaired", by=None, reason="t")
+    SyncTarget.objects.create(name="市平台", url="http://127.0.0.1:9/y")
+    registry.record_set_status(
+        record=CreditRecord.objects.get(pk=records[0].pk), status="deleted", by=None, reason="t"
+    )
+    SyncEvent.objects.filter(pk__in=SyncEvent.objects.filter(target=down)).update(
+        last_error="HTTP 503"
+    )
+    assert SyncEvent.objects.filter(target=down).count() == 5
+    far = SyncEvent.objects.order_by("-due_at").first().due_at + datetime.timedelta(days=1)
+    SyncEvent.objects.update(next_attempt_at=far + datetime.timedelta(days=1))
+    assert sync_sweep(far)["sync_escalated"] == 6
+    assert sync_sweep(far)["sync_escalated"] == 0
+    assert not SyncEvent.objects.filter(escalated_at__isnull=True).exists()
+    mine = Delivery.objects.filter(recipient=supervisor)
+    assert sorted(mine.values_list("event", "channel")) == [
+        ("sync.overdue", "email"),
+        ("sync.overdue", "inapp"),
+        ("sync.overdue_many", "email"),
+        ("sync.overdue_many", "inapp"),
+    ]
+    for pk in mine.values_list("id", flat=True):
+        assert deliver(pk) == "sent"
+    many = Notification.objects.get(recipient=supervisor, event="sync.overdue_many")
+    assert many.title == "结果同步逾期：5 条未同步到 省平台"
+    assert "HTTP 503" in many.body and many.url == "/dashboard/sync/"
+    single = Notification.objects.get(recipient=supervisor, event="sync.overdue")
+    assert "市平台" in single.body and single.case_kind == ""
 
 
 def test_objection_modified_and_repair_approved_are_synchronised(
