@@ -157,12 +157,15 @@ def notify_many(notices: Iterable[Notice]) -> int:
     with transaction.atomic(savepoint=False):
         ids: list[int] = []
         if not keys:  # fresh event keys: nothing to conflict with, the ids come back
-            if not insert_rows(rows):  # (SQL built once; the ORM's bulk_create elsewhere)
-                Delivery.objects.bulk_create(rows, batch_size=1000)
+            for start in range(0, len(rows), 1000):
+                part = rows[start : start + 1000]
+                if not insert_rows(part):  # (SQL built once; the ORM's bulk_create elsewhere)
+                    Delivery.objects.bulk_create(part, batch_size=1000)
             ids = [r.pk for r in rows if r.pk is not None]
         if len(ids) != len(rows):
             # a repeated key writes nothing new; its rows still pending are queued again
-            # (deliver sends each once)
+            # (deliver sends each once; the ids read back may include a pending row of one of
+            # these keys for another of these recipients — queued again, sent once)
             Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
             pending = Delivery.objects.filter(
                 recipient__in={r.recipient_id for r in rows}, status=Delivery.Status.PENDING
@@ -374,7 +377,9 @@ def _sweep(
     """Claim the due deadlines among ``candidates`` (id, case kind, case id), ``SWEEP_CHUNK`` in
     one transaction: their cases' audit heads and the deadline rows are locked without waiting
     (a row another worker or a transition holds is left for the next run — never sent twice,
-    never a deadlock), the rows still open and unclaimed get ``field`` set, and each one's
+    never a deadlock; only a chain head another transaction is creating at that moment, a
+    case's very first entry, is waited for), the rows still open and unclaimed get ``field``
+    set, and each one's
     notification (``notice(deadline)``) and audit entry (``entry(deadline)``) are written
     together (``notify_many``, ``audit_append_many``). Returns how many were claimed; running
     it again claims nothing new."""

@@ -274,11 +274,12 @@ def sync_sweep(now: datetime.datetime | None = None, *, limit: int = 5000) -> di
 
 def _escalate_overdue(now: datetime.datetime, limit: int) -> int:
     """Escalate the undelivered rows past their deadline, once each, in one transaction: the rows
-    are claimed without waiting for one another worker holds (it escalates that one), and the
-    supervisors get one notification per target — a platform unreachable for three days after
-    an import of 5,000 records is one alert with the count, not 5,000 e-mails to each
-    supervisor. A target with a single overdue row gets that row's own notification. Returns
-    how many rows were escalated."""
+    are claimed without waiting for one another transaction holds (a delivery attempt: the
+    next sweep escalates it if it is still undelivered), and each run of the sweep sends the
+    supervisors one notification per target — a platform unreachable for three days after an
+    import of 5,000 records is one alert with the count, not 5,000 e-mails to each supervisor.
+    A target with a single overdue row gets that row's own notification. Returns how many rows
+    were escalated."""
     with transaction.atomic():
         rows = list(
             SyncEvent.objects.select_for_update(skip_locked=True, of=("self",))
@@ -290,7 +291,9 @@ def _escalate_overdue(now: datetime.datetime, limit: int) -> int:
         )
         if not rows:
             return 0
-        SyncEvent.objects.filter(pk__in=[r.pk for r in rows]).update(escalated_at=now)
+        claimed = [r.pk for r in rows]
+        for start in range(0, len(claimed), 900):  # below SQLite's limit of variables
+            SyncEvent.objects.filter(pk__in=claimed[start : start + 900]).update(escalated_at=now)
         by_target: dict[int, list[SyncEvent]] = {}
         for row in rows:
             by_target.setdefault(row.target_id, []).append(row)

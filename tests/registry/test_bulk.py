@@ -168,6 +168,7 @@ def test_insert_values_writes_rows_as_given_and_returns_their_ids_in_order(db):
     ]
     payloads[1]["label"] = gettext_lazy("同步事件")
     payloads[2]["nested"] = {"list": [1, None, True, "甲"], 7: "key as text"}
+    payloads[2]["big"] = 2**70  # beyond orjson's 64 bits: json.dumps writes it
     ids = insert_values(
         SyncEvent,
         [
@@ -197,6 +198,7 @@ def test_insert_values_writes_rows_as_given_and_returns_their_ids_in_order(db):
     }
     assert rows[ids[1]].payload["label"] == "同步事件"
     assert rows[ids[2]].payload["nested"] == {"list": [1, None, True, "甲"], "7": "key as text"}
+    assert rows[ids[2]].payload["big"] == 2**70
     assert insert_values(SyncEvent, []) == []
     with pytest.raises(TypeError, match="no field"):
         insert_values(SyncEvent, [{"target_id": target.pk, "nonsense": 1}])

@@ -216,9 +216,11 @@ def audit_append(
 def audit_heads_locked(keys: Iterable[str], *, skip_locked: bool = False) -> dict[str, AuditChain]:
     """The heads of these chains, locked in the order of their keys (a chain without a head gets
     one). ``skip_locked``: leave out, without waiting, a head another transaction holds — a
-    batch job then leaves that case for its next run, and never waits for, or deadlocks with,
-    a transition of the case (which takes the head before the case's other rows). Call inside
-    a transaction."""
+    batch job then leaves that case for its next run, and does not wait for, or deadlock with,
+    a transition of the case (which takes the head before the case's other rows). A head
+    another transaction is creating at that moment (a case's first entry, not yet committed)
+    is still waited for: a unique key's INSERT waits for the other's to commit or roll back.
+    Call inside a transaction."""
     wanted = sorted(set(keys))
     if not wanted:
         return {}

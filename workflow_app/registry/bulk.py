@@ -148,11 +148,21 @@ def _binary_types(fields: list[models.Field]) -> list[str] | None:
 def _json_dumps(encoder: type[json.JSONEncoder] | None) -> Any:
     """``json.dumps(value, cls=encoder)`` — what the field writes on ``save()`` — in C: orjson
     writes the values JSON has itself and hands every other (a date, a decimal, a lazy text) to
-    the encoder's ``default``, as ``json.dumps`` would (none: it is refused, as there)."""
+    the encoder's ``default``, as ``json.dumps`` would (none: it is refused, as there). What
+    orjson refuses and ``json.dumps`` writes (an integer beyond 64 bits, a float subclass) goes
+    through ``json.dumps`` itself. One difference is left: a NaN or infinite float, which JSON
+    cannot hold, is written as ``null`` where ``save()`` would be refused by PostgreSQL."""
     default = encoder().default if encoder is not None else json.JSONEncoder().default
     option = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
     option |= orjson.OPT_PASSTHROUGH_DATACLASS
-    return lambda value: orjson.dumps(value, default=default, option=option)
+
+    def dumps(value: Any) -> bytes:
+        try:
+            return orjson.dumps(value, default=default, option=option)
+        except orjson.JSONEncodeError:
+            return json.dumps(value, cls=encoder, ensure_ascii=False).encode()
+
+    return dumps
 
 
 def _wrap_json(field: models.Field, i: int, rows: list[list[Any]]) -> None:
