@@ -371,18 +371,20 @@ def _sweep(
     field: str,
     now: datetime.datetime,
     conditions: dict[str, Any],
-    notice: Any,
-    entry: Any,
+    event: str,
+    audit_event: str,
+    recipients: Any,
+    record_recipients: bool,
 ) -> int:
     """Claim the due deadlines among ``candidates`` (id, case kind, case id), ``SWEEP_CHUNK`` in
     one transaction: their cases' audit heads and the deadline rows are locked without waiting
     (a row another worker or a transition holds is left for the next run — never sent twice,
     never a deadlock; only a chain head another transaction is creating at that moment, a
     case's very first entry, is waited for), the rows still open and unclaimed get ``field``
-    set, and each one's
-    notification (``notice(deadline)``) and audit entry (``entry(deadline)``) are written
-    together (``notify_many``, ``audit_append_many``). Returns how many were claimed; running
-    it again claims nothing new."""
+    set, and each one's notification ``event`` to ``recipients(deadline)`` (keyed by the event
+    and the deadline) and its ``audit_event`` entry on the case are written together
+    (``notify_many``, ``audit_append_many``). Returns how many were claimed; running it again
+    claims nothing new."""
     done = 0
     for start in range(0, len(candidates), SWEEP_CHUNK):
         chunk = candidates[start : start + SWEEP_CHUNK]
@@ -405,8 +407,41 @@ def _sweep(
             if not claimed:
                 continue
             Deadline.objects.filter(pk__in=[d.pk for d in claimed]).update(**{field: now})
-            notify_many([notice(d) for d in claimed])
-            audit_append_many([entry(d) for d in claimed], heads=heads)
+            notices, entries = [], []
+            for d in claimed:
+                people = recipients(d)
+                ctx = _deadline_context(d)
+                notices.append(
+                    Notice(
+                        event=event,
+                        recipients=people,
+                        context=ctx,
+                        case_kind=d.case_kind,
+                        case_id=d.case_id,
+                        key=f"{audit_event}:{d.pk}",
+                        url=_case_url(d.case_kind, d.case_id),
+                    )
+                )
+                data: dict[str, Any] = {
+                    "msg": event,
+                    "params": {"step_kind": d.kind, "due": ctx["due_at"]},
+                    "deadline_id": d.pk,
+                    "kind": d.kind,
+                    "due_at": d.due_at.isoformat(),
+                }
+                if record_recipients:
+                    data["recipients"] = [u.username for u in people]
+                entries.append(
+                    {
+                        "case_kind": d.case_kind,
+                        "case_id": d.case_id,
+                        "event": audit_event,
+                        "data": data,
+                        "at": now,
+                    }
+                )
+            notify_many(notices)
+            audit_append_many(entries, heads=heads)
             done += len(claimed)
     return done
 
@@ -442,41 +477,15 @@ def sweep_reminders(*, now: datetime.datetime | None = None, limit: int = 5000) 
             members[d.queue] = queue_members(d.queue)
         return members[d.queue]
 
-    def notice(d: Deadline) -> Notice:
-        return Notice(
-            event="deadline.reminder",
-            recipients=recipients(d),
-            context=_deadline_context(d),
-            case_kind=d.case_kind,
-            case_id=d.case_id,
-            key=f"reminder:{d.pk}",
-            url=_case_url(d.case_kind, d.case_id),
-        )
-
-    def entry(d: Deadline) -> dict[str, Any]:
-        due = _deadline_context(d)["due_at"]
-        return {
-            "case_kind": d.case_kind,
-            "case_id": d.case_id,
-            "event": "reminder",
-            "data": {
-                "msg": "deadline.reminder",
-                "params": {"step_kind": d.kind, "due": due},
-                "deadline_id": d.pk,
-                "kind": d.kind,
-                "due_at": d.due_at.isoformat(),
-                "recipients": [u.username for u in recipients(d)],
-            },
-            "at": now,
-        }
-
     return _sweep(
         candidates=candidates,
         field="reminded_at",
         now=now,
         conditions={"due_at__gt": now},
-        notice=notice,
-        entry=entry,
+        event="deadline.reminder",
+        audit_event="reminder",
+        recipients=recipients,
+        record_recipients=True,
     )
 
 
@@ -494,42 +503,20 @@ def sweep_escalations(*, now: datetime.datetime | None = None, limit: int = 5000
     )
     supervisors: list[User] = []
 
-    def notice(d: Deadline) -> Notice:
+    def recipients(d: Deadline) -> list[User]:
         if not supervisors:
             supervisors.extend(queue_recipients(QUEUE_SUPERVISORS))
-        return Notice(
-            event="deadline.escalated",
-            recipients=supervisors,
-            context=_deadline_context(d),
-            case_kind=d.case_kind,
-            case_id=d.case_id,
-            key=f"escalation:{d.pk}",
-            url=_case_url(d.case_kind, d.case_id),
-        )
-
-    def entry(d: Deadline) -> dict[str, Any]:
-        due = _deadline_context(d)["due_at"]
-        return {
-            "case_kind": d.case_kind,
-            "case_id": d.case_id,
-            "event": "escalation",
-            "data": {
-                "msg": "deadline.escalated",
-                "params": {"step_kind": d.kind, "due": due},
-                "deadline_id": d.pk,
-                "kind": d.kind,
-                "due_at": d.due_at.isoformat(),
-            },
-            "at": now,
-        }
+        return supervisors
 
     return _sweep(
         candidates=candidates,
         field="escalated_at",
         now=now,
         conditions={"due_at__lt": now},
-        notice=notice,
-        entry=entry,
+        event="deadline.escalated",
+        audit_event="escalation",
+        recipients=recipients,
+        record_recipients=False,
     )
 
 

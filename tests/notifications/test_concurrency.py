@@ -18,23 +18,27 @@ from workflow_app.workdays.models import Deadline
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
+def _due_for_reminder(case_id: int, user, now) -> Deadline:
+    return Deadline.objects.create(
+        case_kind="objection",
+        case_id=case_id,
+        kind="objection_intake",
+        start_at=now - datetime.timedelta(days=3),
+        amount=5,
+        due_at=now + datetime.timedelta(hours=5),
+        remind_at=now - datetime.timedelta(hours=1),
+        queue="centre",
+        assignee=user,
+    )
+
+
 def test_parallel_reminder_sweeps_send_each_reminder_once():
     if connection.vendor != "postgresql":
         pytest.skip("row-lock behaviour is tested on PostgreSQL")
     user = UserFactory(username="centre", centre=True, email="", phone="")
     now = timezone.now()
     for case_id in range(1, 21):
-        Deadline.objects.create(
-            case_kind="objection",
-            case_id=case_id,
-            kind="objection_intake",
-            start_at=now - datetime.timedelta(days=3),
-            amount=5,
-            due_at=now + datetime.timedelta(hours=5),
-            remind_at=now - datetime.timedelta(hours=1),
-            queue="centre",
-            assignee=user,
-        )
+        _due_for_reminder(case_id, user, now)
     barrier = threading.Barrier(2)
     counts: list[int] = []
     errors: list[BaseException] = []
@@ -71,17 +75,7 @@ def test_a_sweep_leaves_a_case_a_transition_holds_for_its_next_run():
     now = timezone.now()
     for case_id in (1, 2):
         audit_append(case_kind="objection", case_id=case_id, to_state="submitted")
-        Deadline.objects.create(
-            case_kind="objection",
-            case_id=case_id,
-            kind="objection_intake",
-            start_at=now - datetime.timedelta(days=3),
-            amount=5,
-            due_at=now + datetime.timedelta(hours=5),
-            remind_at=now - datetime.timedelta(hours=1),
-            queue="centre",
-            assignee=user,
-        )
+        _due_for_reminder(case_id, user, now)
     held = threading.Event()
     release = threading.Event()
 
