@@ -226,11 +226,11 @@ def audit_heads_locked(keys: Iterable[str], *, skip_locked: bool = False) -> dic
         return {}
     qs = AuditChain.objects.select_for_update(skip_locked=skip_locked).order_by("key")
     heads = {head.key: head for head in where_in(qs, "key", wanted)}
-    if skip_locked:
-        # a head that exists but was skipped is not to be created: only the truly missing ones
-        existing = set(where_in(AuditChain.objects.values_list("key", flat=True), "key", wanted))
-        wanted = [k for k in wanted if k not in existing]
     missing = [k for k in wanted if k not in heads]
+    if missing and skip_locked:
+        # a head that exists but was skipped is not to be created: only the truly missing ones
+        existing = set(where_in(AuditChain.objects.values_list("key", flat=True), "key", missing))
+        missing = [k for k in missing if k not in existing]
     if missing:
         heads.update(_heads_created(missing))
     return heads
