@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from workflow_app.accounts.models import QUEUE_SUPERVISORS, Role, User
 from workflow_app.accounts.selectors import queue_members
 from workflow_app.api import NotFound
-from workflow_app.audit.services import audit_append_many, audit_heads_locked
+from workflow_app.audit.services import AuditEntry, audit_append_many, audit_heads_locked
 from workflow_app.publish import publish_ids
 from workflow_app.registry.bulk import where_in
 from workflow_app.workdays.models import Deadline
@@ -407,7 +407,8 @@ def _sweep(
             if not claimed:
                 continue
             Deadline.objects.filter(pk__in=[d.pk for d in claimed]).update(**{field: now})
-            notices, entries = [], []
+            notices: list[Notice] = []
+            entries: list[AuditEntry] = []
             for d in claimed:
                 people = recipients(d)
                 ctx = _deadline_context(d)

@@ -59,3 +59,11 @@ def test_heads_must_be_locked_by_the_caller_when_given():
         heads = audit_heads_locked(["objection:1"])
         with pytest.raises(ValueError, match="not locked"):
             audit_append_many(_entries(), heads=heads)
+
+
+def test_an_unknown_field_is_refused_before_anything_is_written():
+    with pytest.raises(TypeError, match="colour"):
+        audit_append(case_kind="objection", case_id=1, colour="red")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="colour"):
+        audit_append_many([{"case_kind": "objection", "case_id": 1, "colour": "red"}])
+    assert not TransitionLog.objects.exists() and not AuditChain.objects.exists()

@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 import orjson
 from django.db import connection, transaction
@@ -132,35 +132,48 @@ def _lock_head(key: str, *, new: bool = False) -> AuditChain:
     )
 
 
-def _entry_fields(
-    *,
-    case_kind: str,
-    case_id: int,
-    event: str = "transition",
-    from_state: str = "",
-    to_state: str = "",
-    actor: Any = None,
-    reason: str = "",
-    task: str = "",
-    data: dict[str, Any] | None = None,
-    at: datetime.datetime | None = None,
-) -> dict[str, Any]:
+class AuditEntry(TypedDict):
+    """What an entry records — :func:`audit_append`'s arguments, an item of
+    :func:`audit_append_many`'s list. Left out: ``event`` ``transition``, an empty state,
+    reason or task, no actor (``system``), no data, the time now."""
+
+    case_kind: str
+    case_id: int
+    event: NotRequired[str]
+    from_state: NotRequired[str]
+    to_state: NotRequired[str]
+    actor: NotRequired[Any]
+    reason: NotRequired[str]
+    task: NotRequired[str]
+    data: NotRequired[dict[str, Any] | None]
+    at: NotRequired[datetime.datetime | None]
+
+
+_ENTRY_KEYS = AuditEntry.__required_keys__ | AuditEntry.__optional_keys__
+
+
+def _entry_fields(entry: AuditEntry) -> dict[str, Any]:
     """An entry's content as stored and hashed, without its place in the chain (seq, prev)."""
+    unknown = entry.keys() - _ENTRY_KEYS
+    if unknown:
+        raise TypeError(f"unknown audit entry field(s) {sorted(unknown)}")
+    case_kind, case_id, actor = entry["case_kind"], entry["case_id"], entry.get("actor")
     return {
         "chain_key": f"{case_kind}:{case_id}",
         "case_kind": case_kind,
         "case_id": int(case_id),
-        "event": event,
-        "from_state": str(from_state or ""),
-        "to_state": str(to_state or ""),
+        "event": entry.get("event", "transition"),
+        "from_state": str(entry.get("from_state") or ""),
+        "to_state": str(entry.get("to_state") or ""),
         "actor_id": getattr(actor, "pk", None),
         "actor_label": getattr(actor, "username", "") if actor is not None else "system",
-        "at": at or timezone.now(),
-        "reason": str(reason or ""),
-        "task": str(task or ""),
+        "at": entry.get("at") or timezone.now(),
+        "reason": str(entry.get("reason") or ""),
+        "task": str(entry.get("task") or ""),
         # JSON round trip so the stored value and the hashed value are the same
         "data": json.loads(
-            json.dumps(data or {}, ensure_ascii=False, default=str), parse_float=_stored_float
+            json.dumps(entry.get("data") or {}, ensure_ascii=False, default=str),
+            parse_float=_stored_float,
         ),
     }
 
@@ -170,35 +183,11 @@ def _entry_after(fields: dict[str, Any], seq: int, prev_hash: str) -> Transition
     return TransitionLog(**placed, hash=entry_hash(**placed))
 
 
-def audit_append(
-    *,
-    case_kind: str,
-    case_id: int,
-    event: str = "transition",
-    from_state: str = "",
-    to_state: str = "",
-    actor: Any = None,
-    reason: str = "",
-    task: str = "",
-    data: dict[str, Any] | None = None,
-    at: datetime.datetime | None = None,
-    new_chain: bool = False,
-) -> TransitionLog:
-    """Append an entry to the case's chain (inside the caller's transaction). ``new_chain``:
-    this is the first entry of a case created in this transaction (saves the read of a head
-    that is not there; correct either way)."""
-    fields = _entry_fields(
-        case_kind=case_kind,
-        case_id=case_id,
-        event=event,
-        from_state=from_state,
-        to_state=to_state,
-        actor=actor,
-        reason=reason,
-        task=task,
-        data=data,
-        at=at,
-    )
+def audit_append(*, new_chain: bool = False, **entry: Unpack[AuditEntry]) -> TransitionLog:
+    """Append an entry (:class:`AuditEntry`) to the case's chain, inside the caller's
+    transaction. ``new_chain``: this is the first entry of a case created in this transaction
+    (saves the read of a head that is not there; correct either way)."""
+    fields = _entry_fields(entry)
     key = fields["chain_key"]
     with transaction.atomic(savepoint=False):
         if new_chain:
@@ -206,11 +195,11 @@ def audit_append(
             if _insert_first(first):
                 return first
         head = _lock_head(key, new=new_chain)
-        entry = _entry_after(fields, head.length + 1, head.head_hash)
-        head.length = entry.seq
-        head.head_hash = entry.hash
-        _insert_and_advance(entry, head)
-        return entry
+        row = _entry_after(fields, head.length + 1, head.head_hash)
+        head.length = row.seq
+        head.head_hash = row.hash
+        _insert_and_advance(row, head)
+        return row
 
 
 def audit_heads_locked(keys: Iterable[str], *, skip_locked: bool = False) -> dict[str, AuditChain]:
@@ -263,16 +252,15 @@ def _heads_created(keys: list[str]) -> dict[str, AuditChain]:
 
 
 def audit_append_many(
-    entries: Sequence[dict[str, Any]], *, heads: dict[str, AuditChain] | None = None
+    entries: Sequence[AuditEntry], *, heads: dict[str, AuditChain] | None = None
 ) -> list[TransitionLog]:
-    """Append several entries — each a dict of :func:`audit_append`'s arguments, without
-    ``new_chain`` — in the caller's transaction: the heads locked in one statement (or given,
+    """Append several entries (:class:`AuditEntry`) in the caller's transaction: the heads locked in one statement (or given,
     locked, by :func:`audit_heads_locked`), the entries inserted together, the heads advanced
     in one UPDATE. Entries of one chain follow each other in the order given; every hash is
     the one :func:`audit_append` would write, one entry at a time."""
     if not entries:
         return []
-    prepared = [_entry_fields(**e) for e in entries]
+    prepared = [_entry_fields(e) for e in entries]
     with transaction.atomic(savepoint=False):
         if heads is None:
             heads = audit_heads_locked(p["chain_key"] for p in prepared)
