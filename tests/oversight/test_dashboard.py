@@ -492,3 +492,24 @@ def test_changing_the_range_on_a_list_keeps_what_it_lists(fixture, supervisor, c
         assert f'<input type="hidden" name="{name}" value="{value}">' in html
     bad = client.get(reverse("dashboard-sync"), {"date_to": "yesterday"})
     assert bad.status_code == 400 and "YYYY-MM-DD" in bad.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("url_name", "empty"),
+    [
+        ("dashboard-sync", "没有超过期限未完成的同步。"),
+        ("dashboard-steps", None),
+        ("dashboard-publicity", None),
+        ("dashboard-national-reports", None),
+    ],
+)
+def test_a_list_with_nothing_in_it_says_so(supervisor, client, url_name, empty):
+    """An empty list still shows its table and the row that says it is empty (an empty page
+    is falsy: the supervisor who followed an alert there saw a blank page)."""
+    client.force_login(supervisor)
+    r = client.get(reverse(url_name))
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert 'class="empty"' in html
+    if empty:
+        assert empty in html
