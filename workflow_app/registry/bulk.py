@@ -269,6 +269,20 @@ def _positional(model: type[models.Model], values: Iterable[dict[str, Any]]) -> 
     return rows
 
 
+def _copy_model_rows(
+    model: type[models.Model], fields: list[models.Field], rows: list[list[Any]]
+) -> list[str] | None:
+    """``COPY`` rows of the model's ``fields`` in — binary where every column's type allows, the
+    values made ready in place — and return the binary types used (None: text)."""
+    types = _binary_types(fields)
+    if types is not None:
+        _binary_ready(fields, types, rows)
+    else:
+        _dump_json(fields, rows)
+    _copy(model._meta.db_table, [str(f.column) for f in fields], rows, types)
+    return types
+
+
 def new_instances(model: type[models.Model], values: Iterable[dict[str, Any]]) -> list[Any]:
     """Unsaved instances of ``model`` from dicts of attribute name → value (``subject_id``, not
     ``subject``), the missing ones taking the field's default. Built positionally — the path
@@ -297,14 +311,9 @@ def _copy_objects(
         obj.pk = pk
     fields = list(model._meta.concrete_fields)
     _set_auto_now(fields, objs, now)
-    types = _binary_types(fields)
     read = _row_reader(fields)
     rows = [read(obj) for obj in objs]
-    if types is not None:
-        _binary_ready(fields, types, rows)
-    else:
-        _dump_json(fields, rows)
-    _copy(model._meta.db_table, [str(f.column) for f in fields], rows, types)
+    types = _copy_model_rows(model, fields, rows)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
@@ -342,12 +351,7 @@ def insert_values(model: type[models.Model], values: list[dict[str, Any]]) -> li
         row[pk_at] = pk
         for i in auto:
             row[i] = now
-    types = _binary_types(fields)
-    if types is not None:
-        _binary_ready(fields, types, rows)
-    else:
-        _dump_json(fields, rows)
-    _copy(model._meta.db_table, [str(f.column) for f in fields], rows, types)
+    _copy_model_rows(model, fields, rows)
     return ids
 
 
