@@ -645,6 +645,37 @@ def sync_overdue_queryset(scope: Scope, *, now: datetime.datetime | None = None)
     )
 
 
+def sync_row_as_dict(
+    e: SyncEvent, kind_names: dict[str, str], departments: dict[str, Department]
+) -> dict[str, Any]:
+    """An undelivered synchronisation row as the supervisor chasing it reads it: which record
+    (title, its department's and subject's names, as sent) and which case it is about, from the
+    payload the row carries — no read per row."""
+    payload = e.payload if isinstance(e.payload, dict) else {}
+    record = payload.get("record") or {}
+    case = payload.get("case") or {}
+    department = departments.get(record.get("department") or "")
+    return {
+        "event": e,
+        "kind_label": kind_names.get(e.case_kind, ""),
+        "case_reference": case.get("reference") or "",
+        "case_url": _url(f"{e.case_kind}-detail", args=[e.case_id]) if e.case_id else None,
+        "record_title": record.get("title") or "",
+        "external_id": record.get("external_id") or "",
+        "subject_name": (record.get("subject") or {}).get("name") or "",
+        "department_name": department.display_name
+        if department is not None
+        else record.get("department") or "",
+    }
+
+
+def sync_overdue_rows(events: list[SyncEvent]) -> list[dict[str, Any]]:
+    kind_names = {k.code: str(k.label) for k in kinds()}
+    codes = {(e.payload or {}).get("record", {}).get("department") for e in events} - {None}
+    departments = {d.code: d for d in Department.objects.filter(code__in=codes)} if codes else {}
+    return [sync_row_as_dict(e, kind_names, departments) for e in events]
+
+
 def publicity_days_allowed() -> int:
     return int(current_policy()[1].get("double_publicity_days", 10))
 

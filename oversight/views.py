@@ -20,7 +20,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from processes.registry import kinds
 from workflow_app.api import Forbidden, ServiceError
 from workflow_app.registry.models import Department
 from workflow_app.workdays.deadlines import deadline_states
@@ -167,10 +166,8 @@ def late_publicity(request: HttpRequest, scope: selectors.Scope) -> dict[str, An
 @_scoped_list("oversight/sync.html")
 def sync_overdue(request: HttpRequest, scope: selectors.Scope) -> dict[str, Any]:
     """Synchronisation rows past their deadline and not yet delivered."""
-    return {
-        "page": _paged(request, selectors.sync_overdue_queryset(scope)),
-        "kind_labels": {k.code: k.label for k in kinds()},
-    }
+    page = _paged(request, selectors.sync_overdue_queryset(scope))
+    return {"page": page, "rows": selectors.sync_overdue_rows(list(page))}
 
 
 @_scoped_list("oversight/national_reports.html")
