@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from creditlists import selectors as lists
 from processes.registry import CaseKind, kinds
 from sync.models import SyncEvent
+from sync.services import EVENT_LABELS
 from workflow_app.api import Forbidden, ServiceError
 from workflow_app.cases.transitions import APPLICANT_QUEUE
 from workflow_app.registry.models import CreditRecord, Department
@@ -658,6 +659,7 @@ def sync_row_as_dict(
     return {
         "event": e,
         "kind_label": kind_names.get(e.case_kind, ""),
+        "event_label": str(EVENT_LABELS.get(e.event, e.event)),
         "case_reference": case.get("reference") or "",
         "case_url": _url(f"{e.case_kind}-detail", args=[e.case_id]) if e.case_id else None,
         "record_title": record.get("title") or "",

@@ -38,6 +38,7 @@ from django.db import transaction
 from django.db.models import F
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from notifications.services import Notice, notify_many, queue_recipients
 from workflow_app.accounts.models import QUEUE_SUPERVISORS
@@ -59,6 +60,15 @@ EVENTS = {
     "published": "record.republished",
     "deleted": "record.deleted",
     "expired": "record.expired",
+}
+# what each event is called where people read it (the overdue list): the codes are for machines
+EVENT_LABELS = {
+    "record.created": _("新增记录"),
+    "record.corrected": _("记录更正"),
+    "record.repaired": _("信用修复"),
+    "record.republished": _("恢复公示"),
+    "record.deleted": _("记录删除"),
+    "record.expired": _("公示期满"),
 }
 LEASE = datetime.timedelta(seconds=60)
 MAX_ATTEMPTS = 8

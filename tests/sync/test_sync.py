@@ -346,6 +346,8 @@ def test_the_overdue_list_names_the_record_and_the_case_of_each_row(
     assert company.name in page and "市场监督管理局" in page and record.external_id in page
     assert f'href="/repairs/{rid}/"' in page and reference in page
     assert "记录变更" in page  # the row of a record change without a case
+    named = '{}<div class="small muted mono">record.repaired</div>'  # named, its code beside
+    assert named.format("信用修复") in page
     for _ in range(2):
         registry.record_set_status(
             record=CreditRecordFactory(subject=company, department=samr),
@@ -358,4 +360,4 @@ def test_the_overdue_list_names_the_record_and_the_case_of_each_row(
         assert client.get(url).content.decode().count('data-label="信用记录"') == 4
     client.cookies["django_language"] = "en"
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Record change" in english
+    assert "Record change" in english and named.format("Credit repair") in english
