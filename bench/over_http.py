@@ -16,7 +16,10 @@ Measured:
   with one synchronisation target enabled;
 * pgbench: one transaction of the completion's shape (lock the task row, update it, insert a
   history row, an audit row and an outbox row) per second, at the same client counts;
-* resident memory of a gunicorn worker after the run.
+* resident memory of a gunicorn worker after the run;
+* for every measured request kind, the CPU one request cost the gunicorn workers, PostgreSQL and
+  the bench's own client threads (from /proc), and the rate the machine's cores would allow at
+  that cost — where the time goes, next to how fast it went.
 """
 
 from __future__ import annotations
@@ -94,6 +97,7 @@ class Server:
             env=env,
             start_new_session=True,
         )
+        CpuMeter.web_parent = self.proc.pid
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -169,9 +173,57 @@ def session_cookie(username: str) -> str:
     return f"{settings.SESSION_COOKIE_NAME}={s.session_key}"
 
 
+def _cpu_seconds(pids: list[str]) -> dict[str, float]:
+    """User + system CPU seconds of each process so far (a process gone is left out)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        found[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return found
+
+
+def _pids(*pgrep_args: str) -> list[str]:
+    return subprocess.run(["pgrep", *pgrep_args], capture_output=True, text=True).stdout.split()
+
+
+class CpuMeter:
+    """Where a run's CPU went, per request: the gunicorn workers, PostgreSQL (every server
+    process: backends, WAL writer, checkpointer) and the bench's own client threads — from
+    /proc, so the split a profile would show is printed by every run. A backend that starts
+    during the run counts from zero; one that ends during it is lost (rare: connections live a
+    minute)."""
+
+    web_parent: int | None = None  # the gunicorn master, set by Server
+
+    def __enter__(self) -> CpuMeter:
+        self.web = _pids("-P", str(self.web_parent)) if self.web_parent else []
+        self.before = _cpu_seconds(self.web), _cpu_seconds(_pids("-x", "postgres"))
+        self.client = time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client = time.process_time() - self.client
+        web, db = _cpu_seconds(self.web), _cpu_seconds(_pids("-x", "postgres"))
+        self.web_seconds = sum(v - self.before[0].get(k, 0.0) for k, v in web.items())
+        self.db_seconds = sum(v - self.before[1].get(k, 0.0) for k, v in db.items())
+
+    def per_request(self, n: int) -> dict[str, float]:
+        return {
+            "cpu_web_ms": round(1000 * self.web_seconds / n, 2),
+            "cpu_db_ms": round(1000 * self.db_seconds / n, 2),
+            "cpu_client_ms": round(1000 * self.client / n, 2),
+        }
+
+
 def run_clients(port: int, clients: int, jobs: list, expect: set[int]) -> dict[str, float]:
     """Each job is (method, path, body, headers). Jobs are split among ``clients`` threads, each
-    with its own keep-alive connection; returns throughput and latency percentiles."""
+    with its own keep-alive connection; returns throughput, latency percentiles and the CPU
+    each request cost the web workers, PostgreSQL and the clients (``CpuMeter``)."""
     chunks = [jobs[i::clients] for i in range(clients)]
     latencies: list[float] = []
     errors: list[str] = []
@@ -193,12 +245,13 @@ def run_clients(port: int, clients: int, jobs: list, expect: set[int]) -> dict[s
             latencies.extend(mine)
 
     threads = [threading.Thread(target=worker, args=(c,)) for c in chunks if c]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - t0
+    with CpuMeter() as cpu:
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - t0
     if errors:
         raise RuntimeError(f"{len(errors)} unexpected answers, e.g. {errors[:3]}")
     latencies.sort()
@@ -208,6 +261,7 @@ def run_clients(port: int, clients: int, jobs: list, expect: set[int]) -> dict[s
         "per_second": round(len(latencies) / elapsed, 1),
         "p50_ms": round(statistics.median(latencies), 1),
         "p95_ms": round(latencies[max(0, int(len(latencies) * 0.95) - 1)], 1),
+        **cpu.per_request(len(latencies)),
     }
 
 
@@ -649,7 +703,8 @@ def main() -> None:
             results["record_import"].append(row)  # type: ignore[attr-defined]
             log(
                 f"import, {n} client(s){' with a sync target' if target else ''}: "
-                f"{row['records_per_second']:,} records/s (p95 {r['p95_ms']} ms per 5,000-item batch)"
+                f"{row['records_per_second']:,} records/s (p95 {r['p95_ms']} ms per 5,000-item batch;"
+                f" CPU per batch: web {r['cpu_web_ms']:.0f} ms, PostgreSQL {r['cpu_db_ms']:.0f} ms)"
             )
         set_sync_target(enabled=False)
         deliver_sync_events()
@@ -690,6 +745,30 @@ def main() -> None:
             f"| {r['clients']} | "
             + " | ".join(f"{c['per_second']} | {c['p50_ms']} / {c['p95_ms']}" for c in cells)
             + " |"
+        )
+    # where each request's time went: at 16 clients the machine's cores are the limit, and
+    # cores ÷ (CPU per request) is the most it could do (the clients' share included)
+    cores = os.cpu_count() or 1
+    print(
+        f"\nCPU per request at {results['rows'][-1]['clients']} clients, ms "  # type: ignore[index]
+        f"(web worker + PostgreSQL + bench clients = total → at most {cores} cores ÷ total /s):"
+    )
+    print("| what | web | PostgreSQL | clients | total | ceiling/s | measured/s |")
+    print("|---|---|---|---|---|---|---|")
+    last = results["rows"][-1]  # type: ignore[index]
+    for key in (
+        "completions",
+        "repair_approve",
+        "commitment_verification",
+        "filings",
+        "repair_filings",
+        "commitment_signing",
+    ):
+        c = last[key]
+        total = c["cpu_web_ms"] + c["cpu_db_ms"] + c["cpu_client_ms"]
+        print(
+            f"| {key} | {c['cpu_web_ms']} | {c['cpu_db_ms']} | {c['cpu_client_ms']} | "
+            f"{total:.2f} | {1000 * cores / total:.0f} | {c['per_second']} |"
         )
     for r in results["record_import"]:  # type: ignore[attr-defined]
         print(

@@ -44,7 +44,7 @@ from notifications.services import Notice, notify_many, queue_recipients
 from workflow_app.accounts.models import QUEUE_SUPERVISORS
 from workflow_app.compiled import CompiledQuery
 from workflow_app.publish import publish_ids
-from workflow_app.registry.bulk import insert_values
+from workflow_app.registry.bulk import insert_values, where_in
 from workflow_app.registry.models import CreditRecord, Subject, SubjectKind
 from workflow_app.workdays.calendar import add_working_days
 from workflow_app.workdays.policy import current_policy
@@ -98,8 +98,10 @@ def _subjects_of(records: list[Any]) -> dict[int, dict[str, Any]]:
             found[s.pk] = _subject(s.kind, s.identifier, s.identifier_display, s.name)
     missing = {r.subject_id for r in records} - found.keys()
     if missing:
-        rows = Subject.objects.filter(pk__in=missing).values_list(
-            "pk", "kind", "identifier", "identifier_display", "name"
+        rows = where_in(
+            Subject.objects.values_list("pk", "kind", "identifier", "identifier_display", "name"),
+            "pk",
+            missing,
         )
         for pk, *values in rows:
             found[pk] = _subject(*values)
