@@ -152,6 +152,9 @@ class Commitment(FSMModelMixin, models.Model):
         indexes = [
             models.Index(fields=["subject", "status"], name="commitment_subject_status"),
             models.Index(fields=["status", "due_date"], name="commitment_status_due"),
+            # the case list's order and the dashboard's signings per day (as objections and
+            # repairs have theirs: a plan check found this one missing)
+            models.Index(fields=["signed_at", "id"], name="commitment_signed"),
         ]
 
     def __str__(self) -> str:

@@ -13,7 +13,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -42,6 +41,7 @@ from repair.services import commitment_template, repair_revoke
 from workflow_app.accounts.models import User
 from workflow_app.accounts.selectors import users_for_queue
 from workflow_app.api import ServiceError
+from workflow_app.paging import CappedPaginator
 from workflow_app.registry.identifiers import lookup_candidates
 from workflow_app.registry.models import CreditRecord, Department, RecordStatus
 from workflow_app.registry.selectors import subject_by_identifier
@@ -347,6 +347,10 @@ def case_context(request: HttpRequest, k: CaseKind, case: Any) -> dict[str, Any]
     }
 
 
+CASE_LIST_PAGE = 25
+CASE_LIST_COUNT_CAP = 5_000  # 200 pages; past that the list says "more than" (filters narrow it)
+
+
 @login_required
 def case_list(request: HttpRequest, kind_code: str) -> HttpResponse:
     """Every case of a kind the user may see — completed ones included — with search (reference,
@@ -354,7 +358,9 @@ def case_list(request: HttpRequest, kind_code: str) -> HttpResponse:
     k = _kind_or_404(kind_code)
     qs, applied = case_list_queryset(k, request.user, request.GET)
     status, q, department = (applied.get(f, "") for f in ("status", "q", "department"))
-    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, CASE_LIST_PAGE, cap=CASE_LIST_COUNT_CAP).get_page(
+        request.GET.get("page")
+    )
     params = request.GET.copy()
     params.pop("page", None)
     return render(

@@ -137,3 +137,35 @@ def test_applicant_dead_ends_are_gone(
     # the home page's way in leads to choosing a record, not an error
     r = web.get("/objections/new/", follow=True)
     assert r.redirect_chain[-1][0] == f"/report/{company.identifier}/"
+
+
+def test_a_long_case_list_counts_no_further_than_its_cap(
+    monkeypatch, centre_user, applicant, company, samr, django_assert_max_num_queries
+):
+    """Past the cap the list says "more than" and its pages end there; the count reads no
+    further than the cap (a department's list of 100,000 objections was counted whole, through
+    its records, on every page view); under the cap the pages are exact."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from processes import views
+
+    for _ in range(5):
+        file_objection(applicant, CreditRecordFactory(subject=company, department=samr))
+    monkeypatch.setattr(views, "CASE_LIST_PAGE", 2)
+    monkeypatch.setattr(views, "CASE_LIST_COUNT_CAP", 3)
+    web = _web(centre_user)
+    with CaptureQueriesContext(connection) as ctx:
+        page = web.get("/objections/").content.decode()
+    assert "1 / 2+" in page and 'id="list-capped"' in page and "超过 3 件" in page
+    count = next(q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper())
+    assert "LIMIT 4" in count and "ORDER BY" not in count
+    assert "2 / 2+" in web.get("/objections/?page=9").content.decode()  # pages end at the cap
+    monkeypatch.setattr(views, "CASE_LIST_COUNT_CAP", 10)
+    page = web.get("/objections/").content.decode()
+    assert "1 / 3 " in page and "list-capped" not in page
+    web.cookies["django_language"] = "en"
+    monkeypatch.setattr(views, "CASE_LIST_COUNT_CAP", 3)
+    assert (
+        "More than 3 cases" in web.get("/objections/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    )

@@ -1,0 +1,199 @@
+"""Every statement of the hot paths can be answered from an index (PostgreSQL).
+
+The paths a platform runs at millions of rows — the public report, the queues, the inbox, a
+filing, a completion, the dashboard, the sweeps, synchronisation — are driven here on a small
+database, every statement they send is captured, and PostgreSQL is asked for each one's plan
+with sequential scans priced out of reach (``enable_seqscan = off``). A plan that still reads one
+of the large tables from end to end has no index to use: at ten million records that statement
+would read them all. A test that fails names the statement and the table; the fix is an index
+the statement can use (checked with EXPLAIN on the bench data), or a statement that uses one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import CreditRecordFactory, SubjectFactory
+from tests.processes.helpers import (
+    client_for,
+    complete,
+    file_objection,
+    file_repair,
+    open_task,
+    sign_commitment,
+)
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+# tables that grow with the platform (records, cases, their steps, logs, outboxes); the small
+# ones (departments, users, policy, calendars, targets) are read whole on purpose
+LARGE = {
+    "registry_subject",
+    "registry_creditrecord",
+    "registry_historicalcreditrecord",
+    "objections_objection",
+    "repair_repair",
+    "commitments_commitment",
+    "processes_caseprocess",
+    "processes_casetask",
+    "processes_casetask_previous",
+    "workdays_deadline",
+    "audit_transitionlog",
+    "audit_auditchain",
+    "notifications_notification",
+    "notifications_delivery",
+    "sync_syncevent",
+    "documents_decisiondocument",
+}
+
+_SKIP = re.compile(r"^\s*(INSERT|COPY|SAVEPOINT|RELEASE|ROLLBACK|BEGIN|COMMIT|SET|SHOW)\b", re.I)
+
+
+# nodes through which a LIMIT above still stops the scan below early (a sort, a hash or an
+# aggregate reads all of its input first)
+_STREAMING = {
+    "Limit",
+    "LockRows",
+    "Result",
+    "Subquery Scan",
+    "Append",
+    "Merge Append",
+    "Unique",
+    "Incremental Sort",
+    "Gather",
+    "Gather Merge",
+    "Merge Join",
+    "Nested Loop",
+    "Hash Join",
+}
+# joins whose outer side streams while the inner side is read per outer row, or whole (a hash)
+_OUTER_ONLY = {"Nested Loop", "Hash Join"}
+
+
+def _full_scans(plan: dict[str, Any], partial: set[str], limited: bool = False) -> list[str]:
+    """Tables a plan reads whole: a sequential scan, or an index walked from end to end
+    (no condition, a full index, nothing above to stop it early)."""
+    node = plan.get("Node Type")
+    table = plan.get("Relation Name")
+    found = []
+    if table in LARGE:
+        if node == "Seq Scan":
+            found.append(table)
+        elif (
+            node in ("Index Scan", "Index Only Scan")
+            and "Index Cond" not in plan
+            and plan.get("Index Name") not in partial
+            and not limited
+        ):
+            found.append(f"{table} (whole index {plan.get('Index Name')})")
+    limited = node == "Limit" or (limited and node in _STREAMING)
+    children = plan.get("Plans", [])
+    for i, child in enumerate(children):
+        keep = limited and (node not in _OUTER_ONLY or i == 0)
+        found.extend(_full_scans(child, partial, keep))
+    return found
+
+
+def _full_reads(queries: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    bad = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+            " WHERE i.indpred IS NOT NULL"
+        )
+        partial = {row[0] for row in cursor.fetchall()}
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            for q in queries:
+                sql = q["sql"]
+                if not sql or _SKIP.match(sql):
+                    continue
+                cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+                plan = cursor.fetchone()[0]
+                plan = json.loads(plan) if isinstance(plan, str) else plan
+                bad.extend((t, sql[:300]) for t in _full_scans(plan[0]["Plan"], partial))
+        finally:
+            cursor.execute("RESET enable_seqscan")
+    return bad
+
+
+@pytest.fixture
+def postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("query plans are checked on PostgreSQL")
+
+
+@pytest.fixture
+def busy(postgresql, applicant, company, samr, centre_user, dept_samr, supervisor):
+    """A few cases of each kind at each step, so every path has rows to find."""
+    for _ in range(3):
+        SubjectFactory()
+    records = [CreditRecordFactory(subject=company, department=samr) for _ in range(4)]
+    oid = file_objection(applicant, records[0])["id"]
+    file_objection(applicant, records[1])
+    rid = file_repair(applicant, records[2])["id"]
+    cid = sign_commitment(applicant)["id"]
+    return {"objection": oid, "repair": rid, "commitment": cid, "records": records}
+
+
+def _captured(fn) -> list[dict[str, Any]]:
+    with CaptureQueriesContext(connection) as ctx:
+        fn()
+    return list(ctx.captured_queries)
+
+
+def _page(user, path: str) -> None:
+    c = Client()
+    c.force_login(user)
+    r = c.get(path)
+    assert r.status_code == 200, (path, r.status_code)
+
+
+def test_reading_paths_use_indexes(busy, applicant, company, centre_user, dept_samr, supervisor):
+    queries: list[dict[str, Any]] = []
+    public = Client()
+    code = company.identifier
+    queries += _captured(lambda: public.get(f"/api/v1/subjects/{code}/report/"))
+    queries += _captured(lambda: public.get(f"/report/{code}/"))
+    for user in (centre_user, dept_samr, supervisor):
+        queries += _captured(lambda u=user: client_for(u).get("/api/v1/tasks/"))
+        queries += _captured(lambda u=user: _page(u, "/queue/"))
+    queries += _captured(lambda: _page(applicant, "/inbox/"))
+    queries += _captured(lambda: _page(applicant, f"/objections/{busy['objection']}/"))
+    queries += _captured(lambda: _page(centre_user, f"/repairs/{busy['repair']}/"))
+    queries += _captured(lambda: _page(applicant, f"/commitments/{busy['commitment']}/"))
+    for user in (applicant, centre_user, dept_samr, supervisor):
+        for path in ("/objections/", "/repairs/", "/commitments/"):
+            queries += _captured(lambda u=user, p=path: _page(u, p))
+    queries += _captured(lambda: _page(supervisor, "/dashboard/"))
+    queries += _captured(lambda: _page(supervisor, "/dashboard/sync/"))
+    assert len(queries) > 40
+    bad = _full_reads(queries)
+    assert bad == [], "\n".join(f"{t}: {q}" for t, q in bad)
+
+
+def test_writing_paths_use_indexes(busy, applicant, centre_user, dept_samr, samr, company):
+    queries: list[dict[str, Any]] = []
+    record = CreditRecordFactory(subject=company, department=samr)
+    queries += _captured(lambda: file_objection(applicant, record))
+    task = open_task(busy["objection"], "objection_intake")
+    queries += _captured(lambda: complete(centre_user, task, decision="accept"))
+    task = open_task(busy["repair"], "repair_intake")
+    queries += _captured(lambda: complete(centre_user, task, decision="route"))
+    task = open_task(busy["repair"], "repair_decision")
+    queries += _captured(lambda: complete(dept_samr, task, decision="approve"))
+    queries += _captured(lambda: sign_commitment(applicant, matter_reference="SZ-SAMR-2"))
+    task = open_task(busy["commitment"], "commitment_verification")
+    queries += _captured(lambda: complete(dept_samr, task, decision="fulfilled"))
+    queries += _captured(lambda: call_command("run_sweeps", verbosity=0))
+    assert len(queries) > 30
+    bad = _full_reads(queries)
+    assert bad == [], "\n".join(f"{t}: {q}" for t, q in bad)
