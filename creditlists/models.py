@@ -168,6 +168,12 @@ class NationalReport(models.Model):
                 condition=models.Q(reported_on__isnull=True),
                 name="natreport_unreported_due",
             ),
+            # the dashboard's reports made within its range (on time or late)
+            models.Index(
+                fields=["reported_on"],
+                condition=models.Q(reported_on__isnull=False),
+                name="natreport_reported_on",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -786,7 +786,11 @@ def national_reports(scope: Scope, *, today: datetime.date | None = None) -> dic
     """Red/black list entries' reports to the national platform (10 working days, 珠海)."""
     department_id = scope.department.pk if scope.department is not None else None
     summary: dict[str, Any] = dict(
-        lists.national_report_summary(department_id=department_id, today=today)
+        lists.national_report_summary(
+            department_id=department_id,
+            today=today,
+            reported_between=(scope.date_from, scope.date_to),
+        )
     )
     summary["url"] = _url("dashboard-national-reports", scope.as_params())
     return summary

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db import connection
@@ -194,6 +195,31 @@ def open_task_for_case(kind: str, case_id: int) -> CaseTask | None:
     )
 
 
+# what a pasted case reference looks like: one word of letters and digits, mostly digits
+# (YY20260000001, XF20260000001, 44031020261207000001)
+_WHOLE_REFERENCE = re.compile(r"(?=(?:[A-Z]*\d){8})[A-Z0-9]{10,40}")
+
+
+def _search(k: Any, q: str) -> Q:
+    """The case list's search. A whole case reference, or a whole 统一社会信用代码 / resident ID,
+    is looked up through its index — what a caseworker pastes; any other text is searched for
+    within the reference, the subject's name and shown identifier (and the kind's other search
+    fields), which reads every case (0.6–1.8 s at 400,000 objections, where the lookups take a
+    few milliseconds)."""
+    from workflow_app.registry.selectors import subject_by_identifier
+
+    ref = q.upper()
+    if _WHOLE_REFERENCE.fullmatch(ref) and k.model.objects.filter(reference=ref).exists():
+        return Q(reference=ref)
+    subject = subject_by_identifier(q)
+    if subject is not None:
+        return Q(subject=subject)
+    cond = Q()
+    for f in k.search_fields:
+        cond |= Q(**{f"{f}__icontains": q})
+    return cond
+
+
 def case_list_queryset(k: Any, user: Any, params: Any) -> tuple[QuerySet[Any], dict[str, str]]:
     """Every case of kind ``k`` that ``user`` may see, filtered as the case list and its exports
     are: status, search (reference, subject code or name), department (staff), filing dates
@@ -212,10 +238,7 @@ def case_list_queryset(k: Any, user: Any, params: Any) -> tuple[QuerySet[Any], d
         applied["status"] = status
     q = (params.get("q") or "").strip()[:100]
     if q:
-        cond = Q()
-        for f in k.search_fields:
-            cond |= Q(**{f"{f}__icontains": q})
-        qs = qs.filter(cond)
+        qs = qs.filter(_search(k, q))
         applied["q"] = q
     department = params.get("department") or ""
     if department and getattr(user, "is_staff_member", False):

@@ -131,3 +131,18 @@ def test_public_list_active_legal_persons_searchable(company, dept_samr):
     assert [e.subject for e in public_list("black", code[:8].lower())] == [company]
     assert list(public_list("black", "不存在")) == []
     assert [e.subject.name for e in public_list("red")] == ["红名单公司"]
+
+
+def test_summary_of_reports_made_within_a_range(reports, samr):
+    """The dashboard counts the reports made within its range (pending and overdue stay as of
+    today), each part read from its own index."""
+    summary = national_report_summary(
+        department_id=samr.pk,
+        today=D(2025, 6, 18),
+        reported_between=(D(2025, 6, 18), D(2025, 6, 30)),
+    )
+    assert summary == {"pending": 2, "overdue": 1, "reported_on_time": 0, "reported_late": 1}
+    summary = national_report_summary(
+        today=D(2025, 6, 18), reported_between=(D(2025, 6, 1), D(2025, 6, 17))
+    )
+    assert summary == {"pending": 2, "overdue": 2, "reported_on_time": 1, "reported_late": 0}

@@ -169,3 +169,32 @@ def test_a_long_case_list_counts_no_further_than_its_cap(
     assert (
         "More than 3 cases" in web.get("/objections/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     )
+
+
+def test_search_finds_a_pasted_reference_or_code_through_its_index_and_text_within(
+    centre_user, applicant, company, samr, case
+):
+    """A whole reference or credit code is looked up exactly (by its index: a contains-search
+    reads every case); part of a reference, or of a name, is still found within."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from objections.models import Objection
+
+    o = Objection.objects.get(pk=case)
+    web = _web(centre_user)
+    for q, exact in (
+        (o.reference, True),
+        (o.reference.lower(), True),
+        (company.identifier, True),
+        (o.reference[:-2], False),
+        (company.name[2:6], False),
+    ):
+        with CaptureQueriesContext(connection) as ctx:
+            page = web.get("/objections/", {"q": q}).content.decode()
+        assert o.reference in page, q
+        listed = [
+            x["sql"] for x in ctx.captured_queries if "LIMIT" in x["sql"] and "LIKE" in x["sql"]
+        ]
+        assert (not listed) is exact, (q, listed)
+    assert o.reference not in web.get("/objections/", {"q": "91440300MA5G0Q0X1T"}).content.decode()
