@@ -78,3 +78,34 @@ def drop_like_twins(table: str, columns: tuple[str, ...]) -> migrations.RunPytho
             _create_like(schema_editor, table, column)
 
     return migrations.RunPython(drop, create)
+
+
+def trigram_index(name: str, table: str, columns: tuple[str, ...]) -> migrations.RunPython:
+    """On PostgreSQL, a GIN trigram index (``pg_trgm``) on ``UPPER(column)`` for each column:
+    what ``icontains`` compares (``UPPER(col) LIKE UPPER('%…%')``), which no b-tree serves —
+    a search for part of a name then reads the index instead of every row. Where the extension
+    cannot be created (a role without the right on a managed database), nothing is created and
+    the searches read the rows as before; ``CREATE EXTENSION pg_trgm`` by an administrator and
+    ``migrate <app> <previous>`` then ``migrate`` adds the index. Elsewhere nothing."""
+
+    def create(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        from django.db import DatabaseError, transaction
+
+        q = schema_editor.quote_name
+        try:
+            with transaction.atomic(using=schema_editor.connection.alias):
+                schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        except DatabaseError:
+            return
+        parts = ", ".join(f"UPPER({q(c)}) gin_trgm_ops" for c in columns)
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS {q(name)} ON {q(table)} USING gin ({parts})"
+        )
+
+    def drop(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(name)}")
+
+    return migrations.RunPython(create, drop)

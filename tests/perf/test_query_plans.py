@@ -201,6 +201,10 @@ def test_reading_paths_use_indexes(busy, applicant, company, centre_user, dept_s
         queries += _captured(lambda k=kind: _page(centre_user, f"/{k}/?q={company.identifier}"))
     reference = client_for(applicant).get(f"/api/v1/objections/{busy['objection']}/").json()
     queries += _captured(lambda: _page(dept_samr, f"/objections/?q={reference['reference']}"))
+    # part of a reference, part of a name (three characters or more: a trigram to look up)
+    for q in (reference["reference"][2:10], company.name[2:6], "BENCH"):
+        for kind in ("objections", "repairs", "commitments"):
+            queries += _captured(lambda k=kind, q=q: _page(centre_user, f"/{k}/?q={q}"))
     assert len(queries) > 40
     bad = _full_reads(queries)
     assert bad == [], "\n".join(f"{t}: {q}" for t, q in bad)

@@ -172,7 +172,7 @@ def test_a_long_case_list_counts_no_further_than_its_cap(
 
 
 def test_search_finds_a_pasted_reference_or_code_through_its_index_and_text_within(
-    centre_user, applicant, company, samr, case
+    monkeypatch, centre_user, applicant, company, samr, case
 ):
     """A whole reference or credit code is looked up exactly (by its index: a contains-search
     reads every case); part of a reference, or of a name, is still found within."""
@@ -198,3 +198,9 @@ def test_search_finds_a_pasted_reference_or_code_through_its_index_and_text_with
         ]
         assert (not listed) is exact, (q, listed)
     assert o.reference not in web.get("/objections/", {"q": "91440300MA5G0Q0X1T"}).content.decode()
+    # a name shared by many subjects: the list walks the cases instead of listing the subjects
+    from processes import selectors
+
+    monkeypatch.setattr(selectors, "SEARCH_SUBJECTS_LISTED", 0)
+    assert o.reference in web.get("/objections/", {"q": company.name[2:6]}).content.decode()
+    assert o.reference not in web.get("/objections/", {"q": "没有这家企业"}).content.decode()

@@ -1,0 +1,14 @@
+from django.db import migrations
+
+from workflow_app.indexes import trigram_index
+
+
+class Migration(migrations.Migration):
+    dependencies = [("commitments", "0004_signed_index"), ("registry", "0007_subject_name_search")]
+
+    operations = [
+        # the case list's search for part of a reference (or title): processes/selectors.py
+        trigram_index(
+            "commitment_search_trgm", "commitments_commitment", ("reference", "matter_title")
+        ),
+    ]
