@@ -21,10 +21,11 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def _found(self) -> int:
-        rows = self.object_list
-        if hasattr(rows, "order_by"):  # counting needs no order (which would walk an index)
-            rows = rows.order_by()
-        return int(rows[: self.cap + 1].count())
+        rows: Any = self.object_list
+        if not hasattr(rows, "order_by"):  # a list
+            return len(rows[: self.cap + 1])
+        # counting needs no order (which would walk an index)
+        return int(rows.order_by()[: self.cap + 1].count())
 
     @cached_property
     def count(self) -> int:  # type: ignore[override]
