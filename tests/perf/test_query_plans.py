@@ -155,8 +155,12 @@ def busy(postgresql, applicant, company, samr, centre_user, dept_samr, superviso
 
 
 def _captured(fn) -> list[dict[str, Any]]:
+    """The statements ``fn`` sends (a response it returns must be a success: a refused request
+    would be checked for less than its path)."""
     with CaptureQueriesContext(connection) as ctx:
-        fn()
+        result = fn()
+    status = getattr(result, "status_code", 200)
+    assert status < 400, (status, getattr(result, "content", b"")[:300])
     return list(ctx.captured_queries)
 
 
@@ -240,6 +244,51 @@ def test_writing_paths_use_indexes(busy, applicant, centre_user, dept_samr, samr
     queries += _captured(lambda: importer.post("/api/v1/records/", pushed, format="json"))
     pushed[0]["title"] = "行政许可 第0号（更正）"  # a new version of a pushed record
     queries += _captured(lambda: importer.post("/api/v1/records/", pushed, format="json"))
+    assert len(queries) > 30
+    bad = _full_reads(queries)
+    assert bad == [], "\n".join(f"{t}: {q}" for t, q in bad)
+
+
+def test_acting_paths_use_indexes(
+    busy, applicant, company, centre_user, dept_samr, supervisor, samr
+):
+    """Claiming, releasing and assigning tasks, withdrawing, a repair's eligibility, a random
+    check, a credit check, a decision's verification, reading the inbox."""
+    from workflow_app.registry.models import DecisionDocument
+
+    queries: list[dict[str, Any]] = []
+    centre, boss = client_for(centre_user), client_for(supervisor)
+    task = open_task(busy["objection"], "objection_intake")
+    queries += _captured(lambda: centre.post(f"/api/v1/tasks/{task.pk}/claim/"))
+    queries += _captured(lambda: centre.post(f"/api/v1/tasks/{task.pk}/release/"))
+    queries += _captured(
+        lambda: boss.post(
+            "/api/v1/tasks/assign/", {"tasks": [task.pk], "assignee": "centre"}, format="json"
+        )
+    )
+    queries += _captured(lambda: _page(centre_user, f"/tasks/{task.pk}/"))
+    record = busy["records"][3]
+    queries += _captured(
+        lambda: client_for(applicant).get(f"/api/v1/records/{record.pk}/repair-eligibility/")
+    )
+    other = file_objection(applicant, CreditRecordFactory(subject=company, department=samr))
+    queries += _captured(
+        lambda: client_for(applicant).post(f"/api/v1/objections/{other['id']}/withdraw/")
+    )
+    queries += _captured(lambda: boss.post("/api/v1/random-checks/", {"seed": 7}, format="json"))
+    queries += _captured(lambda: _page(supervisor, "/random-checks/"))
+    queries += _captured(
+        lambda: client_for(dept_samr).get(
+            f"/api/v1/subjects/{company.identifier}/credit-check/?matter_reference=M-1"
+        )
+    )
+    complete(centre_user, open_task(busy["repair"], "repair_intake"), decision="route")
+    complete(dept_samr, open_task(busy["repair"], "repair_decision"), decision="approve")
+    code = DecisionDocument.objects.values_list("code", flat=True).first()
+    assert code
+    queries += _captured(lambda: Client().get(f"/api/v1/verify/{code}/"))
+    queries += _captured(lambda: Client().get(f"/verify/{code}/"))
+    queries += _captured(lambda: client_for(applicant).post("/api/v1/notifications/read-all/"))
     assert len(queries) > 30
     bad = _full_reads(queries)
     assert bad == [], "\n".join(f"{t}: {q}" for t, q in bad)
