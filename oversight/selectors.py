@@ -619,9 +619,7 @@ def kind_labels() -> dict[str, tuple[CaseKind, dict[str, str]]]:
 def _sync_queryset(scope: Scope) -> QuerySet[SyncEvent]:
     qs = SyncEvent.objects.exclude(status=SyncEvent.Status.DELIVERED)
     if scope.department is not None:
-        qs = qs.filter(
-            record_id__in=CreditRecord.objects.filter(department=scope.department).values("id")
-        )
+        qs = qs.filter(department=scope.department)
     return qs
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -21,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from workflow_app.api import Forbidden, ServiceError
+from workflow_app.paging import CappedPaginator
 from workflow_app.registry.models import Department
 from workflow_app.workdays.deadlines import deadline_states
 
@@ -77,8 +77,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "oversight/dashboard.html", context)
 
 
+LIST_COUNT_CAP = 5_000  # 100 pages; past that the page says "more than" (as the case lists)
+
+
 def _paged(request: HttpRequest, qs: Any, per_page: int = 50) -> Any:
-    return Paginator(qs, per_page).get_page(request.GET.get("page"))
+    return CappedPaginator(qs, per_page, cap=LIST_COUNT_CAP).get_page(request.GET.get("page"))
 
 
 def _page_query(request: HttpRequest) -> str:

@@ -188,6 +188,7 @@ def sync_enqueue(*, records: list[Any], change: str, case: dict[str, Any] | None
                         "idempotency_key": event_id,
                         "payload": payload,
                         "record_id": record.pk,
+                        "department_id": record.department_id,
                         "case_kind": case_kind,
                         "case_id": case_id,
                         "next_attempt_at": now,

@@ -361,3 +361,59 @@ def test_the_overdue_list_names_the_record_and_the_case_of_each_row(
     client.cookies["django_language"] = "en"
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Record change" in english and named.format("Credit repair") in english
+
+
+def test_a_department_sees_its_own_undelivered_rows_from_the_row_itself(
+    client, samr, emb, dept_samr, supervisor
+):
+    """Each row carries its record's department when written; a department's dashboard figures
+    and overdue list count its own rows from the rows alone (no read through the records)."""
+    SyncTarget.objects.create(name="省平台", url="http://127.0.0.1:9/x")
+    for dept, n in ((samr, 2), (emb, 3)):
+        for _ in range(n):
+            registry.record_set_status(
+                record=CreditRecordFactory(department=dept), status="repaired", by=None, reason="t"
+            )
+    assert sorted(SyncEvent.objects.values_list("department__code", flat=True)) == [
+        "EMB",
+        "EMB",
+        "EMB",
+        "SAMR",
+        "SAMR",
+    ]
+    SyncEvent.objects.update(due_at=timezone.now() - datetime.timedelta(hours=1))
+    mine = as_user(APIClient(), dept_samr).get("/api/v1/dashboard/").json()["sync"]
+    assert (mine["undelivered"], mine["overdue"]) == (2, 2)
+    everyone = as_user(APIClient(), supervisor).get("/api/v1/dashboard/").json()["sync"]
+    assert (everyone["undelivered"], everyone["overdue"]) == (5, 5)
+    client.force_login(supervisor)
+    page = client.get("/dashboard/sync/", {"department": "EMB"}).content.decode()
+    assert page.count('data-label="信用记录"') == 3
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        client.get("/dashboard/sync/", {"department": "SAMR"})
+    assert not any("registry_creditrecord" in q["sql"] for q in ctx.captured_queries)
+
+
+def test_a_long_oversight_list_counts_no_further_than_its_cap(monkeypatch, client, supervisor):
+    """The lists behind the dashboard figures count at most their cap (as the case lists): a
+    long outage's overdue list says "more than" instead of counting every row."""
+    from oversight import views
+
+    SyncTarget.objects.create(name="省平台", url="http://127.0.0.1:9/x")
+    for _ in range(4):
+        registry.record_set_status(
+            record=CreditRecordFactory(), status="repaired", by=None, reason="t"
+        )
+    SyncEvent.objects.update(due_at=timezone.now() - datetime.timedelta(hours=1))
+    monkeypatch.setattr(views, "LIST_COUNT_CAP", 2)
+    original = views._paged
+    monkeypatch.setattr(views, "_paged", lambda request, qs, per_page=1: original(request, qs, 1))
+    client.force_login(supervisor)
+    page = client.get("/dashboard/sync/").content.decode()
+    assert "第 1 页，共 2 页以上" in page and 'id="list-capped"' in page
+    monkeypatch.setattr(views, "LIST_COUNT_CAP", 10)
+    page = client.get("/dashboard/sync/").content.decode()
+    assert "第 1 页，共 4 页" in page and "list-capped" not in page
