@@ -180,6 +180,19 @@ def test_reading_paths_use_indexes(busy, applicant, company, centre_user, dept_s
     for user in (centre_user, dept_samr, supervisor):
         queries += _captured(lambda u=user: client_for(u).get("/api/v1/tasks/"))
         queries += _captured(lambda u=user: _page(u, "/queue/"))
+    for query in (
+        "kind=objection&step=objection_intake",
+        "department=SAMR",
+        "due=overdue",
+        "due=soon",
+        "mine=1",
+        "sort=-due",
+        "sort=received",
+        "sort=-received",
+    ):
+        for user in (centre_user, supervisor):
+            queries += _captured(lambda u=user, q=query: _page(u, f"/queue/?{q}"))
+            queries += _captured(lambda u=user, q=query: client_for(u).get(f"/api/v1/tasks/?{q}"))
     queries += _captured(lambda: _page(applicant, "/inbox/"))
     queries += _captured(lambda: _page(applicant, f"/objections/{busy['objection']}/"))
     queries += _captured(lambda: _page(centre_user, f"/repairs/{busy['repair']}/"))
