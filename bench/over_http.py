@@ -196,7 +196,8 @@ class CpuMeter:
     process: backends, WAL writer, checkpointer) and the bench's own client threads — from
     /proc, so the split a profile would show is printed by every run. A backend that starts
     during the run counts from zero; one that ends during it is lost (rare: connections live a
-    minute)."""
+    minute), as is a gunicorn worker restarted during it; every PostgreSQL process on the host
+    is counted (the bench's machine runs nothing else)."""
 
     web_parent: int | None = None  # the gunicorn master, set by Server
 
@@ -768,7 +769,7 @@ def main() -> None:
         total = c["cpu_web_ms"] + c["cpu_db_ms"] + c["cpu_client_ms"]
         print(
             f"| {key} | {c['cpu_web_ms']} | {c['cpu_db_ms']} | {c['cpu_client_ms']} | "
-            f"{total:.2f} | {1000 * cores / total:.0f} | {c['per_second']} |"
+            f"{total:.2f} | {1000 * cores / total if total else 0:.0f} | {c['per_second']} |"
         )
     for r in results["record_import"]:  # type: ignore[attr-defined]
         print(

@@ -1,5 +1,6 @@
 """Reads of the red and black lists: the public lists, staff reads, and the figures of the
-national-platform reports for the supervisors' dashboard (one aggregate query each)."""
+national-platform reports for the supervisors' dashboard (reports pending and overdue as of
+today; those made on time or late within the dashboard's range, or ever)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -619,7 +619,14 @@ def kind_labels() -> dict[str, tuple[CaseKind, dict[str, str]]]:
 def _sync_queryset(scope: Scope) -> QuerySet[SyncEvent]:
     qs = SyncEvent.objects.exclude(status=SyncEvent.Status.DELIVERED)
     if scope.department is not None:
-        qs = qs.filter(department=scope.department)
+        # a row carries its record's department; one written by a process still running the
+        # code before that (during an upgrade) has none, and is found through its record
+        of_record = CreditRecord.objects.filter(
+            pk=OuterRef("record_id"), department=scope.department
+        )
+        qs = qs.filter(
+            Q(department=scope.department) | Q(Exists(of_record), department__isnull=True)
+        )
     return qs
 
 
@@ -644,15 +651,24 @@ def sync_overdue_queryset(scope: Scope, *, now: datetime.datetime | None = None)
     )
 
 
+def _part(value: Any, key: str) -> dict[str, Any]:
+    """``value[key]`` when both are objects, else {} (a payload is what was sent, not checked)."""
+    found = value.get(key) if isinstance(value, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def _payload_record(e: SyncEvent) -> dict[str, Any]:
+    return _part(e.payload, "record")
+
+
 def sync_row_as_dict(
     e: SyncEvent, kind_names: dict[str, str], departments: dict[str, Department]
 ) -> dict[str, Any]:
     """An undelivered synchronisation row as the supervisor chasing it reads it: which record
     (title, its department's and subject's names, as sent) and which case it is about, from the
     payload the row carries — no read per row."""
-    payload = e.payload if isinstance(e.payload, dict) else {}
-    record = payload.get("record") or {}
-    case = payload.get("case") or {}
+    record = _payload_record(e)
+    case = _part(e.payload, "case")
     department = departments.get(record.get("department") or "")
     return {
         "event": e,
@@ -662,7 +678,7 @@ def sync_row_as_dict(
         "case_url": _url(f"{e.case_kind}-detail", args=[e.case_id]) if e.case_id else None,
         "record_title": record.get("title") or "",
         "external_id": record.get("external_id") or "",
-        "subject_name": (record.get("subject") or {}).get("name") or "",
+        "subject_name": _part(record, "subject").get("name") or "",
         "department_name": department.display_name
         if department is not None
         else record.get("department") or "",
@@ -671,7 +687,7 @@ def sync_row_as_dict(
 
 def sync_overdue_rows(events: list[SyncEvent]) -> list[dict[str, Any]]:
     kind_names = {k.code: str(k.label) for k in kinds()}
-    codes = {(e.payload or {}).get("record", {}).get("department") for e in events} - {None}
+    codes = {_payload_record(e).get("department") for e in events} - {None}
     departments = {d.code: d for d in Department.objects.filter(code__in=codes)} if codes else {}
     return [sync_row_as_dict(e, kind_names, departments) for e in events]
 

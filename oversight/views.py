@@ -191,6 +191,12 @@ class DashboardAPI(APIView):
     @extend_schema(
         summary="Supervisors' dashboard: open, overdue and on-time figures of every workflow "
         "and department, 双公示 timeliness, synchronisation and national list reports",
+        description=(
+            "Figures of the range (date_from … date_to): steps completed, cases filed, 双公示 "
+            "pushes, national reports made on time or late (national_reports.reported_on_time "
+            "/ reported_late). As of now whatever the range: open and overdue steps, "
+            "undelivered synchronisation, national reports pending or overdue."
+        ),
         parameters=[
             OpenApiParameter("date_from", OpenApiTypes.DATE, description="YYYY-MM-DD"),
             OpenApiParameter("date_to", OpenApiTypes.DATE, description="YYYY-MM-DD"),

@@ -225,11 +225,17 @@ def _search(k: Any, q: str) -> Q:
     from workflow_app.registry.selectors import subject_by_identifier
 
     ref = q.upper()
+    # the kind's own text besides the reference (a commitment's matter title) may hold the
+    # pasted text too: looked for as well (through its trigram index)
+    texts = Q()
+    for f in k.search_fields:
+        if f != "reference" and not f.startswith("subject__"):
+            texts |= Q(**{f"{f}__icontains": q})
     if _WHOLE_REFERENCE.fullmatch(ref) and k.model.objects.filter(reference=ref).exists():
-        return Q(reference=ref)
+        return Q(reference=ref) | texts
     subject = subject_by_identifier(q)
     if subject is not None:
-        return Q(subject=subject)
+        return Q(subject=subject) | texts
     fields = list(k.search_fields)
     if not _CODE_TEXT.fullmatch(ref):
         fields = [f for f in fields if f not in ("reference", "subject__identifier_display")]

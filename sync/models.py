@@ -93,7 +93,7 @@ class SyncEvent(models.Model):
                 fields=["due_at", "id"],
                 name="sync_undelivered_due",
                 condition=~models.Q(status="delivered"),
-                include=["status", "department"],
+                include=["status", "department", "record_id"],
             ),
         ]
 

@@ -80,32 +80,46 @@ def drop_like_twins(table: str, columns: tuple[str, ...]) -> migrations.RunPytho
     return migrations.RunPython(drop, create)
 
 
+def _create_trigram_index(
+    schema_editor: Any, name: str, table: str, columns: tuple[str, ...]
+) -> bool:
+    """Create the index (and the extension) if it can be; False where ``pg_trgm`` cannot be
+    created. Outside a transaction the index is built ``CONCURRENTLY`` (writes go on)."""
+    from django.db import DatabaseError, transaction
+
+    connection = schema_editor.connection
+    try:
+        with transaction.atomic(using=connection.alias):
+            schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    except DatabaseError:
+        return False
+    q = schema_editor.quote_name
+    parts = ", ".join(f"UPPER({q(c)}) gin_trgm_ops" for c in columns)
+    concurrently = "" if connection.in_atomic_block else "CONCURRENTLY "
+    schema_editor.execute(
+        f"CREATE INDEX {concurrently}IF NOT EXISTS {q(name)} ON {q(table)} USING gin ({parts})"
+    )
+    return True
+
+
 def trigram_index(name: str, table: str, columns: tuple[str, ...]) -> migrations.RunPython:
     """On PostgreSQL, a GIN trigram index (``pg_trgm``) on ``UPPER(column)`` for each column:
     what ``icontains`` compares (``UPPER(col) LIKE UPPER('%…%')``), which no b-tree serves —
-    a search for part of a name then reads the index instead of every row. Where the extension
-    cannot be created (a role without the right on a managed database), nothing is created and
-    the searches read the rows as before; ``CREATE EXTENSION pg_trgm`` by an administrator and
-    ``migrate <app> <previous>`` then ``migrate`` adds the index. Elsewhere nothing."""
+    a search for part of a name then reads the index instead of every row. In a migration with
+    ``atomic = False`` it is built ``CONCURRENTLY`` (a large table keeps taking writes). Where
+    the extension cannot be created (a role without the right on a managed database), nothing
+    is created and the searches read the rows as before; once an administrator has run
+    ``CREATE EXTENSION pg_trgm``, ``python manage.py search_indexes`` creates every index
+    declared this way. Elsewhere nothing."""
 
     def create(apps: Any, schema_editor: Any) -> None:
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        from django.db import DatabaseError, transaction
-
-        q = schema_editor.quote_name
-        try:
-            with transaction.atomic(using=schema_editor.connection.alias):
-                schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        except DatabaseError:
-            return
-        parts = ", ".join(f"UPPER({q(c)}) gin_trgm_ops" for c in columns)
-        schema_editor.execute(
-            f"CREATE INDEX IF NOT EXISTS {q(name)} ON {q(table)} USING gin ({parts})"
-        )
+        if schema_editor.connection.vendor == "postgresql":
+            _create_trigram_index(schema_editor, name, table, columns)
 
     def drop(apps: Any, schema_editor: Any) -> None:
         if schema_editor.connection.vendor == "postgresql":
             schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(name)}")
 
-    return migrations.RunPython(create, drop)
+    operation = migrations.RunPython(create, drop)
+    operation.trigram_index = (name, table, columns)  # type: ignore[attr-defined]  # search_indexes
+    return operation

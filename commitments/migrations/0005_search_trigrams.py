@@ -4,7 +4,10 @@ from workflow_app.indexes import trigram_index
 
 
 class Migration(migrations.Migration):
-    dependencies = [("commitments", "0004_signed_index"), ("registry", "0007_subject_name_search")]
+    # the index is built CONCURRENTLY: a table of millions keeps taking writes meanwhile
+    atomic = False
+
+    dependencies = [("commitments", "0004_signed_index")]
 
     operations = [
         # the case list's search for part of a reference (or title): processes/selectors.py

@@ -4,9 +4,11 @@ from workflow_app.indexes import trigram_index
 
 
 class Migration(migrations.Migration):
+    # the index is built CONCURRENTLY: a table of millions keeps taking writes meanwhile
+    atomic = False
+
     dependencies = [
         ("objections", "0005_fk_indexes_covered_by_composites"),
-        ("registry", "0007_subject_name_search"),
     ]
 
     operations = [

@@ -202,6 +202,8 @@ def test_reading_paths_use_indexes(busy, applicant, company, centre_user, dept_s
             queries += _captured(lambda u=user, p=path: _page(u, p))
     queries += _captured(lambda: _page(supervisor, "/dashboard/"))
     queries += _captured(lambda: _page(supervisor, "/dashboard/sync/"))
+    queries += _captured(lambda: _page(dept_samr, "/dashboard/sync/"))
+    queries += _captured(lambda: _page(dept_samr, "/dashboard/"))
     for state in ("open", "overdue", "soon", "late", "ontime"):
         queries += _captured(lambda s=state: _page(supervisor, f"/dashboard/steps/?state={s}"))
     for path in ("/dashboard/publicity/", "/dashboard/national-reports/"):

@@ -171,6 +171,11 @@ def test_a_long_case_list_counts_no_further_than_its_cap(
     )
 
 
+def _row(reference: str) -> str:
+    """A case's row in a list (the searched text is also echoed in the page's links)."""
+    return f">{reference}</a>"
+
+
 def test_search_finds_a_pasted_reference_or_code_through_its_index_and_text_within(
     monkeypatch, centre_user, applicant, company, samr, case
 ):
@@ -192,15 +197,57 @@ def test_search_finds_a_pasted_reference_or_code_through_its_index_and_text_with
     ):
         with CaptureQueriesContext(connection) as ctx:
             page = web.get("/objections/", {"q": q}).content.decode()
-        assert o.reference in page, q
+        assert _row(o.reference) in page, q
         listed = [
             x["sql"] for x in ctx.captured_queries if "LIMIT" in x["sql"] and "LIKE" in x["sql"]
         ]
         assert (not listed) is exact, (q, listed)
-    assert o.reference not in web.get("/objections/", {"q": "91440300MA5G0Q0X1T"}).content.decode()
-    # a name shared by many subjects: the list walks the cases instead of listing the subjects
+    assert (
+        _row(o.reference)
+        not in web.get("/objections/", {"q": "91440300MA5G0Q0X1T"}).content.decode()
+    )
+    # another company's case, found by its own name and nobody else's
+    from tests.factories import SubjectFactory, UserFactory
+
+    rival = SubjectFactory(name="竞争对手贸易有限公司")
+    rival_user = UserFactory(username="rival", role="applicant", subject=rival)
+    theirs = file_objection(rival_user, CreditRecordFactory(subject=rival, department=samr))
+    assert _row(theirs["reference"]) in web.get("/objections/", {"q": "对手贸易"}).content.decode()
+    assert _row(o.reference) not in web.get("/objections/", {"q": "对手贸易"}).content.decode()
+    # a name shared by many subjects: the list walks the cases (joined with their subjects)
+    # instead of listing the subjects
     from processes import selectors
 
     monkeypatch.setattr(selectors, "SEARCH_SUBJECTS_LISTED", 0)
-    assert o.reference in web.get("/objections/", {"q": company.name[2:6]}).content.decode()
-    assert o.reference not in web.get("/objections/", {"q": "没有这家企业"}).content.decode()
+    with CaptureQueriesContext(connection) as ctx:
+        page = web.get("/objections/", {"q": company.name[2:6]}).content.decode()
+    assert _row(o.reference) in page and _row(theirs["reference"]) not in page
+    assert any("JOIN" in x["sql"] and "registry_subject" in x["sql"] for x in ctx.captured_queries)
+    page = web.get("/objections/", {"q": "对手贸易"}).content.decode()
+    assert _row(theirs["reference"]) in page and _row(o.reference) not in page
+    # an applicant's search stays within what they may see: another subject's code or name
+    mine = _web(applicant)
+    for q in (rival.identifier, "对手贸易", theirs["reference"]):
+        assert (
+            _row(theirs["reference"]) not in mine.get("/objections/", {"q": q}).content.decode()
+        ), q
+
+
+def test_search_finds_a_commitment_by_its_matter_title_and_a_person_by_full_id(centre_user, samr):
+    """A kind's own text (a commitment's matter title) is searched beside its reference and
+    subject, also when the text is a whole code; a natural person's full resident ID finds
+    their cases (their shown identifier is masked)."""
+    from tests.factories import SubjectFactory, UserFactory, make_resident_id
+    from tests.processes.helpers import sign_commitment
+
+    applicant = UserFactory(username="signer", role="applicant", subject=SubjectFactory())
+    signed = sign_commitment(applicant, matter_title="城镇燃气经营许可（告知承诺）")
+    web = _web(centre_user)
+    assert _row(signed["reference"]) in web.get("/commitments/", {"q": "燃气经营"}).content.decode()
+    assert _row(signed["reference"]) not in web.get("/commitments/", {"q": "烟草"}).content.decode()
+    person = SubjectFactory(natural=True)
+    n = int(person.name.removeprefix("张"))
+    resident = UserFactory(username="person", role="applicant", subject=person)
+    case = file_objection(resident, CreditRecordFactory(subject=person, department=samr))
+    page = web.get("/objections/", {"q": make_resident_id(n)}).content.decode()
+    assert _row(case["reference"]) in page

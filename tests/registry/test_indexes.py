@@ -46,3 +46,31 @@ def test_no_index_repeats_the_leading_columns_of_another(table):
 def test_history_is_indexed_for_reading_a_records_versions():
     columns = [c["columns"] for c in _indexes(CreditRecord.history.model._meta.db_table).values()]
     assert ["id"] in columns and ["history_date"] in columns
+
+
+def test_search_indexes_rebuilds_the_trigram_indexes_the_migrations_declare():
+    """After an administrator creates pg_trgm where the migration could not, one command builds
+    every trigram index the migrations declare (and is harmless when they exist)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("trigram indexes are PostgreSQL's")
+    from django.core.management import call_command
+
+    def present() -> set[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%%_trgm'")
+            return {row[0] for row in cursor.fetchall()}
+
+    declared = {
+        "subject_name_trgm",
+        "objection_search_trgm",
+        "repair_search_trgm",
+        "commitment_search_trgm",
+    }
+    assert present() == declared
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX subject_name_trgm")
+        cursor.execute("DROP INDEX repair_search_trgm")
+    call_command("search_indexes", verbosity=0)
+    assert present() == declared
+    call_command("search_indexes", verbosity=0)
+    assert present() == declared

@@ -4,6 +4,9 @@ from workflow_app.indexes import trigram_index
 
 
 class Migration(migrations.Migration):
+    # the index is built CONCURRENTLY: a table of millions keeps taking writes meanwhile
+    atomic = False
+
     dependencies = [("registry", "0006_history_indexed_by_case")]
 
     operations = [
