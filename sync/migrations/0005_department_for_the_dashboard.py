@@ -45,18 +45,17 @@ def fill_departments(apps, schema_editor):
             )
 
 
-def swap_index(apps, schema_editor):
-    model = apps.get_model("sync", "SyncEvent")
-    concurrently = {"concurrently": True} if schema_editor.connection.vendor == "postgresql" else {}
-    schema_editor.add_index(model, NEW, **concurrently)
-    schema_editor.remove_index(model, OLD, **concurrently)
+def _swap(add, remove):
+    """Build ``add``, then drop ``remove`` — ``CONCURRENTLY`` on PostgreSQL."""
 
+    def run(apps, schema_editor):
+        model = apps.get_model("sync", "SyncEvent")
+        postgresql = schema_editor.connection.vendor == "postgresql"
+        concurrently = {"concurrently": True} if postgresql else {}
+        schema_editor.add_index(model, add, **concurrently)
+        schema_editor.remove_index(model, remove, **concurrently)
 
-def swap_back(apps, schema_editor):
-    model = apps.get_model("sync", "SyncEvent")
-    concurrently = {"concurrently": True} if schema_editor.connection.vendor == "postgresql" else {}
-    schema_editor.add_index(model, OLD, **concurrently)
-    schema_editor.remove_index(model, NEW, **concurrently)
+    return run
 
 
 class Migration(migrations.Migration):
@@ -87,6 +86,6 @@ class Migration(migrations.Migration):
                 migrations.AddIndex(model_name="syncevent", index=NEW),
                 migrations.RemoveIndex(model_name="syncevent", name="sync_undelivered"),
             ],
-            database_operations=[migrations.RunPython(swap_index, swap_back)],
+            database_operations=[migrations.RunPython(_swap(NEW, OLD), _swap(OLD, NEW))],
         ),
     ]
