@@ -225,39 +225,38 @@ def _search(k: Any, q: str) -> Q:
     from workflow_app.registry.selectors import subject_by_identifier
 
     ref = q.upper()
+    own_text = [f for f in k.search_fields if f != "reference" and not f.startswith("subject__")]
     # the kind's own text besides the reference (a commitment's matter title) may hold the
     # pasted text too: looked for as well (through its trigram index)
-    texts = Q()
-    for f in k.search_fields:
-        if f != "reference" and not f.startswith("subject__"):
-            texts |= Q(**{f"{f}__icontains": q})
     if _WHOLE_REFERENCE.fullmatch(ref) and k.model.objects.filter(reference=ref).exists():
-        return Q(reference=ref) | texts
+        return Q(reference=ref) | _contains(own_text, q)
     subject = subject_by_identifier(q)
     if subject is not None:
-        return Q(subject=subject) | texts
+        return Q(subject=subject) | _contains(own_text, q)
     fields = list(k.search_fields)
     if not _CODE_TEXT.fullmatch(ref):
         fields = [f for f in fields if f not in ("reference", "subject__identifier_display")]
-    own, of_subject = Q(), Q()
-    for f in fields:
-        if f.startswith("subject__"):
-            of_subject |= Q(**{f"{f.removeprefix('subject__')}__icontains": q})
-        else:
-            own |= Q(**{f"{f}__icontains": q})
+    of_subject = [f.removeprefix("subject__") for f in fields if f.startswith("subject__")]
     ids = list(
-        Subject.objects.filter(of_subject)
+        Subject.objects.filter(_contains(of_subject, q))
         .order_by()
         .values_list("pk", flat=True)[: SEARCH_SUBJECTS_LISTED + 1]
     )
     if len(ids) > SEARCH_SUBJECTS_LISTED:
-        walk = Q()
-        for f in fields:
-            walk |= Q(**{f"{f}__icontains": q})
-        return walk
+        return _contains(fields, q)
+    own = _contains([f for f in fields if not f.startswith("subject__")], q)
     if connection.vendor == "postgresql":
         return own | Q(subject_id__any_of=Many(ids))
     return own | Q(subject_id__in=ids)
+
+
+def _contains(fields: list[str], q: str) -> Q:
+    """Any of ``fields`` holds ``q`` (case-insensitively); no fields: an empty ``Q``, which an
+    OR with another condition leaves out."""
+    cond = Q()
+    for f in fields:
+        cond |= Q(**{f"{f}__icontains": q})
+    return cond
 
 
 def case_list_queryset(k: Any, user: Any, params: Any) -> tuple[QuerySet[Any], dict[str, str]]:
