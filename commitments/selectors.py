@@ -109,16 +109,31 @@ def commitments_past_due(now: datetime.datetime | None = None) -> tuple[list[int
 def public_commitments(subject: Subject, viewer: Any = None) -> list[Commitment]:
     """What a report shows: ``public`` ones to everyone; ``restricted`` ones too to staff; all
     of them to the owner (珠海 承诺公示)."""
-    qs = Commitment.objects.filter(subject=subject).select_related("department")
     owner = (
         getattr(viewer, "subject_id", None) == subject.pk
         and getattr(viewer, "role", "") == "applicant"
     )
     staff = getattr(viewer, "is_staff_member", False)
-    if not owner:
-        allowed = [Publicity.PUBLIC] + ([Publicity.RESTRICTED] if staff else [])
-        qs = qs.filter(publicity__in=allowed)
-    return list(qs.order_by("-signed_at", "-id")[:200])
+    return _PUBLIC_COMMITMENTS["owner" if owner else "staff" if staff else "public"](subject.pk)
+
+
+def _commitments_shown(publicity: tuple[str, ...]) -> CompiledQuery[Commitment]:
+    """A report's commitments read for one audience, compiled once (every report reads them)."""
+
+    def build(subject_id: int) -> QuerySet[Commitment]:
+        qs = Commitment.objects.filter(subject_id=subject_id).select_related("department")
+        if publicity:
+            qs = qs.filter(publicity__in=publicity)
+        return qs.order_by("-signed_at", "-id")[:200]
+
+    return CompiledQuery(build, int)
+
+
+_PUBLIC_COMMITMENTS = {
+    "owner": _commitments_shown(()),
+    "staff": _commitments_shown((Publicity.PUBLIC, Publicity.RESTRICTED)),
+    "public": _commitments_shown((Publicity.PUBLIC,)),
+}
 
 
 def commitment_as_dict(c: Commitment, *, viewer: Any = None) -> dict[str, Any]:

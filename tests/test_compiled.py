@@ -266,3 +266,24 @@ def test_a_query_without_values_is_compiled_once_too():
     assert got == list(SyncTarget.objects.filter(enabled=True)) == [b, a]  # by name, as the ORM
     with pytest.raises(TypeError):
         targets(1)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="any_of is PostgreSQL's")
+def test_a_list_of_keys_is_one_json_parameter_compiled_once():
+    import orjson
+
+    from workflow_app.registry.bulk import ManyJson
+
+    records = [CreditRecordFactory(subject=SubjectFactory()) for _ in range(3)]
+    by_ids = CompiledQuery(
+        lambda ids: CreditRecord.objects.filter(pk__any_of=ManyJson(ids)).order_by("pk"), str
+    )
+    for wanted in ([records[0].pk, records[2].pk], [records[1].pk], []):
+        with CaptureQueriesContext(connection) as ctx:
+            found = by_ids(orjson.dumps(wanted).decode())
+        assert [r.pk for r in found] == sorted(wanted)
+        assert len(ctx.captured_queries) == 1
+    # the same rows as the ORM's own any_of with the values as a list
+    assert [r.pk for r in by_ids(orjson.dumps([r.pk for r in records]).decode())] == [
+        r.pk for r in records
+    ]

@@ -55,6 +55,14 @@ class Many:
         self.values = list(values)
 
 
+class ManyJson(str):
+    """Values already written as one JSON array text, handed to ``any_of`` as they are: a
+    ``CompiledQuery`` (workflow_app/compiled.py) compiles ``field__any_of=ManyJson(marker)`` once
+    and is called with ``orjson.dumps(values).decode()``."""
+
+    __slots__ = ()
+
+
 class AnyOf(Lookup):  # type: ignore[type-arg]
     """``field__any_of=Many([...])`` on PostgreSQL: the values travel as one JSON text parameter
     (written by orjson in C — psycopg writes a list parameter element by element in Python) and
@@ -65,6 +73,8 @@ class AnyOf(Lookup):  # type: ignore[type-arg]
     prepare_rhs = False
 
     def get_prep_lookup(self) -> Any:
+        if isinstance(self.rhs, ManyJson):
+            return self.rhs
         values = self.rhs.values if isinstance(self.rhs, Many) else list(self.rhs)
         internal = self._column_field().get_internal_type()
         if internal in ("CharField", "TextField"):
@@ -87,7 +97,8 @@ class AnyOf(Lookup):  # type: ignore[type-arg]
         text = field.get_internal_type() in ("CharField", "TextField")
         cast = "text" if text else field.cast_db_type(connection)
         sql = f"{lhs} = ANY(ARRAY(SELECT jsonb_array_elements_text(%s::jsonb)::{cast}))"
-        return sql, [*lhs_params, orjson.dumps(self.rhs).decode()]
+        values = self.rhs if isinstance(self.rhs, str) else orjson.dumps(self.rhs).decode()
+        return sql, [*lhs_params, values]
 
 
 for _field_class in (models.CharField, models.IntegerField, models.ForeignObject):
