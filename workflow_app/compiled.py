@@ -96,16 +96,10 @@ class CompiledQuery(Generic[M]):
             for i, t in enumerate(self.types)
         ]
 
-    def _plan(self, queryset: QuerySet[M], connection: Any) -> _Plan:
-        # model querysets only (viewflow's task and process querysets iterate with subclasses of
-        # ModelIterable that differ only when coerced to a flow's own classes)
-        if (
-            not issubclass(queryset._iterable_class, ModelIterable)
-            or getattr(queryset, "_coerced", False)
-            or getattr(queryset, "_prefetch_related_lookups", ())
-            or getattr(queryset, "_known_related_objects", {})
-        ):
-            raise ValueError("only plain model querysets (no values(), prefetch_related()) compile")
+    def _sql(
+        self, queryset: QuerySet[Any], connection: Any
+    ) -> tuple[Any, str, list[Any], list[Any]]:
+        """The queryset's compiler, SQL and parameters, and where the call's values go in them."""
         markers = self._markers()
         compiler = queryset.query.get_compiler(connection=connection)
         try:
@@ -134,6 +128,19 @@ class CompiledQuery(Generic[M]):
             if not found:
                 raise ValueError(f"value {index} does not reach the SQL as a parameter: {sql}")
             slots += found
+        return compiler, sql, list(params), slots
+
+    def _plan(self, queryset: QuerySet[M], connection: Any) -> _Plan:
+        # model querysets only (viewflow's task and process querysets iterate with subclasses of
+        # ModelIterable that differ only when coerced to a flow's own classes)
+        if (
+            not issubclass(queryset._iterable_class, ModelIterable)
+            or getattr(queryset, "_coerced", False)
+            or getattr(queryset, "_prefetch_related_lookups", ())
+            or getattr(queryset, "_known_related_objects", {})
+        ):
+            raise ValueError("only plain model querysets (no values(), prefetch_related()) compile")
+        compiler, sql, params, slots = self._sql(queryset, connection)
         fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
         if compiler.has_composite_fields(fields):
             raise ValueError("composite fields are not supported")
@@ -162,9 +169,8 @@ class CompiledQuery(Generic[M]):
             and connection.features.has_select_for_update,
         )
 
-    def __call__(self, *values: Any) -> list[M]:
-        """The rows for ``values``, as model instances (raises ValueError/TypeError for a value
-        that is not of its type, as the ORM's lookups do)."""
+    def _execute(self, values: tuple[Any, ...]) -> tuple[Any, Any, list[Any]]:
+        """The plan, the connection and the rows the database answered for ``values``."""
         if len(values) != len(self.types):
             raise TypeError(f"{len(self.types)} values expected, {len(values)} given")
         if any(v is None for v in values):
@@ -191,11 +197,17 @@ class CompiledQuery(Generic[M]):
         for pos, index, wrap in plan.slots:
             value = values[index]
             if type(value) is int and value not in _RANGES.get(wrap, _INT64):
-                return []  # beyond the column's integer type: no row, as the ORM answers
+                # beyond the column's integer type: no row, as the ORM answers
+                return plan, connection, []
             params[pos] = wrap(value)
         with connection.cursor() as cursor:
             cursor.execute(plan.sql, params)
-            rows = cursor.fetchall()
+            return plan, connection, cursor.fetchall()
+
+    def __call__(self, *values: Any) -> list[M]:
+        """The rows for ``values``, as model instances (raises ValueError/TypeError for a value
+        that is not of its type, as the ORM's lookups do)."""
+        plan, connection, rows = self._execute(values)
         out: list[M] = []
         for row in rows:
             if plan.converters:
@@ -229,3 +241,27 @@ class CompiledQuery(Generic[M]):
     def first(self, *values: Any) -> M | None:
         rows = self(*values)
         return rows[0] if rows else None
+
+
+@dataclass(frozen=True)
+class _RowsPlan:
+    sql: str
+    params: tuple[Any, ...]
+    slots: tuple[tuple[int, int, Callable[[Any], Any]], ...]
+    for_update: bool = False
+
+
+class CompiledRows(CompiledQuery[Any]):
+    """A ``values_list()`` queryset — or a ``UNION`` of them — compiled once per connection like
+    :class:`CompiledQuery`; a call answers the rows as the database returns them, as tuples,
+    with no field converters (for integer and text columns, and date-time columns on
+    PostgreSQL)."""
+
+    def _plan(self, queryset: QuerySet[Any], connection: Any) -> Any:
+        if queryset.query.select_for_update:
+            raise ValueError("CompiledRows reads without locks")
+        _compiler, sql, params, slots = self._sql(queryset, connection)
+        return _RowsPlan(sql=sql, params=tuple(params), slots=tuple(slots))
+
+    def __call__(self, *values: Any) -> list[Any]:
+        return self._execute(values)[2]
