@@ -152,7 +152,9 @@ def task_queue_page(
         for b in branches[1:]:
             combined = combined | b
         ids = list(combined.order_by(*order).values_list("id", flat=True)[offset:depth])
-    if connection.vendor == "postgresql":
+    if not ids:
+        found = []
+    elif connection.vendor == "postgresql":
         found = _QUEUE_ROWS(orjson.dumps(ids[:limit]).decode())
     else:
         found = list(_queue_rows(ids[:limit]))

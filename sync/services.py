@@ -271,8 +271,8 @@ SELECT t.id, %(event)s::text, rec.event_id,
 FROM rec
 JOIN registry_department d ON d.id = rec.department_id
 JOIN registry_subject s ON s.id = rec.subject_id
-CROSS JOIN unnest(%(targets)s::bigint[]) AS t(id)
-ORDER BY rec.ord, t.id
+CROSS JOIN unnest(%(targets)s::bigint[]) WITH ORDINALITY AS t(id, ord)
+ORDER BY rec.ord, t.ord
 RETURNING id
 """
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -15,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from sync.models import SyncEvent, SyncTarget
-from sync.services import _insert_events, _insert_events_sql
+from sync.services import _ENABLED_TARGETS, _insert_events, _insert_events_sql, sync_enqueue
 from tests.factories import CreditRecordFactory, SubjectFactory
 
 pytestmark = [
@@ -50,14 +51,20 @@ def _rows(ids: list[int]) -> list[dict]:
     "case",
     [
         None,
-        {"kind": "repair", "id": 7, "reference": "XF2026000007", "label": gettext_lazy("信用修复")},
+        {
+            "kind": "repair",
+            "id": 7,
+            "reference": "XF2026000007",
+            "label": gettext_lazy("信用修复"),
+            "decided": datetime.date(2026, 12, 7),
+            "fee": Decimal("12.50"),
+        },
     ],
 )
 def test_the_database_writes_the_rows_python_writes(case):
-    targets = [
-        SyncTarget.objects.create(name="省平台", url="http://127.0.0.1:9/a"),
-        SyncTarget.objects.create(name="国家平台", url="http://127.0.0.1:9/b"),
-    ]
+    SyncTarget.objects.create(name="省平台", url="http://127.0.0.1:9/a")
+    SyncTarget.objects.create(name="国家平台", url="http://127.0.0.1:9/b")  # first by name
+    targets = _ENABLED_TARGETS()  # as sync_enqueue reads them (by name, not by id)
     records = [
         CreditRecordFactory(),
         CreditRecordFactory(subject=SubjectFactory(natural=True)),
@@ -87,3 +94,24 @@ def test_the_database_writes_the_rows_python_writes(case):
     person = by_sql[2].payload["record"]["subject"]
     assert person["kind"] == "natural_person" and "*" in person["identifier"]
     assert by_sql[4].payload["record"]["publicity_end"] is None
+
+
+def test_a_change_goes_through_the_database_path_with_its_delivery_queued(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from sync.tasks import deliver_sync_events
+
+    target = SyncTarget.objects.create(name="省平台", url="http://127.0.0.1:9/a")
+    queued: list[int] = []
+    monkeypatch.setattr(
+        deliver_sync_events, "apply_async", lambda args, **kw: queued.extend(args[0])
+    )
+    monkeypatch.setattr("sync.services._insert_events", None)  # the Python path is not taken
+    record = CreditRecordFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sync_enqueue(records=[record, record], change="repaired") == 2
+    rows = list(SyncEvent.objects.order_by("id"))
+    assert sorted(queued) == [r.pk for r in rows]
+    assert {r.target_id for r in rows} == {target.pk}
+    assert [r.payload["event"] for r in rows] == ["record.repaired"] * 2
+    assert rows[0].idempotency_key != rows[1].idempotency_key  # one event per change given
