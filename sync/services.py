@@ -159,7 +159,7 @@ def sync_enqueue(*, records: list[Any], change: str, case: dict[str, Any] | None
     if not targets or not records:
         return 0
     now = timezone.now()
-    common = {
+    common: dict[str, Any] = {
         "change": change,
         "occurred_at": timezone.localtime(now).isoformat(),  # one moment for the whole change
         "now": now,
