@@ -31,6 +31,7 @@ import logging
 import urllib.error
 import urllib.request
 import uuid
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -152,6 +153,18 @@ def _enqueue(ids: list[int]) -> int:
 _ENABLED_TARGETS = CompiledQuery(lambda: SyncTarget.objects.filter(enabled=True))
 
 
+@dataclass(frozen=True)
+class Change:
+    """A public change being announced: what changed, its one moment (as sent and as stored),
+    the synchronisation deadline and the case behind it."""
+
+    change: str
+    occurred_at: str
+    now: datetime.datetime
+    due: datetime.datetime
+    case: dict[str, Any] | None
+
+
 def sync_enqueue(*, records: list[Any], change: str, case: dict[str, Any] | None = None) -> int:
     """One outbox row per enabled target and record, in the caller's transaction; delivery is
     queued for after the commit. Returns how many rows were written."""
@@ -159,33 +172,25 @@ def sync_enqueue(*, records: list[Any], change: str, case: dict[str, Any] | None
     if not targets or not records:
         return 0
     now = timezone.now()
-    common: dict[str, Any] = {
-        "change": change,
-        "occurred_at": timezone.localtime(now).isoformat(),  # one moment for the whole change
-        "now": now,
-        "due": add_working_days(now, int(current_policy()[1]["sync_days"])).due_at,
-        "case": case,
-    }
+    announced = Change(
+        change=change,
+        occurred_at=timezone.localtime(now).isoformat(),  # one moment for the whole change
+        now=now,
+        due=add_working_days(now, int(current_policy()[1]["sync_days"])).due_at,
+        case=case,
+    )
     if connection.vendor == "postgresql":
-        ids = _insert_events_sql(records, targets, **common)
+        ids = _insert_events_sql(records, targets, announced)
     else:
-        ids = _insert_events(records, targets, **common)
+        ids = _insert_events(records, targets, announced)
     transaction.on_commit(partial(_enqueue, ids), robust=True)
     return len(ids)
 
 
-def _insert_events(
-    records: list[Any],
-    targets: list[SyncTarget],
-    *,
-    change: str,
-    occurred_at: str,
-    now: datetime.datetime,
-    due: datetime.datetime,
-    case: dict[str, Any] | None,
-) -> list[int]:
+def _insert_events(records: list[Any], targets: list[SyncTarget], announced: Change) -> list[int]:
     """The rows built here, each payload by :func:`event_payload` (SQLite; on PostgreSQL the
     same rows are built by the database, :func:`_insert_events_sql`)."""
+    case, now = announced.case, announced.now
     subjects = _subjects_of(records)
     case_kind, case_id = (case or {}).get("kind", ""), (case or {}).get("id")
     ids: list[int] = []
@@ -198,11 +203,11 @@ def _insert_events(
             # lazy text) as text
             payload = event_payload(
                 record=record,
-                change=change,
+                change=announced.change,
                 case=case,
                 event_id=event_id,
                 subject=subjects[record.subject_id],
-                occurred_at=occurred_at,
+                occurred_at=announced.occurred_at,
             )
             for target in targets:
                 values.append(
@@ -216,7 +221,7 @@ def _insert_events(
                         "case_kind": case_kind,
                         "case_id": case_id,
                         "next_attempt_at": now,
-                        "due_at": due,
+                        "due_at": announced.due,
                     }
                 )
         # both databases give the ids back (COPY takes them from the sequence; SQLite ≥ 3.35,
@@ -278,16 +283,10 @@ RETURNING id
 
 
 def _insert_events_sql(
-    records: list[Any],
-    targets: list[SyncTarget],
-    *,
-    change: str,
-    occurred_at: str,
-    now: datetime.datetime,
-    due: datetime.datetime,
-    case: dict[str, Any] | None,
+    records: list[Any], targets: list[SyncTarget], announced: Change
 ) -> list[int]:
     encoder = SyncEvent._meta.get_field("payload").encoder
+    change, case = announced.change, announced.case
     with connection.cursor() as cursor:
         cursor.execute(
             _INSERT_EVENTS,
@@ -295,14 +294,14 @@ def _insert_events_sql(
                 "ids": [r.pk for r in records],
                 "targets": [t.pk for t in targets],
                 "event": EVENTS.get(change, f"record.{change}"),
-                "occurred_at": occurred_at,
+                "occurred_at": announced.occurred_at,
                 "natural_person": SubjectKind.NATURAL_PERSON.value,
                 "case": json.dumps(case, cls=encoder),
                 "case_kind": (case or {}).get("kind", ""),
                 "case_id": (case or {}).get("id"),
                 "pending": SyncEvent.Status.PENDING.value,
-                "now": now,
-                "due": due,
+                "now": announced.now,
+                "due": announced.due,
             },
         )
         ids = [row[0] for row in cursor.fetchall()]

@@ -16,7 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from sync.models import SyncEvent, SyncTarget
-from sync.services import _ENABLED_TARGETS, _insert_events, _insert_events_sql, sync_enqueue
+from sync.services import (
+    _ENABLED_TARGETS,
+    Change,
+    _insert_events,
+    _insert_events_sql,
+    sync_enqueue,
+)
 from tests.factories import CreditRecordFactory, SubjectFactory
 
 pytestmark = [
@@ -71,15 +77,15 @@ def test_the_database_writes_the_rows_python_writes(case):
         CreditRecordFactory(publicity_end=None, title='引号"与\\反斜杠'),
     ]
     now = timezone.now()
-    common = {
-        "change": "corrected",
-        "occurred_at": timezone.localtime(now).isoformat(),
-        "now": now,
-        "due": now + datetime.timedelta(days=3),
-        "case": case,
-    }
-    by_python = _rows(_insert_events(records, targets, **common))
-    by_sql = _rows(_insert_events_sql(records, targets, **common))
+    announced = Change(
+        change="corrected",
+        occurred_at=timezone.localtime(now).isoformat(),
+        now=now,
+        due=now + datetime.timedelta(days=3),
+        case=case,
+    )
+    by_python = _rows(_insert_events(records, targets, announced))
+    by_sql = _rows(_insert_events_sql(records, targets, announced))
     assert len(by_sql) == len(by_python) == 6
     keys = set()
     for mine, theirs in zip(by_sql, by_python, strict=True):
