@@ -121,6 +121,34 @@ def task_queue_page(
     """
     if not (user.is_authenticated and user.is_staff_member):
         return [], False
+    depth = offset + limit + 1
+    unfiltered = not (kind or step or department or due)
+    if unfiltered and offset == 0 and limit == 50 and connection.vendor == "postgresql":
+        # the view every caseworker opens: its ids query compiled once per queue shape
+        ids = _first_page_ids(user, mine=mine, sort=sort if sort in SORTS else "due", depth=depth)
+    else:
+        ids = _page_ids(
+            user,
+            offset=offset,
+            depth=depth,
+            filters={"kind": kind, "step": step, "department": department, "due": due},
+            mine=mine,
+            sort=sort,
+        )
+    if not ids:
+        found = []
+    elif connection.vendor == "postgresql":
+        found = _QUEUE_ROWS(orjson.dumps(ids[:limit]).decode())
+    else:
+        found = list(_queue_rows(ids[:limit]))
+    rows = {t.pk: t for t in found}
+    return [rows[i] for i in ids[:limit] if i in rows], len(ids) > limit
+
+
+def _page_ids(
+    user: Any, *, offset: int, depth: int, filters: dict[str, Any], mine: bool, sort: str
+) -> list[int]:
+    """The ids of a queue page, ``offset`` to ``depth``, through the ORM (any filter, any page)."""
     open_tasks = CaseTask.objects.filter(status__in=OPEN_TASK_STATUSES)
     if mine:
         branches = [open_tasks.filter(owner=user)]
@@ -131,35 +159,20 @@ def task_queue_page(
             open_tasks.filter(owner=user),
             open_tasks.filter(owner__isnull=True, queue__in=user.queues()),
         ]
-    branches = [
-        _filtered(b, kind=kind, step=step, department=department, due=due) for b in branches
-    ]
-    depth = offset + limit + 1
+    branches = [_filtered(b, **filters) for b in branches]
     order = SORTS.get(sort, SORTS["due"])
     key = order[0].lstrip("-")
-    unfiltered = not (kind or step or department or due)
-    if unfiltered and offset == 0 and limit == 50 and connection.vendor == "postgresql":
-        # the view every caseworker opens: its ids query compiled once per queue shape
-        ids = _first_page_ids(user, mine=mine, sort=sort if sort in SORTS else "due", depth=depth)
-    elif len(branches) == 1:
-        ids = list(branches[0].order_by(*order).values_list("id", flat=True)[offset:depth])
-    elif connection.features.supports_slicing_ordering_in_compound:
+    if len(branches) == 1:
+        return list(branches[0].order_by(*order).values_list("id", flat=True)[offset:depth])
+    if connection.features.supports_slicing_ordering_in_compound:
         parts = [b.order_by(*order).values_list(key, "id")[:depth] for b in branches]
         merged = parts[0].union(*parts[1:], all=True).order_by(*order)
-        ids = [row[1] for row in merged[offset:depth]]
-    else:  # SQLite: small data, one query with OR
-        combined = branches[0]
-        for b in branches[1:]:
-            combined = combined | b
-        ids = list(combined.order_by(*order).values_list("id", flat=True)[offset:depth])
-    if not ids:
-        found = []
-    elif connection.vendor == "postgresql":
-        found = _QUEUE_ROWS(orjson.dumps(ids[:limit]).decode())
-    else:
-        found = list(_queue_rows(ids[:limit]))
-    rows = {t.pk: t for t in found}
-    return [rows[i] for i in ids[:limit] if i in rows], len(ids) > limit
+        return [row[1] for row in merged[offset:depth]]
+    # SQLite: small data, one query with OR
+    combined = branches[0]
+    for b in branches[1:]:
+        combined = combined | b
+    return list(combined.order_by(*order).values_list("id", flat=True)[offset:depth])
 
 
 _FIRST_PAGES: dict[tuple[Any, ...], CompiledRows] = {}
