@@ -287,3 +287,37 @@ def test_a_list_of_keys_is_one_json_parameter_compiled_once():
     assert [r.pk for r in by_ids(orjson.dumps([r.pk for r in records]).decode())] == [
         r.pk for r in records
     ]
+
+
+def test_rows_of_a_values_list_and_of_a_union_are_the_orms_tuples():
+    from workflow_app.compiled import CompiledRows
+
+    subject = SubjectFactory()
+    records = [CreditRecordFactory(subject=subject) for _ in range(3)]
+    by_subject = CompiledRows(
+        lambda sid: (
+            CreditRecord.objects.filter(subject_id=sid).order_by("id").values_list("id", "title")
+        ),
+        int,
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        assert by_subject(subject.pk) == [(r.pk, r.title) for r in records]
+        assert by_subject(subject.pk + 1000) == []
+    assert len(ctx.captured_queries) == 2
+    if connection.features.supports_slicing_ordering_in_compound:
+        two = CompiledRows(
+            lambda a, b: (
+                CreditRecord.objects.filter(pk=a)
+                .values_list("id")
+                .union(CreditRecord.objects.filter(pk=b).values_list("id"), all=True)
+                .order_by("id")
+            ),
+            int,
+            int,
+        )
+        assert two(records[2].pk, records[0].pk) == [(records[0].pk,), (records[2].pk,)]
+    locking = CompiledRows(
+        lambda pk: CreditRecord.objects.select_for_update().filter(pk=pk).values_list("id"), int
+    )
+    with transaction.atomic(), pytest.raises(ValueError):
+        locking(records[0].pk)

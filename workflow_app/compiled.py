@@ -15,9 +15,11 @@ in ``connection.queries`` — and, the SQL text being identical each time, Postg
 statements (``DB_PREPARE_THRESHOLD``) serve it too.
 
 Only for querysets whose SQL does not depend on the values: comparisons with the marker
-values (``int``, ``str`` or an aware ``datetime``), fixed limits, no ``__in`` lists (their placeholder count varies with the list). A
+values (``int``, ``str`` or an aware ``datetime``), fixed limits, no ``__in`` lists (their
+placeholder count varies with the list; ``any_of`` with a ``ManyJson`` text takes one). A
 queryset whose compiled parameters do not show each marker exactly where it was put is refused
-when the plan is made, not answered wrongly.
+when the plan is made, not answered wrongly. :class:`CompiledRows` does the same for
+``values_list()`` querysets and their ``UNION``s, answering plain tuples.
 """
 
 from __future__ import annotations
