@@ -157,21 +157,32 @@ def _post_save(obj: Model, *, created: bool) -> None:
     )
 
 
-def save_row(obj: Model, **kwargs: Any) -> bool:
-    """Write ``obj`` as ``obj.save(**kwargs)`` would, with SQL built once, and return True; or
-    return False when only ``save()`` can (the caller then calls it). For a model's own
-    ``save()``: a new row without an id (inserted, its id returned) or an existing row whole."""
+def _row_write(obj: Model, kwargs: dict[str, Any]) -> tuple[Mode, RowSql, list[Any]] | None:
+    """What :func:`save_row` sends for ``obj`` — ``pre_save`` sent, the values prepared — or
+    None (nothing sent) when only ``save()`` can write it."""
     mode = _mode(obj, kwargs, reserved_id=False)
     connection = connections[DEFAULT_DB_ALIAS]
     row = row_sql(connection, type(obj), mode) if mode else None
     if mode is None or row is None or _expressions(obj, row):
-        return False
+        return None
     obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
     signals.pre_save.send(
         sender=type(obj), instance=obj, raw=False, using=DEFAULT_DB_ALIAS, update_fields=None
     )
+    return mode, row, row_values(obj, row, mode, connection)
+
+
+def save_row(obj: Model, **kwargs: Any) -> bool:
+    """Write ``obj`` as ``obj.save(**kwargs)`` would, with SQL built once, and return True; or
+    return False when only ``save()`` can (the caller then calls it). For a model's own
+    ``save()``: a new row without an id (inserted, its id returned) or an existing row whole."""
+    write = _row_write(obj, kwargs)
+    if write is None:
+        return False
+    mode, row, params = write
+    connection = connections[DEFAULT_DB_ALIAS]
     with transaction.mark_for_rollback_on_error(DEFAULT_DB_ALIAS), connection.cursor() as cursor:
-        cursor.execute(row.sql, row_values(obj, row, mode, connection))
+        cursor.execute(row.sql, params)
         if mode == "insert_returning":
             obj.pk = cursor.fetchone()[0]
         elif cursor.rowcount != 1:
@@ -180,27 +191,42 @@ def save_row(obj: Model, **kwargs: Any) -> bool:
     return True
 
 
+def update_statement(obj: Model) -> tuple[str, list[Any]] | None:
+    """The ``UPDATE`` of an existing row whole that ``obj.save()`` would send, built once, with
+    its values — ``pre_save`` sent — for a caller that sends it inside a larger statement and
+    then calls :func:`update_written`; or None (nothing sent) when only ``save()`` can."""
+    if obj._state.adding or obj.pk is None:
+        return None
+    write = _row_write(obj, {})
+    if write is None:
+        return None
+    _mode_, row, params = write
+    return row.sql, params
+
+
+def update_written(obj: Model) -> None:
+    """After the statement holding :func:`update_statement`'s ``UPDATE`` (one row updated)."""
+    _post_save(obj, created=False)
+
+
 _MANY: dict[tuple[str, type[Model], int], str] = {}
 
 
-def insert_rows(objs: Sequence[Model]) -> bool:
-    """Insert new rows of one model without ids in one ``INSERT … VALUES (…), (…) RETURNING
-    id`` built once per row count, setting their ids, and return True — what ``bulk_create``
-    does, without its compiling; or return False (nothing written) where only ``bulk_create``
-    can (not PostgreSQL, a field with a placeholder of its own, an expression value, a row with
-    an id): the caller then calls it. No signals, as ``bulk_create`` sends none."""
-    if not objs:
-        return True
+def new_rows(objs: Sequence[Model]) -> tuple[str, list[Any]] | None:
+    """The one ``INSERT … VALUES (…), (…) RETURNING id`` of new rows of one model without ids,
+    built once per row count, and its values (``_prepare_related_fields_for_save`` done); or
+    None where only ``bulk_create`` can write them (not PostgreSQL, a field with a placeholder
+    of its own, an expression value, a row with an id)."""
     model = type(objs[0])
     connection = connections[DEFAULT_DB_ALIAS]
     if connection.vendor != "postgresql" or any(
         type(o) is not model or o.pk is not None or o._state.db not in (None, DEFAULT_DB_ALIAS)
         for o in objs
     ):
-        return False
+        return None
     row = row_sql(connection, model, "insert_returning")
     if row is None or any(_expressions(o, row) for o in objs):
-        return False
+        return None
     key = (connection.alias, model, len(objs))
     sql = _MANY.get(key)
     if sql is None:
@@ -211,14 +237,33 @@ def insert_rows(objs: Sequence[Model]) -> bool:
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
         params += row_values(obj, row, "insert_returning", connection)
-    with transaction.mark_for_rollback_on_error(DEFAULT_DB_ALIAS), connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        ids = [r[0] for r in cursor.fetchall()]
-    # PostgreSQL returns the ids in the order of the VALUES rows (bulk_create relies on it too)
+    return sql, params
+
+
+def rows_inserted(objs: Sequence[Model], ids: Sequence[Any]) -> None:
+    """Mark rows written by :func:`new_rows`' statement as saved, with their ids."""
     for obj, pk in zip(objs, ids, strict=True):
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = DEFAULT_DB_ALIAS
+
+
+def insert_rows(objs: Sequence[Model]) -> bool:
+    """Insert new rows of one model without ids in one ``INSERT … VALUES (…), (…) RETURNING
+    id`` built once per row count, setting their ids, and return True — what ``bulk_create``
+    does, without its compiling; or return False (nothing written) where only ``bulk_create``
+    can (:func:`new_rows`): the caller then calls it. No signals, as ``bulk_create`` sends
+    none."""
+    if not objs:
+        return True
+    statement = new_rows(objs)
+    if statement is None:
+        return False
+    connection = connections[DEFAULT_DB_ALIAS]
+    with transaction.mark_for_rollback_on_error(DEFAULT_DB_ALIAS), connection.cursor() as cursor:
+        cursor.execute(*statement)
+        # PostgreSQL returns the ids in the order of the VALUES rows (bulk_create relies on it)
+        rows_inserted(objs, [r[0] for r in cursor.fetchall()])
     return True
 
 

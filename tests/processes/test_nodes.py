@@ -66,20 +66,25 @@ def test_a_human_task_is_written_once_with_its_queue_columns(applicant, company,
     with CaptureQueriesContext(connection) as q:
         _complete(centre_user, open_task(oid, "objection_intake"), decision="accept")
     task_writes = [
-        x["sql"].split(" (")[0].split(" SET")[0]
+        x["sql"]
         for x in q.captured_queries
-        if '"processes_casetask"' in x["sql"].split(" WHERE")[0]
-        and x["sql"].startswith(("INSERT", "UPDATE"))
+        if '"processes_casetask' in x["sql"] and not x["sql"].startswith("SELECT")
     ]
-    # the intake task done; the route inserted done and the platform check inserted with its
-    # columns — in one INSERT on PostgreSQL (writes.insert_rows), one each elsewhere
-    assert task_writes == [
-        'UPDATE "processes_casetask"',
-        *['INSERT INTO "processes_casetask"'] * (1 if connection.vendor == "postgresql" else 2),
-    ]
-    # the route's and the new task's `previous` links in one statement
-    links = [x for x in q.captured_queries if '"processes_casetask_previous"' in x["sql"]]
-    assert len(links) == 1 and links[0]["sql"].startswith("INSERT")
+    if connection.vendor == "postgresql":
+        # the intake task done, the route inserted done and the platform check inserted with
+        # its columns, and their `previous` links: one statement (processes.nodes._write_step)
+        assert len(task_writes) == 1
+        step = task_writes[0]
+        assert step.startswith('WITH "u0" AS (UPDATE "processes_casetask"')
+        assert '"new" AS (INSERT INTO "processes_casetask"' in step
+        assert '"links" AS (INSERT INTO "processes_casetask_previous"' in step
+    else:  # the update, each new row, the links in one INSERT
+        assert [x.split(" (")[0].split(" SET")[0] for x in task_writes] == [
+            'UPDATE "processes_casetask"',
+            'INSERT INTO "processes_casetask"',
+            'INSERT INTO "processes_casetask"',
+            'INSERT INTO "processes_casetask_previous"',
+        ]
     # only the request's own transaction (a savepoint inside the test's transaction)
     assert len([x for x in q.captured_queries if "SAVEPOINT" in x["sql"]]) == 2
     new = CaseTask.objects.get(case_kind="objection", case_id=oid, step="objection_platform_check")
@@ -166,11 +171,22 @@ def test_a_filing_writes_the_start_row_with_the_first_tasks(applicant, company, 
     finally:
         task_finished.disconnect(on_signal)
         flow_started.disconnect(on_signal)
-    inserts = [
-        x for x in q.captured_queries if x["sql"].startswith('INSERT INTO "processes_casetask"')
+    writes = [
+        x["sql"]
+        for x in q.captured_queries
+        if '"processes_casetask' in x["sql"] and not x["sql"].startswith("SELECT")
     ]
-    # the start's row and the intake task's: one INSERT on PostgreSQL (writes.insert_rows)
-    assert len(inserts) == (1 if connection.vendor == "postgresql" else 2)
+    if connection.vendor == "postgresql":
+        # the start's row, the intake task's and its `previous` link: one statement
+        assert len(writes) == 1
+        assert '"new" AS (INSERT INTO "processes_casetask"' in writes[0]
+        assert '"links" AS (INSERT INTO "processes_casetask_previous"' in writes[0]
+    else:
+        assert [x.split(" (")[0] for x in writes] == [
+            'INSERT INTO "processes_casetask"',
+            'INSERT INTO "processes_casetask"',
+            'INSERT INTO "processes_casetask_previous"',
+        ]
     # the start's signals are sent once its row is written, in viewflow's order
     assert seen == [(False, "start", "DONE"), (True, "start", "DONE")]
     process = CaseProcess.objects.get(case_kind="objection", case_id=oid)
@@ -178,3 +194,25 @@ def test_a_filing_writes_the_start_row_with_the_first_tasks(applicant, company, 
     assert path == [("start", "START", "DONE"), ("intake", "HUMAN", "NEW")]
     assert [p.pk for p in tasks[1].previous.all()] == [tasks[0].pk]
     assert tasks[0].finished is not None and tasks[1].queue == "centre"
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_a_step_whose_completed_task_is_gone_writes_nothing(applicant, company, samr):
+    """The step's statement (processes.nodes._write_step) checks its UPDATE found the row: a
+    completed task that is gone is an error, and the new rows written with it are undone."""
+    from django.db import DatabaseError, transaction
+
+    from processes.nodes import _write_step
+
+    record = CreditRecordFactory(subject=company, department=samr)
+    oid = file_objection(applicant, record)["id"]
+    process = CaseProcess.objects.get(case_kind="objection", case_id=oid)
+    intake = open_task(oid, "objection_intake")
+    gone = CaseTask.objects.get(pk=intake.pk)
+    gone.pk = intake.pk + 10_000  # no such row
+    route = process.flow_class.after_intake
+    new = CaseTask(process=process, flow_task=route, flow_task_type="SWITCH", status="DONE")
+    before = CaseTask.objects.count()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        _write_step([gone], [new], [(new, intake)])
+    assert CaseTask.objects.count() == before
