@@ -407,13 +407,13 @@ def commitment_fulfil(
 
 
 def _open_review(c: Commitment) -> None:
-    case_deadlines_close(c, [DL_VERIFICATION], status="met")
     case_deadline_open(
         c,
         DL_REVIEW,
         days_key="breach_review_days",
         start_at=timezone.now(),
         queue=QUEUE_SUPERVISORS,
+        closing=([DL_VERIFICATION], "met"),
     )
     notify_queue(
         queue=QUEUE_SUPERVISORS,

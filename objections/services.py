@@ -229,7 +229,6 @@ def objection_request_supplement(
         Objection, objection.pk, "request_supplement", by=by, action=_("要求补正"), related=RELATED
     ) as move:
         obj = move.case
-        case_deadlines_close(obj, [DL_INTAKE], status="stopped")
         move.apply(
             history="supplement requested",
             msg="objection.supplement_requested",
@@ -237,7 +236,7 @@ def objection_request_supplement(
             task=task,
             reason_text=reason.strip(),
         )
-        case_supplement_deadline_open(obj, DL_SUPPLEMENT)
+        case_supplement_deadline_open(obj, DL_SUPPLEMENT, closing=([DL_INTAKE], "stopped"))
         _notify_applicant(obj, "objection.needs_supplement", reason=reason)
         return obj
 
@@ -264,13 +263,13 @@ def objection_supplement(
         evidence_store(
             model=Evidence, case=obj, files=checked, by=by, stage=Evidence.Stage.SUPPLEMENT
         )
-        case_deadlines_close(obj, [DL_SUPPLEMENT], status="met")
         case_deadline_open(
             obj,
             DL_INTAKE,
             days_key="objection_intake_days",
             start_at=timezone.now(),
             queue=QUEUE_CENTRE,
+            closing=([DL_SUPPLEMENT], "met"),
         )
         _notify_applicant(obj, "objection.supplemented")
         return obj
@@ -359,13 +358,13 @@ def objection_accept(
             reason=f"objection {obj.reference} accepted",
             locked=True,
         )
-        case_deadlines_close(obj, [DL_INTAKE], status="met")
         case_deadline_open(
             obj,
             DL_PLATFORM_CHECK,
             days_key="objection_platform_check_days",
             start_at=timezone.now(),
             queue=QUEUE_CENTRE,
+            closing=([DL_INTAKE], "met"),
         )
         _notify_applicant(obj, "objection.accepted")
         return obj
@@ -387,7 +386,6 @@ def objection_forward(
             task=task,
             data={"department": dept.code},
         )
-        case_deadlines_close(obj, [DL_PLATFORM_CHECK], status="met")
         queue = department_queue(dept.code)
         case_deadline_open(
             obj,
@@ -395,6 +393,7 @@ def objection_forward(
             days_key="objection_verification_days",
             start_at=timezone.now(),
             queue=queue,
+            closing=([DL_PLATFORM_CHECK], "met"),
         )
         _notify_applicant(obj, "objection.forwarded", department=dept.name)
         notify_queue(

@@ -229,7 +229,6 @@ def repair_request_supplement(*, repair: Repair, by: User, reason: str, task: st
     ) as move:
         obj = move.case
         step_deadline = DL_DECISION if obj.status == Status.UNDER_REVIEW else DL_INTAKE
-        case_deadlines_close(obj, [step_deadline], status="stopped")
         move.apply(
             history="supplement requested",
             msg="repair.supplement_requested",
@@ -237,7 +236,7 @@ def repair_request_supplement(*, repair: Repair, by: User, reason: str, task: st
             task=task,
             reason_text=reason.strip(),
         )
-        case_supplement_deadline_open(obj, DL_SUPPLEMENT)
+        case_supplement_deadline_open(obj, DL_SUPPLEMENT, closing=([step_deadline], "stopped"))
         _notify_applicant(obj, "repair.needs_supplement", reason=reason)
         return obj
 
@@ -263,7 +262,6 @@ def repair_supplement(*, repair: Repair, by: User, text: str, files: Sequence[An
         evidence_store(
             model=Evidence, case=obj, files=checked, by=by, stage=Evidence.Stage.SUPPLEMENT
         )
-        case_deadlines_close(obj, [DL_SUPPLEMENT], status="met")
         if obj.status == Status.UNDER_REVIEW:
             case_deadline_open(
                 obj,
@@ -271,6 +269,7 @@ def repair_supplement(*, repair: Repair, by: User, text: str, files: Sequence[An
                 days_key="repair_decision_days",
                 start_at=timezone.now(),
                 queue=department_queue(obj.record.department.code),
+                closing=([DL_SUPPLEMENT], "met"),
             )
         else:
             case_deadline_open(
@@ -279,6 +278,7 @@ def repair_supplement(*, repair: Repair, by: User, text: str, files: Sequence[An
                 days_key="repair_intake_days",
                 start_at=timezone.now(),
                 queue=QUEUE_CENTRE,
+                closing=([DL_SUPPLEMENT], "met"),
             )
         _notify_applicant(obj, "repair.supplemented")
         return obj
@@ -324,10 +324,14 @@ def repair_route(*, repair: Repair, by: User, reason: str = "", task: str = "") 
             data={"department": dept.code},
             at=timezone.now(),
         )
-        case_deadlines_close(obj, [DL_INTAKE], status="met")
         queue = department_queue(dept.code)
         case_deadline_open(
-            obj, DL_DECISION, days_key="repair_decision_days", start_at=timezone.now(), queue=queue
+            obj,
+            DL_DECISION,
+            days_key="repair_decision_days",
+            start_at=timezone.now(),
+            queue=queue,
+            closing=([DL_INTAKE], "met"),
         )
         _notify_applicant(obj, "repair.routed", department=dept.name)
         notify_queue(

@@ -268,3 +268,59 @@ def test_several_deadlines_open_in_one_insert_as_one_by_one(centre_user):
             k: v for k, v in want.items() if k not in own
         }
     assert together[0].assignee_id == centre_user.pk and together[1].unit == "months"
+
+
+def test_a_steps_deadline_closes_in_the_statement_that_opens_the_next():
+    """``deadlines_open(closing=…)``: the step's deadline met (with the holder waiting for its
+    close) and the next step's opened — one statement on PostgreSQL, two elsewhere — and the
+    same rows either way; other cases' and other kinds' deadlines untouched."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import UserFactory
+    from workflow_app.workdays.deadlines import (
+        deadline_opened,
+        deadlines_open,
+        deadlines_opened_here,
+    )
+
+    user = UserFactory(username="centre9", centre=True)
+    intake = open_deadline(kind="objection_intake", queue="centre")
+    total = open_deadline(kind="objection_total", queue="supervisors")
+    elsewhere = open_deadline(case_id=8, kind="objection_intake", queue="centre")
+    spec = {
+        "case_kind": "objection",
+        "case_id": 7,
+        "case_reference": "YY-2026-0007",
+        "kind": "objection_platform_check",
+        "start_at": local(2025, 10, 9, 10, 0),
+        "amount": 2,
+        "queue": "centre",
+    }
+    with transaction.atomic(), deadlines_opened_here():
+        deadline_set_assignee(
+            deadline_id=intake.pk, user=user, closing=("objection", 7, "objection_intake")
+        )
+        with CaptureQueriesContext(connection) as q:
+            (opened,) = deadlines_open(
+                [spec],
+                closing={
+                    "case_kind": "objection",
+                    "case_id": 7,
+                    "status": "met",
+                    "kinds": ["objection_intake"],
+                },
+            )
+        assert deadline_opened("objection", 7, "objection_platform_check") is opened
+    writes = [x["sql"] for x in q.captured_queries]
+    if connection.vendor == "postgresql":
+        assert len(writes) == 1 and writes[0].startswith('WITH "closed" AS (UPDATE')
+    else:
+        assert [w.split(" ")[0] for w in writes] == ["UPDATE", "INSERT"]
+    intake.refresh_from_db()
+    assert (intake.status, intake.assignee_id) == ("met", user.pk) and intake.closed_at
+    assert Deadline.objects.get(pk=total.pk).status == "open"  # another kind
+    assert Deadline.objects.get(pk=elsewhere.pk).status == "open"  # another case
+    fresh = Deadline.objects.get(pk=opened.pk)
+    assert (fresh.kind, fresh.status, fresh.queue) == ("objection_platform_check", "open", "centre")
+    assert fresh.due_at == opened.due_at and fresh.basis == opened.basis

@@ -277,9 +277,11 @@ def case_deadline_open(
     queue: str,
     assignee: Any = None,
     unit: str = "working_days",
+    closing: tuple[list[str] | None, str] | None = None,
 ) -> Any:
     """Open a deadline of the case whose length comes from the policy the case was filed
-    under (later policy changes never move it)."""
+    under (later policy changes never move it). ``closing=(kinds, status)``: first close the
+    case's open deadlines of those kinds (``None``: all), as :func:`case_deadlines_close`."""
     return case_deadlines_open(
         case,
         [
@@ -292,16 +294,27 @@ def case_deadline_open(
                 "unit": unit,
             }
         ],
+        closing=closing,
     )[0]
 
 
-def case_deadlines_open(case: Any, specs: Sequence[dict[str, Any]]) -> list[Any]:
+def case_deadlines_open(
+    case: Any,
+    specs: Sequence[dict[str, Any]],
+    *,
+    closing: tuple[list[str] | None, str] | None = None,
+) -> list[Any]:
     """Open several deadlines of the case at once (each ``spec`` takes
-    :func:`case_deadline_open`'s keyword arguments): one ``INSERT`` on PostgreSQL."""
+    :func:`case_deadline_open`'s keyword arguments): one ``INSERT`` on PostgreSQL, which also
+    closes the deadlines ``closing`` names (:func:`case_deadline_open`)."""
     from workflow_app.workdays.deadlines import deadlines_open
 
     reminder_days = int(case_policy_value(case, "reminder_days_before"))
     department_id = case_department_id(case)
+    close = None
+    if closing is not None:
+        kinds, status = closing
+        close = {"case_kind": case.CASE_KIND, "case_id": case.pk, "status": status, "kinds": kinds}
     return deadlines_open(
         [
             {
@@ -318,7 +331,8 @@ def case_deadlines_open(case: Any, specs: Sequence[dict[str, Any]]) -> list[Any]
                 "department_id": department_id,
             }
             for spec in specs
-        ]
+        ],
+        closing=close,
     )
 
 
@@ -342,9 +356,11 @@ def case_deadlines_close(case: Any, kinds: list[str] | None, status: str = "met"
 APPLICANT_QUEUE = "applicant"
 
 
-def case_supplement_deadline_open(case: Any, kind: str) -> Any:
+def case_supplement_deadline_open(
+    case: Any, kind: str, *, closing: tuple[list[str] | None, str] | None = None
+) -> Any:
     """The applicant's supplement period (policy ``supplement_days``), owed by the applicant:
-    it lapses instead of escalating."""
+    it lapses instead of escalating. ``closing``: as :func:`case_deadline_open`'s."""
     from django.utils import timezone
 
     return case_deadline_open(
@@ -354,4 +370,5 @@ def case_supplement_deadline_open(case: Any, kind: str) -> Any:
         start_at=timezone.now(),
         queue=APPLICANT_QUEUE,
         assignee=case.applicant,
+        closing=closing,
     )

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from workflow_app.compiled import CompiledQuery
-from workflow_app.writes import insert_rows
+from workflow_app.writes import new_rows, rows_inserted
 
 from .calendar import (
     Computation,
@@ -153,13 +153,32 @@ def _new_deadline(
     )
 
 
-def deadlines_open(specs: Sequence[dict[str, Any]]) -> list[Deadline]:
+def deadlines_open(
+    specs: Sequence[dict[str, Any]], *, closing: dict[str, Any] | None = None
+) -> list[Deadline]:
     """Open several deadlines at once (each ``spec`` takes :func:`deadline_open`'s arguments):
-    on PostgreSQL one ``INSERT`` for all of them (``writes.insert_rows``; nothing listens to a
-    deadline's ``post_save``)."""
+    on PostgreSQL one ``INSERT`` for all of them (``writes.new_rows``; nothing listens to a
+    deadline's ``post_save``). ``closing``: first close the case's open deadlines as
+    :func:`deadlines_close_for_case` would with these arguments — a step's deadline met as the
+    next one opens — in the same statement on PostgreSQL."""
     deadlines = [_new_deadline(**spec) for spec in specs]
     with transaction.atomic(savepoint=False):
-        if not insert_rows(deadlines):  # (SQL built once; save() itself elsewhere)
+        close = _close_statement(**closing) if closing else None
+        insert = new_rows(deadlines) if deadlines else None
+        if insert is not None:
+            sql, params = insert
+            if close is not None:
+                sql = f'WITH "closed" AS ({close[0]}) {sql}'
+                params = [*close[1], *params]
+            connection = transaction.get_connection()
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                # the ids in the order of the VALUES rows (as writes.insert_rows)
+                rows_inserted(deadlines, [r[0] for r in cursor.fetchall()])
+        else:  # one statement at a time
+            if close is not None:
+                with transaction.get_connection().cursor() as cursor:
+                    cursor.execute(*close)
             for deadline in deadlines:
                 deadline.save(force_insert=True)
     opened = _opened.get()
@@ -194,10 +213,28 @@ def deadlines_close_for_case(
     kinds: list[str] | None = None,
 ) -> int:
     """Close every open deadline of a case (optionally only some kinds); returns how many."""
+    close = _close_statement(case_kind=case_kind, case_id=case_id, status=status, kinds=kinds)
+    if close is None:
+        return 0
+    with transaction.atomic(savepoint=False), transaction.get_connection().cursor() as cursor:
+        cursor.execute(*close)
+        return cursor.rowcount
+
+
+def _close_statement(
+    *,
+    case_kind: str,
+    case_id: int,
+    status: str = Deadline.Status.CANCELLED,
+    kinds: list[str] | None = None,
+) -> tuple[str, list[Any]] | None:
+    """The ``UPDATE`` that closes a case's open deadlines (:func:`deadlines_close_for_case`'s
+    arguments) with the holders waiting for their close (:func:`deadline_set_assignee`), and
+    its values; None when there are no kinds to close."""
     if status == Deadline.Status.OPEN or status not in Deadline.Status.values:
         raise ValueError(f"cannot close deadlines with status {status!r}")
     if kinds is not None and not kinds:
-        return 0
+        return None
     assignees: list[tuple[int, Any]] = []  # (deadline id, user) whose close writes the holder
     waiting = _assignees.get()
     if waiting:
@@ -214,11 +251,8 @@ def deadlines_close_for_case(
     for deadline_id, user in assignees:
         params += [int(deadline_id), getattr(user, "pk", None)]
     params += [case_kind, int(case_id), Deadline.Status.OPEN, *(kinds or ())]
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute(
-            _close_sql(connection, None if kinds is None else len(kinds), len(assignees)), params
-        )
-        return cursor.rowcount
+    sql = _close_sql(connection, None if kinds is None else len(kinds), len(assignees))
+    return sql, params
 
 
 # (database alias, number of kinds or None for all, number of assignees written): the close's
