@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from workflow_app.compiled import CompiledQuery
 
 from .identifiers import lookup_candidates, mask_name
-from .models import CreditRecord, DecisionDocument, RecordStatus, Subject, SubjectKind
+from .models import CreditRecord, DecisionDocument, Department, RecordStatus, Subject, SubjectKind
 from .services import CODE_ALPHABET, CODE_LENGTH, format_code
 
 
@@ -35,6 +35,15 @@ def subject_by_identifier(raw: str) -> Subject | None:
 _SUBJECT = CompiledQuery(
     lambda kind, key: Subject.objects.filter(kind=kind, identifier=key).order_by("pk")[:1], str, str
 )
+
+
+# the departments every queue and case list offers as a filter, compiled once
+_DEPARTMENTS = CompiledQuery(lambda: Department.objects.order_by("code"))
+
+
+def departments_all() -> list[Department]:
+    """Every department, by code (the pages' department filters)."""
+    return _DEPARTMENTS()
 
 
 def can_view_subject_report(user: Any, subject: Subject) -> bool:

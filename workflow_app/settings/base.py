@@ -71,6 +71,9 @@ INSTALLED_APPS = [
     "oversight",
 ]
 
+# database sessions, their read compiled once (workflow_app/accounts/sessions.py)
+SESSION_ENGINE = "workflow_app.accounts.sessions"
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -1,0 +1,45 @@
+"""The session engine (workflow_app.accounts.sessions): Django's database sessions, their read
+compiled once — a signed-in session is read as Django reads it, an expired or unknown one is
+nobody's, and the read's SQL is the same on every request."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_engine_is_ours():
+    assert settings.SESSION_ENGINE == "workflow_app.accounts.sessions"
+
+
+def test_a_signed_in_session_is_read_and_an_expired_one_is_nobodys(centre_user):
+    web = Client()
+    web.force_login(centre_user)
+    reads = []
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as q:
+            assert web.get("/queue/").status_code == 200
+        reads += [x["sql"] for x in q.captured_queries if '"django_session"' in x["sql"]]
+    # one read a request, the same statement (its values aside)
+    shapes = {re.sub(r"'[^']*'", "?", sql) for sql in reads}
+    assert len(reads) == 2 and len(shapes) == 1
+    Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+    r = web.get("/queue/")
+    assert r.status_code == 302 and "/accounts/login/" in r["Location"]
+
+
+def test_an_unknown_session_key_is_nobodys():
+    web = Client()
+    web.cookies[settings.SESSION_COOKIE_NAME] = "x" * 32
+    r = web.get("/queue/")
+    assert r.status_code == 302 and "/accounts/login/" in r["Location"]
