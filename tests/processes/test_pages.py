@@ -251,3 +251,41 @@ def test_search_finds_a_commitment_by_its_matter_title_and_a_person_by_full_id(c
     case = file_objection(resident, CreditRecordFactory(subject=person, department=samr))
     page = web.get("/objections/", {"q": make_resident_id(n)}).content.decode()
     assert _row(case["reference"]) in page
+
+
+def test_queue_rows_escape_every_value_and_show_state(centre_user, supervisor, case):
+    """The queue's rows are rendered in Python (processes.views.queue_rows_html): every value
+    escaped, a long record title cut to 40 characters, empty cells as a dash, an overdue row
+    marked, the checkbox only for a supervisor, labels in the reader's language."""
+    import datetime
+
+    from django.template.defaultfilters import truncatechars
+    from django.utils import timezone
+
+    from processes.models import CaseTask
+
+    task = open_task(case, "objection_intake")
+    CaseTask.objects.filter(pk=task.pk).update(
+        subject_name='<script>alert("x")</script> & Co',
+        record_title="行政处罚" * 20,
+        due_at=timezone.now() - datetime.timedelta(days=1),
+    )
+    page = _web(centre_user).get("/queue/").content.decode()
+    assert "<script>alert" not in page and "{#" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co" in page
+    cut = truncatechars("行政处罚" * 20, 40)  # as the template's filter cut it
+    assert len(cut) == 40 and f'data-label="所涉信息">{cut}</td>' in page
+    assert '<tr class="row-overdue">' in page and "badge-danger" in page and "已逾期" in page
+    assert 'data-label="申请主体"' in page and f'href="/tasks/{task.pk}/"' in page
+    assert 'data-label="办理人">—</td>' in page  # nobody holds it yet
+    assert 'name="tasks"' not in page  # a caseworker: no bulk assignment
+    assert f'value="{task.pk}"' in _web(supervisor).get("/queue/").content.decode()
+    web = _web(centre_user)
+    web.post("/i18n/setlang/", {"language": "en", "next": "/queue/"})
+    english = web.get("/queue/").content.decode()
+    assert 'data-label="申请主体"' not in english and 'data-label="Applicant subject"' in english
+
+
+def test_an_empty_queue_says_so(centre_user):
+    page = _web(centre_user).get("/queue/").content.decode()
+    assert "队列中没有待办任务。" in page

@@ -124,3 +124,42 @@ def test_an_unknown_code_shows_a_message(client, db):
 
 def test_the_verify_form_renders(client, db):
     assert 'name="code"' in client.get("/verify/").content.decode()
+
+
+def test_report_rows_escape_every_value_and_show_each_mark(client, applicant, company, samr):
+    """A report's rows are rendered in Python (registry.views.report_rows_html): every value
+    escaped; the objection and version badges, the content cut to 160 characters, the note,
+    the nature's badge, a dash for no severity or no end of publicity; the owner's actions."""
+    import datetime
+
+    from django.template.defaultfilters import truncatechars
+
+    record = CreditRecordFactory(
+        subject=company,
+        department=samr,
+        title='<img src=x onerror="alert(1)"> 罚款 & 警告',
+        content="未按规定公示年度报告。" * 30,
+        note="<b>说明</b>",
+        under_objection=True,
+        version=2,
+        publicity_end=None,
+        decision_date=datetime.date(2025, 3, 4),
+    )
+    plain = CreditRecordFactory(subject=company, department=samr, nature="positive", severity="")
+    html = client.get(f"/report/{company.identifier}/").content.decode()
+    assert "<img src=x" not in html and "<b>说明</b>" not in html and "{#" not in html
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; 罚款 &amp; 警告" in html
+    assert (
+        "&lt;b&gt;说明&lt;/b&gt;" in html
+        and '<span class="badge badge-warn">异议处理中</span>' in html
+    )
+    assert "已更正 · 第 2 版" in html
+    assert truncatechars(record.content, 160) in html and record.content not in html
+    assert '<td data-label="决定日期">2025-03-04</td>' in html
+    assert '<td data-label="公示截止"><span class="muted">—</span></td>' in html
+    assert f'<tr id="record-{plain.pk}">' in html and "badge-ok" in html
+    assert '<td data-label="严重程度"><span class="muted">—</span></td>' in html
+    assert "row-actions" not in html  # anonymous: no actions column
+    client.force_login(applicant)
+    owner = client.get(f"/report/{company.identifier}/").content.decode()
+    assert 'class="row-actions"' in owner and f"/objections/new/?record={plain.pk}" in owner

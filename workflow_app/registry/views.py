@@ -8,10 +8,14 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import truncatechars
 from django.urls import reverse
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from workflow_app.cases.hooks import report_row_actions, report_sections
+from workflow_app.rows import DASH, esc, labels, safe_rows
 
 from . import selectors
 from .identifiers import lookup_candidates
@@ -69,6 +73,57 @@ def report_search(request: HttpRequest) -> HttpResponse:
     )
 
 
+def report_rows_html(rows: list[dict[str, Any]], *, may_object: bool) -> SafeString:
+    """A report's record rows (``report``'s prepared rows) as text (workflow_app/rows.py): the
+    title with its objection and version badges, the content (160 characters) and note;
+    category, nature (its badge), severity, department, decision date, end of publicity, and
+    the owner's actions."""
+    l_title, l_category, l_nature, l_severity, l_dept, l_decided, l_end, l_actions = labels(
+        "标题", "类别", "性质", "严重程度", "信源单位", "决定日期", "公示截止", "操作"
+    )
+    objected, note_label = labels("异议处理中", "说明：")
+    nature_badge = {"dishonesty": "badge-danger", "positive": "badge-ok"}
+    dash = f'<span class="muted">{DASH}</span>'
+    out = []
+    for row in rows:
+        record = row["record"]
+        title = esc(record.title)
+        if record.under_objection:
+            title += f' <span class="badge badge-warn">{objected}</span>'
+        if record.version > 1:
+            version = esc(_("已更正 · 第 %(v)s 版") % {"v": record.version})
+            title += f' <span class="badge badge-muted">{version}</span>'
+        if record.content:
+            content = esc(truncatechars(record.content, 160))
+            title += f'<div class="muted small record-content">{content}</div>'
+        if record.note:
+            title += f'<div class="muted small">{note_label}{esc(record.note)}</div>'
+        badge = nature_badge.get(record.nature, "badge-muted")
+        decided = record.decision_date.strftime("%Y-%m-%d") if record.decision_date else ""
+        end = record.publicity_end.strftime("%Y-%m-%d") if record.publicity_end else ""
+        cells = [
+            f'<td data-label="{l_title}">{title}</td>',
+            f'<td data-label="{l_category}">{esc(row["category"])}</td>',
+            f'<td data-label="{l_nature}"><span class="badge {badge}">{esc(row["nature"])}</span></td>',
+            f'<td data-label="{l_severity}">{esc(row["severity"]) if record.severity else dash}</td>',
+            f'<td data-label="{l_dept}">{esc(record.department.display_name)}</td>',
+            f'<td data-label="{l_decided}">{decided}</td>',
+            f'<td data-label="{l_end}">{end or dash}</td>',
+        ]
+        if may_object:
+            actions = "".join(
+                f'<div class="muted small">{esc(a["label"])}</div>'
+                if a["style"] == "note"
+                else f'<div><a class="small" href="{esc(a["url"])}">{esc(a["label"])}</a></div>'
+                if a["style"] == "link"
+                else f'<a class="btn btn-small" href="{esc(a["url"])}">{esc(a["label"])}</a> '
+                for a in row["actions"]
+            )
+            cells.append(f'<td data-label="{l_actions}" class="row-actions">{actions}</td>')
+        out.append(f'<tr id="record-{record.pk}">{"".join(cells)}</tr>')
+    return safe_rows(out)
+
+
 def report(request: HttpRequest, identifier: str) -> HttpResponse:
     try:
         lookup_candidates(identifier)
@@ -108,7 +163,7 @@ def report(request: HttpRequest, identifier: str) -> HttpResponse:
         "registry/report.html",
         {
             "subject": subject,
-            "rows": rows,
+            "rows_html": report_rows_html(rows, may_object=may_object),
             "may_object": may_object,
             "sections": report_sections(subject, request.user),
         },
