@@ -43,3 +43,29 @@ def test_an_unknown_session_key_is_nobodys():
     web.cookies[settings.SESSION_COOKIE_NAME] = "x" * 32
     r = web.get("/queue/")
     assert r.status_code == 302 and "/accounts/login/" in r["Location"]
+
+
+def test_the_unread_badge_counts_only_the_readers_unread_messages(applicant, centre_user):
+    """The navigation's unread count (compiled once: accounts.context_processors): the
+    reader's own unread messages; none, no badge."""
+    from notifications.models import Notification
+
+    def inbox(user, n, read=False):
+        for i in range(n):
+            Notification.objects.create(
+                recipient=user,
+                event_key=f"k{user.pk}-{i}-{read}",
+                event="test",
+                title="t",
+                body="b",
+                read_at=timezone.now() if read else None,
+            )
+
+    web = Client()
+    web.force_login(applicant)
+    assert 'class="nav-badge"' not in web.get("/").content.decode()
+    inbox(applicant, 3)
+    inbox(applicant, 2, read=True)
+    inbox(centre_user, 4)
+    page = web.get("/").content.decode()
+    assert 'class="nav-badge" aria-label="3 条未读">3</span>' in page
