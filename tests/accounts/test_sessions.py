@@ -46,7 +46,7 @@ def test_an_unknown_session_key_is_nobodys():
 
 
 def test_the_unread_badge_counts_only_the_readers_unread_messages(applicant, centre_user):
-    """The navigation's unread count (compiled once: accounts.context_processors): the
+    """The navigation's unread count (compiled once: notifications.context_processors): the
     reader's own unread messages; none, no badge."""
     from notifications.models import Notification
 

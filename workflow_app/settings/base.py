@@ -142,7 +142,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "workflow_app.accounts.context_processors.navigation",
+                "notifications.context_processors.navigation",
                 "workflow_app.accounts.context_processors.admin_calendar_warning",
             ],
         },
