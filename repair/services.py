@@ -262,24 +262,16 @@ def repair_supplement(*, repair: Repair, by: User, text: str, files: Sequence[An
         evidence_store(
             model=Evidence, case=obj, files=checked, by=by, stage=Evidence.Stage.SUPPLEMENT
         )
-        if obj.status == Status.UNDER_REVIEW:
-            case_deadline_open(
-                obj,
-                DL_DECISION,
-                days_key="repair_decision_days",
-                start_at=timezone.now(),
-                queue=department_queue(obj.record.department.code),
-                closing=([DL_SUPPLEMENT], "met"),
-            )
-        else:
-            case_deadline_open(
-                obj,
-                DL_INTAKE,
-                days_key="repair_intake_days",
-                start_at=timezone.now(),
-                queue=QUEUE_CENTRE,
-                closing=([DL_SUPPLEMENT], "met"),
-            )
+        # back to the step that asked: the department's decision, or the centre's intake
+        deciding = obj.status == Status.UNDER_REVIEW
+        case_deadline_open(
+            obj,
+            DL_DECISION if deciding else DL_INTAKE,
+            days_key="repair_decision_days" if deciding else "repair_intake_days",
+            start_at=timezone.now(),
+            queue=department_queue(obj.record.department.code) if deciding else QUEUE_CENTRE,
+            closing=([DL_SUPPLEMENT], "met"),
+        )
         _notify_applicant(obj, "repair.supplemented")
         return obj
 
