@@ -25,7 +25,10 @@ write them once:
 * on PostgreSQL a step's writes are one statement (:func:`_write_step`): the completed task's
   ``UPDATE`` (and the process's, when the flow ends), the new task rows and their ``previous``
   links, as data-modifying ``WITH`` queries — three or four statements of every completion
-  before.
+  before. There a new task row is written without ``pre_save``/``post_save`` even when it is
+  the only one (SQLite's one-row path still sends them), and the completed task's
+  ``task_finished`` is sent once that statement has run — after the nodes that follow it have
+  started (a Finish's ``task_started``). Nothing in this project listens to either.
 
 Every caller moves a flow inside its own transaction, holding the process row's lock
 (``processes.services``), so none of these nodes opens a savepoint.

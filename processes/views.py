@@ -611,17 +611,17 @@ def queue_rows_html(rows: list[dict[str, Any]], *, checkboxes: bool) -> SafeStri
     record (40 characters), department, case status, due date with its badge, holder."""
     l_ref, l_step, l_subject, l_record, l_dept, l_status, l_due, l_assignee, overdue, soon, go = (
         labels(
-            "案件编号",
-            "环节",
-            "申请主体",
-            "所涉信息",
-            "部门",
-            "案件状态",
-            "截止时间",
-            "办理人",
-            "已逾期",
-            "即将到期",
-            "办理",
+            _("案件编号"),
+            _("环节"),
+            _("申请主体"),
+            _("所涉信息"),
+            _("部门"),
+            _("案件状态"),
+            _("截止时间"),
+            _("办理人"),
+            _("已逾期"),
+            _("即将到期"),
+            _("办理"),
         )
     )
     out = []

@@ -13,21 +13,23 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeData, SafeString, mark_safe
 
 DASH = "—"  # an empty cell
 
 
 def esc(value: Any) -> str:
-    """``value`` as text, HTML-escaped (``&<>"'``) — Django's ``escape``."""
+    """``value`` as text, HTML-escaped (``&<>"'``) — Django's ``escape``; a value already
+    marked safe as it is (the template's autoescape: ``conditional_escape``)."""
+    if isinstance(value, SafeData):
+        return str(value)
     return html.escape(str(value))
 
 
-def labels(*texts: str) -> list[str]:
-    """The (translated) texts, escaped for an attribute or a cell."""
-    from django.utils.translation import gettext
-
-    return [esc(gettext(text)) for text in texts]
+def labels(*texts: Any) -> list[str]:
+    """Texts translated by the caller (``_("…")``, so that ``makemessages`` finds them), escaped
+    for an attribute or a cell."""
+    return [esc(text) for text in texts]
 
 
 def safe_rows(rows: list[str]) -> SafeString:

@@ -213,6 +213,35 @@ def test_a_step_whose_completed_task_is_gone_writes_nothing(applicant, company, 
     route = process.flow_class.after_intake
     new = CaseTask(process=process, flow_task=route, flow_task_type="SWITCH", status="DONE")
     before = CaseTask.objects.count()
-    with pytest.raises(DatabaseError), transaction.atomic():
-        _write_step([gone], [new], [(new, intake)])
+    with transaction.atomic():
+        with pytest.raises(DatabaseError):
+            _write_step([gone], [new], [(new, intake)])
+        # the statement wrote the new row; the error leaves the step's transaction unable to
+        # commit it (whatever catches the error), and its end undoes it
+        assert transaction.get_rollback()
     assert CaseTask.objects.count() == before
+
+
+def test_a_steps_rows_of_one_node_twice_are_written_one_at_a_time(applicant, company, samr):
+    """Rows are matched to their ids by node: two new rows of one node in a step (which our
+    sequential flows never make) are left to one statement a row, with the same result."""
+    from processes.nodes import _insert, _write_step
+
+    record = CreditRecordFactory(subject=company, department=samr)
+    oid = file_objection(applicant, record)["id"]
+    process = CaseProcess.objects.get(case_kind="objection", case_id=oid)
+    intake = open_task(oid, "objection_intake")
+    route = process.flow_class.after_intake
+    first, second = (
+        CaseTask(process=process, flow_task=route, flow_task_type="SWITCH", status="DONE")
+        for _ in range(2)
+    )
+    before = CaseTask.objects.count()
+    assert _write_step([], [first, second], [(first, intake), (second, first)]) is False
+    assert CaseTask.objects.count() == before and first.pk is None  # nothing written
+    process._pending_rows = [(first, ())]
+    process._pending_links = [(first, intake)]
+    _insert(second, first)
+    assert CaseTask.objects.count() == before + 2
+    assert [p.pk for p in CaseTask.objects.get(pk=second.pk).previous.all()] == [first.pk]
+    assert [p.pk for p in CaseTask.objects.get(pk=first.pk).previous.all()] == [intake.pk]

@@ -79,9 +79,16 @@ def report_rows_html(rows: list[dict[str, Any]], *, may_object: bool) -> SafeStr
     category, nature (its badge), severity, department, decision date, end of publicity, and
     the owner's actions."""
     l_title, l_category, l_nature, l_severity, l_dept, l_decided, l_end, l_actions = labels(
-        "标题", "类别", "性质", "严重程度", "信源单位", "决定日期", "公示截止", "操作"
+        _("标题"),
+        _("类别"),
+        _("性质"),
+        _("严重程度"),
+        _("信源单位"),
+        _("决定日期"),
+        _("公示截止"),
+        _("操作"),
     )
-    objected, note_label = labels("异议处理中", "说明：")
+    objected, note_label = labels(_("异议处理中"), _("说明："))
     nature_badge = {"dishonesty": "badge-danger", "positive": "badge-ok"}
     dash = f'<span class="muted">{DASH}</span>'
     out = []

@@ -162,8 +162,8 @@ def deadlines_open(
     :func:`deadlines_close_for_case` would with these arguments — a step's deadline met as the
     next one opens — in the same statement on PostgreSQL."""
     deadlines = [_new_deadline(**spec) for spec in specs]
+    close = _close_statement(**closing) if closing else None  # (a wrong status: before writing)
     with transaction.atomic(savepoint=False):
-        close = _close_statement(**closing) if closing else None
         insert = new_rows(deadlines) if deadlines else None
         if insert is not None:
             sql, params = insert

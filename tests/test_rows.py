@@ -1,0 +1,21 @@
+"""workflow_app/rows.py: what the pages' Python-rendered rows escape with."""
+
+from __future__ import annotations
+
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
+
+from workflow_app.rows import esc, labels, safe_rows
+
+
+def test_esc_escapes_as_django_does_and_keeps_safe_text():
+    for value in ['<a href="x">&\'</a>', "普通文字", 42, None, gettext_lazy("办理")]:
+        assert esc(value) == str(escape(value))
+    assert esc(mark_safe("<em>已标记</em>")) == "<em>已标记</em>"  # as autoescape leaves it
+
+
+def test_labels_escape_and_rows_are_safe_once():
+    assert labels("<b>", "部门") == ["&lt;b&gt;", "部门"]
+    rows = safe_rows(["<tr><td>1</td></tr>", "<tr><td>2</td></tr>"])
+    assert str(rows) == "<tr><td>1</td></tr>\n<tr><td>2</td></tr>" and hasattr(rows, "__html__")
