@@ -134,13 +134,12 @@ def _step_sql(
     if sql is not None:
         return sql
     qn = connection.ops.quote_name
-    task_model = CaseTask
-    pk, flow_task = qn(task_model._meta.pk.column), qn("flow_task")
+    pk, flow_task = qn(CaseTask._meta.pk.column), qn("flow_task")
     parts = [f'"u{i}" AS ({update} RETURNING 1)' for i, update in enumerate(updates)]
     head = insert.rpartition(" RETURNING ")[0]
     parts.append(f'"new" AS ({head} RETURNING {pk}, {flow_task})')
     if links:
-        field = task_model._meta.get_field("previous")
+        field = CaseTask._meta.get_field("previous")
         through = field.remote_field.through  # type: ignore[union-attr]
         values = ", ".join(["(CAST(%s AS text), CAST(%s AS text), CAST(%s AS bigint))"] * links)
         parts.append(

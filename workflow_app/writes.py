@@ -248,20 +248,25 @@ def rows_inserted(objs: Sequence[Model], ids: Sequence[Any]) -> None:
         obj._state.db = DEFAULT_DB_ALIAS
 
 
-def insert_rows(objs: Sequence[Model]) -> bool:
+def insert_rows(objs: Sequence[Model], *, first: tuple[str, list[Any]] | None = None) -> bool:
     """Insert new rows of one model without ids in one ``INSERT … VALUES (…), (…) RETURNING
     id`` built once per row count, setting their ids, and return True — what ``bulk_create``
     does, without its compiling; or return False (nothing written) where only ``bulk_create``
     can (:func:`new_rows`): the caller then calls it. No signals, as ``bulk_create`` sends
-    none."""
+    none. ``first``: a data-modifying statement (SQL, values) run in the same statement before
+    the rows, as a ``WITH`` query (a deadline's close before the next one's opening); with no
+    rows to insert, nothing is written and False is returned."""
     if not objs:
-        return True
+        return first is None
     statement = new_rows(objs)
     if statement is None:
         return False
+    sql, params = statement
+    if first is not None:
+        sql, params = f'WITH "first" AS ({first[0]}) {sql}', [*first[1], *params]
     connection = connections[DEFAULT_DB_ALIAS]
     with transaction.mark_for_rollback_on_error(DEFAULT_DB_ALIAS), connection.cursor() as cursor:
-        cursor.execute(*statement)
+        cursor.execute(sql, params)
         # PostgreSQL returns the ids in the order of the VALUES rows (bulk_create relies on it)
         rows_inserted(objs, [r[0] for r in cursor.fetchall()])
     return True

@@ -314,7 +314,7 @@ def test_a_steps_deadline_closes_in_the_statement_that_opens_the_next():
         assert deadline_opened("objection", 7, "objection_platform_check") is opened
     writes = [x["sql"] for x in q.captured_queries]
     if connection.vendor == "postgresql":
-        assert len(writes) == 1 and writes[0].startswith('WITH "closed" AS (UPDATE')
+        assert len(writes) == 1 and writes[0].startswith('WITH "first" AS (UPDATE')
     else:
         assert [w.split(" ")[0] for w in writes] == ["UPDATE", "INSERT"]
     intake.refresh_from_db()

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from workflow_app.compiled import CompiledQuery
-from workflow_app.writes import new_rows, rows_inserted
+from workflow_app.writes import insert_rows
 
 from .calendar import (
     Computation,
@@ -157,25 +157,14 @@ def deadlines_open(
     specs: Sequence[dict[str, Any]], *, closing: dict[str, Any] | None = None
 ) -> list[Deadline]:
     """Open several deadlines at once (each ``spec`` takes :func:`deadline_open`'s arguments):
-    on PostgreSQL one ``INSERT`` for all of them (``writes.new_rows``; nothing listens to a
+    on PostgreSQL one ``INSERT`` for all of them (``writes.insert_rows``; nothing listens to a
     deadline's ``post_save``). ``closing``: first close the case's open deadlines as
     :func:`deadlines_close_for_case` would with these arguments — a step's deadline met as the
     next one opens — in the same statement on PostgreSQL."""
     deadlines = [_new_deadline(**spec) for spec in specs]
     close = _close_statement(**closing) if closing else None  # (a wrong status: before writing)
     with transaction.atomic(savepoint=False):
-        insert = new_rows(deadlines) if deadlines else None
-        if insert is not None:
-            sql, params = insert
-            if close is not None:
-                sql = f'WITH "closed" AS ({close[0]}) {sql}'
-                params = [*close[1], *params]
-            connection = transaction.get_connection()
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                # the ids in the order of the VALUES rows (as writes.insert_rows)
-                rows_inserted(deadlines, [r[0] for r in cursor.fetchall()])
-        else:  # one statement at a time
+        if not insert_rows(deadlines, first=close):  # one statement at a time elsewhere
             if close is not None:
                 with transaction.get_connection().cursor() as cursor:
                     cursor.execute(*close)
