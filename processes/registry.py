@@ -82,6 +82,8 @@ class CaseKind:
     search_fields: tuple[str, ...] = ("reference", "subject__name", "subject__identifier_display")
     department_field: str = "record__department__code"
     filed_field: str = "filed_at"  # when the case was filed (signed, for commitments)
+    # the case list's "information" column: the first of these that is not empty
+    list_title: tuple[str, ...] = ("record__title",)
     # the statuses of a case still in progress (list filter ``status=open``, dashboard counts)
     open_statuses: tuple[str, ...] = ()
     # the queue row's columns, copied onto each task when it is created

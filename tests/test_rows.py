@@ -19,3 +19,32 @@ def test_labels_escape_and_rows_are_safe_once():
     assert labels("<b>", "部门") == ["&lt;b&gt;", "部门"]
     rows = safe_rows(["<tr><td>1</td></tr>", "<tr><td>2</td></tr>"])
     assert str(rows) == "<tr><td>1</td></tr>\n<tr><td>2</td></tr>" and hasattr(rows, "__html__")
+
+
+def test_truncate_cuts_as_the_template_filter_does():
+    from django.template.defaultfilters import truncatechars
+
+    from workflow_app.rows import truncate
+
+    for text in ["", "短", "行政处罚" * 20, "x" * 40, "x" * 41, "e\u0301" * 30, "Cafe\u0301 " * 12]:
+        for length in (1, 10, 40):
+            assert truncate(text, length) == truncatechars(text, length), (text, length)
+
+
+def test_texts_are_made_once_a_language():
+    from django.utils import translation
+
+    from workflow_app.rows import texts
+
+    built = []
+
+    def build():
+        built.append(translation.get_language())
+        return {"withdrawn": gettext_lazy("已撤回")}
+
+    with translation.override("zh-hans"):
+        assert texts("test-rows", build) == {"withdrawn": "已撤回"}
+        assert texts("test-rows", build) == {"withdrawn": "已撤回"}
+    with translation.override("en"):
+        assert texts("test-rows", build) == {"withdrawn": "Withdrawn"}
+    assert built == ["zh-hans", "en"]

@@ -6,14 +6,20 @@ was most of those pages' CPU (the queue page about 40 %, a report page about 40 
 are built here as text instead: every value passes through :func:`esc` (what Django's
 ``escape`` does, without its lazy-text wrapper, which cost more than the escaping), the labels
 are translated once per page, and the result is marked safe once for the template to place.
+Labels of codes (steps, statuses) are made text once per language (:func:`texts`), and cut
+text is cut without the template filter's lazy machinery (:func:`truncate`).
 """
 
 from __future__ import annotations
 
 import html
+import unicodedata
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.utils.safestring import SafeData, SafeString, mark_safe
+from django.utils.text import Truncator
+from django.utils.translation import get_language
 
 DASH = "—"  # an empty cell
 
@@ -24,6 +30,32 @@ def esc(value: Any) -> str:
     if isinstance(value, SafeData):
         return str(value)
     return html.escape(str(value))
+
+
+def truncate(text: str, length: int) -> str:
+    """``text`` cut to ``length`` characters, ending in "…" when cut: the ``truncatechars``
+    filter's result (Django's ``Truncator``), which the filter reached through two lazy-text
+    wrappers and a translation lookup per value — most values here are shorter, and pay only
+    the normalisation."""
+    text = unicodedata.normalize("NFC", text)
+    if len(text) <= length:  # combining characters only make the counted length shorter
+        return text
+    return Truncator(text).chars(length)
+
+
+# (name, language) -> the labels as text; labels of codes are fixed once the apps are loaded
+_TEXTS: dict[tuple[str, str | None], dict[Any, str]] = {}
+
+
+def texts(name: str, build: Callable[[], Mapping[Any, Any]]) -> dict[Any, str]:
+    """``build()``'s labels (lazy translations: steps, statuses, a model's choices) as text in
+    the active language, made once a process per language and ``name``: a page's rows and
+    filters read plain text instead of translating each label where it appears."""
+    key = (name, get_language())
+    found = _TEXTS.get(key)
+    if found is None:
+        found = _TEXTS[key] = {code: str(label) for code, label in build().items()}
+    return found
 
 
 def labels(*texts: Any) -> list[str]:

@@ -139,6 +139,7 @@ COMMITMENT = register(
         search_fields=("reference", "subject__name", "subject__identifier_display", "matter_title"),
         department_field="department__code",
         filed_field="signed_at",
+        list_title=("matter_title", "breach_record__title"),
         queue_row=lambda c: {
             "subject_name": c.subject.name,
             "record_title": c.matter_title,

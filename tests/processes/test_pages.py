@@ -286,6 +286,47 @@ def test_queue_rows_escape_every_value_and_show_state(centre_user, supervisor, c
     assert 'data-label="申请主体"' not in english and 'data-label="Applicant subject"' in english
 
 
+def test_case_list_rows_escape_every_value_and_show_state(
+    centre_user, applicant, company, samr, case
+):
+    """A case list's rows are rendered in Python (processes.views.case_rows_html) from the few
+    columns they show: every value escaped, the subject's name only for staff, the status
+    badge open or closed in the reader's language, the filing time in local time, a
+    commitment's matter title or else its breach record's title."""
+    from django.utils import timezone
+
+    from commitments.models import Commitment
+    from objections.models import Objection
+    from tests.processes.helpers import sign_commitment
+    from workflow_app.registry.models import Subject
+
+    o = Objection.objects.get(pk=case)
+    Subject.objects.filter(pk=company.pk).update(name='<b>"坏"</b> & Co')
+    type(o.record).objects.filter(pk=o.record_id).update(title="<i>标题</i>")
+    filed = timezone.localtime(o.filed_at).strftime("%Y-%m-%d %H:%M")
+    staff = _web(centre_user).get("/objections/").content.decode()
+    assert "<b>" not in staff and "<i>" not in staff
+    assert "<td>&lt;b&gt;&quot;坏&quot;&lt;/b&gt; &amp; Co</td>" in staff
+    assert "<td>&lt;i&gt;标题&lt;/i&gt;</td>" in staff
+    assert f'<a href="/objections/{case}/">{o.reference}</a>' in staff
+    assert '<span class="badge badge-warn" data-status="submitted">已提交</span>' in staff
+    assert f"<td>{filed}</td>" in staff and "{#" not in staff
+    own = _web(applicant).get("/objections/").content.decode()
+    assert o.reference in own and "&quot;坏&quot;" not in own  # no subject column
+    Objection.objects.filter(pk=case).update(status="withdrawn")
+    web = _web(centre_user)
+    web.post("/i18n/setlang/", {"language": "en", "next": "/objections/"})
+    english = web.get("/objections/").content.decode()
+    assert 'class="badge badge-muted" data-status="withdrawn">Withdrawn</span>' in english
+
+    signed = sign_commitment(applicant)
+    listed = web.get("/commitments/").content.decode()
+    assert "<td>食品经营许可（告知承诺）</td>" in listed
+    record = CreditRecordFactory(subject=company, department=samr, title="违诺记录")
+    Commitment.objects.filter(pk=signed["id"]).update(matter_title="", breach_record=record)
+    assert "<td>违诺记录</td>" in web.get("/commitments/").content.decode()
+
+
 def test_an_empty_queue_says_so(centre_user):
     page = _web(centre_user).get("/queue/").content.decode()
     assert "队列中没有待办任务。" in page

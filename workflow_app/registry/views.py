@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import truncatechars
 from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from workflow_app.cases.hooks import report_row_actions, report_sections
-from workflow_app.rows import DASH, esc, labels, safe_rows
+from workflow_app.rows import DASH, esc, labels, safe_rows, texts, truncate
 
 from . import selectors
 from .identifiers import lookup_candidates
@@ -101,7 +101,7 @@ def report_rows_html(rows: list[dict[str, Any]], *, may_object: bool) -> SafeStr
             version = esc(_("已更正 · 第 %(v)s 版") % {"v": record.version})
             title += f' <span class="badge badge-muted">{version}</span>'
         if record.content:
-            content = esc(truncatechars(record.content, 160))
+            content = esc(truncate(record.content, 160))
             title += f'<div class="muted small record-content">{content}</div>'
         if record.note:
             title += f'<div class="muted small">{note_label}{esc(record.note)}</div>'
@@ -131,6 +131,13 @@ def report_rows_html(rows: list[dict[str, Any]], *, may_object: bool) -> SafeStr
     return safe_rows(out)
 
 
+_CHOICE_FIELDS = ("category", "nature", "severity")
+
+
+def _record_choices(name: str) -> Callable[[], dict[Any, Any]]:
+    return lambda: dict(CreditRecord._meta.get_field(name).flatchoices)
+
+
 def report(request: HttpRequest, identifier: str) -> HttpResponse:
     try:
         lookup_candidates(identifier)
@@ -148,12 +155,10 @@ def report(request: HttpRequest, identifier: str) -> HttpResponse:
     may_object = selectors.can_object_to(request.user, subject)
     records = list(selectors.report_records(subject))
     actions = report_row_actions(request.user, records) if may_object else {}
-    # each choice's label once per request: get_FOO_display() rebuilds the field's whole
-    # choices mapping, translating every label, on each call (a third of a 60-record page)
-    labels = {
-        name: {value: str(label) for value, label in CreditRecord._meta.get_field(name).flatchoices}
-        for name in ("category", "nature", "severity")
-    }
+    # each choice's label as text once a language (workflow_app/rows.py): get_FOO_display()
+    # rebuilds the field's whole choices mapping, translating every label, on each call (a
+    # third of a 60-record page)
+    labels = {name: texts(f"record-{name}", _record_choices(name)) for name in _CHOICE_FIELDS}
     rows = [
         {
             "record": record,
