@@ -12,6 +12,7 @@ Measured:
   signings (JSON);
 * the public report of a generated subject, API and page, p50 / p95;
 * the centre caseworker's queue, API and page (signed-in session), p50 / p95;
+* the centre's objection list page: its first page and a search for two characters of a name;
 * record import (``POST /api/v1/records/``, 5,000-item batches) from 1 and 4 clients, without and
   with one synchronisation target enabled;
 * pgbench: one transaction of the completion's shape (lock the task row, update it, insert a
@@ -39,6 +40,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -581,6 +583,18 @@ def main() -> None:
                 [("GET", "/queue/", None, centre_page) for _ in range(args.reads)],
                 {200},
             )
+            # the staff's case list: its first page, and a search for two characters of a
+            # name that no subject has (a trigram index has nothing to look up for it)
+            case_list_page = run_clients(
+                server.port,
+                n,
+                [
+                    ("GET", path, None, centre_page)
+                    for _ in range(args.reads // 2)
+                    for path in ("/objections/", f"/objections/?q={quote('华为')}")
+                ],
+                {200},
+            )
             # credit repair: filings (multipart, one PDF), the centre routes each (not
             # measured), then the department's approval — the workflow's busiest step
             before = last_case_id("repair.Repair")
@@ -656,6 +670,7 @@ def main() -> None:
                 "report_page": report_page,
                 "queue_api": queue,
                 "queue_page": queue_page,
+                "case_list_page": case_list_page,
                 "raw_transition_per_second": raw,
                 "completion_vs_raw": round(raw / complete["per_second"], 1),
             }
@@ -665,6 +680,7 @@ def main() -> None:
                 f" | filings {filing['per_second']}/s p95 {filing['p95_ms']} ms"
                 f" | report p95 {report['p95_ms']} ms (page {report_page['p95_ms']})"
                 f" | queue p95 {queue['p95_ms']} ms (page {queue_page['p95_ms']})"
+                f" | case list page p95 {case_list_page['p95_ms']} ms"
                 f" | raw {raw}/s (x{row['completion_vs_raw']})"
             )
             log(

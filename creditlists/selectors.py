@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from workflow_app.accounts.models import Role
 from workflow_app.registry.models import SubjectKind
+from workflow_app.textsearch import contains
 
 from .models import EntryStatus, ListEntry, ListType, NationalReport
 
@@ -81,7 +82,8 @@ def _search(qs: QuerySet[ListEntry], q: str) -> QuerySet[ListEntry]:
     if not q:
         return qs
     return qs.filter(
-        Q(subject__name__icontains=q) | Q(subject__identifier_display__icontains=q.upper())
+        contains("subject__name", q, bigram_index=True)
+        | Q(subject__identifier_display__icontains=q.upper())
     )
 
 

@@ -123,3 +123,51 @@ def trigram_index(name: str, table: str, columns: tuple[str, ...]) -> migrations
     operation = migrations.RunPython(create, drop)
     operation.trigram_index = (name, table, columns)  # type: ignore[attr-defined]  # search_indexes
     return operation
+
+
+# the two-character pieces of a text, each once: the key of a bigram index (textsearch.py)
+BIGRAMS_FUNCTION = """
+CREATE OR REPLACE FUNCTION cw_bigrams(text) RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT coalesce(array_agg(DISTINCT substr($1, i, 2)), '{}')
+  FROM generate_series(1, length($1) - 1) AS i
+$$"""
+
+
+def bigrams_function() -> migrations.RunPython:
+    """On PostgreSQL, the function ``cw_bigrams(text)``: the text's two-character pieces (an
+    empty array for a shorter text), what a bigram index keys each row by."""
+
+    def create(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(BIGRAMS_FUNCTION)
+
+    def drop(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute("DROP FUNCTION IF EXISTS cw_bigrams(text)")
+
+    return migrations.RunPython(create, drop)
+
+
+def bigram_index(name: str, table: str, column: str) -> migrations.RunPython:
+    """On PostgreSQL, a GIN index on ``cw_bigrams(UPPER(column))`` (``bigrams_function``
+    first): what a search for two characters of the column's text reads
+    (``workflow_app.textsearch.contains``), where a trigram index has nothing to look up. In a
+    migration with ``atomic = False`` it is built ``CONCURRENTLY``. It needs no extension.
+    Elsewhere nothing."""
+
+    def create(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        q = schema_editor.quote_name
+        concurrently = "" if schema_editor.connection.in_atomic_block else "CONCURRENTLY "
+        schema_editor.execute(
+            f"CREATE INDEX {concurrently}IF NOT EXISTS {q(name)} ON {q(table)} "
+            f"USING gin (cw_bigrams(UPPER({q(column)})))"
+        )
+
+    def drop(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(name)}")
+
+    return migrations.RunPython(create, drop)

@@ -1,0 +1,48 @@
+"""Looking for part of a text (a name) in a column: ``icontains``, served on PostgreSQL by the
+column's indexes.
+
+``icontains`` compares ``UPPER(column) LIKE UPPER('%…%')``. A trigram index
+(``workflow_app.indexes.trigram_index``) serves it for three characters or more; text of two
+characters has no trigram — and two characters are how a company is searched for in Chinese
+(华为, 腾讯) — so PostgreSQL read the whole table for it (0.19 s at 1,000,000 subjects, both
+cores). A *bigram* index (``workflow_app.indexes.bigram_index``: a GIN index on the column's
+two-character pieces, ``cw_bigrams(UPPER(column))``) serves those: :func:`contains` adds the
+condition the index answers to the ``icontains`` it keeps, which makes the result exact.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+from django.db.models import BooleanField, F, Func, Q, Value
+
+# the length of text a bigram index serves where a trigram index cannot
+BIGRAM_LENGTH = 2
+
+
+class ContainsBigrams(Func):
+    """True where ``column`` has every two-character piece of ``text`` (case-insensitively):
+    ``cw_bigrams(UPPER(column)) @> cw_bigrams(UPPER(text))`` — the expression of the column's
+    bigram index, which PostgreSQL then reads. Only on PostgreSQL, where the migrations create
+    ``cw_bigrams``."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, text: str) -> None:
+        super().__init__(F(column), Value(text))
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # type: ignore[override]
+        column, column_params = compiler.compile(self.source_expressions[0])
+        text, text_params = compiler.compile(self.source_expressions[1])
+        sql = f"cw_bigrams(UPPER({column})) @> cw_bigrams(UPPER({text}))"
+        return sql, [*column_params, *text_params]
+
+
+def contains(field: str, q: str, *, bigram_index: bool = False) -> Q:
+    """``field`` holds ``q``, case-insensitively. ``bigram_index``: the field's column has a
+    bigram index, which answers text of two characters on PostgreSQL."""
+    cond = Q(**{f"{field}__icontains": q})
+    if bigram_index and len(q) == BIGRAM_LENGTH and connection.vendor == "postgresql":
+        cond &= Q(ContainsBigrams(field, q))
+    return cond
