@@ -40,7 +40,7 @@ from objections.selectors import objection_open_for_records
 from repair.selectors import open_repairs_for_records, repair_eligibility
 from repair.services import commitment_template, repair_revoke
 from workflow_app.accounts.models import User
-from workflow_app.accounts.selectors import users_for_queue
+from workflow_app.accounts.selectors import queue_members
 from workflow_app.api import ServiceError
 from workflow_app.paging import CappedPaginator
 from workflow_app.registry.identifiers import lookup_candidates
@@ -692,11 +692,7 @@ def _assignee_groups(queues: set[str]) -> list[tuple[str, list[User]]]:
     choose within a task's own group; the service refuses anyone else)."""
     groups: list[tuple[str, list[User]]] = []
     for q in sorted(q for q in queues if q):
-        users = list(
-            User.objects.filter(pk__in=users_for_queue(q).values("pk"))
-            .select_related("department")
-            .order_by("username")
-        )
+        users = sorted(queue_members(q), key=lambda u: u.username)  # the compiled read
         if users:
             groups.append((services.queue_label(q), users))
     return groups
