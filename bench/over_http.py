@@ -12,7 +12,8 @@ Measured:
   signings (JSON);
 * the public report of a generated subject, API and page, p50 / p95;
 * the centre caseworker's queue, API and page (signed-in session), p50 / p95;
-* the centre's objection list page: its first page and a search for two characters of a name;
+* the centre's objection list page: its first page, and searches for two characters of a name
+  that no subject has and that every generated subject has;
 * record import (``POST /api/v1/records/``, 5,000-item batches) from 1 and 4 clients, without and
   with one synchronisation target enabled;
 * pgbench: one transaction of the completion's shape (lock the task row, update it, insert a
@@ -583,18 +584,22 @@ def main() -> None:
                 [("GET", "/queue/", None, centre_page) for _ in range(args.reads)],
                 {200},
             )
-            # the staff's case list: its first page, and a search for two characters of a
-            # name that no subject has (a trigram index has nothing to look up for it)
-            case_list_page = run_clients(
-                server.port,
-                n,
-                [
-                    ("GET", path, None, centre_page)
-                    for _ in range(args.reads // 2)
-                    for path in ("/objections/", f"/objections/?q={quote('华为')}")
-                ],
-                {200},
-            )
+            # the staff's case list: its first page; a search for two characters of a name
+            # that no subject has (a trigram index has nothing to look up for it) and for two
+            # that every generated subject has (基准企业…)
+            case_lists = {
+                name: run_clients(
+                    server.port,
+                    n,
+                    [("GET", path, None, centre_page) for _ in range(args.reads)],
+                    {200},
+                )
+                for name, path in (
+                    ("case_list_page", "/objections/"),
+                    ("search_rare_pair", f"/objections/?q={quote('华为')}"),
+                    ("search_common_pair", f"/objections/?q={quote('基准')}"),
+                )
+            }
             # credit repair: filings (multipart, one PDF), the centre routes each (not
             # measured), then the department's approval — the workflow's busiest step
             before = last_case_id("repair.Repair")
@@ -670,7 +675,7 @@ def main() -> None:
                 "report_page": report_page,
                 "queue_api": queue,
                 "queue_page": queue_page,
-                "case_list_page": case_list_page,
+                **case_lists,
                 "raw_transition_per_second": raw,
                 "completion_vs_raw": round(raw / complete["per_second"], 1),
             }
@@ -680,7 +685,9 @@ def main() -> None:
                 f" | filings {filing['per_second']}/s p95 {filing['p95_ms']} ms"
                 f" | report p95 {report['p95_ms']} ms (page {report_page['p95_ms']})"
                 f" | queue p95 {queue['p95_ms']} ms (page {queue_page['p95_ms']})"
-                f" | case list page p95 {case_list_page['p95_ms']} ms"
+                f" | case list page p95 {case_lists['case_list_page']['p95_ms']} ms (two"
+                f" characters, none / every subject: {case_lists['search_rare_pair']['p95_ms']} /"
+                f" {case_lists['search_common_pair']['p95_ms']})"
                 f" | raw {raw}/s (x{row['completion_vs_raw']})"
             )
             log(

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from workflow_app.accounts.models import Role
 from workflow_app.registry.models import SubjectKind
-from workflow_app.textsearch import contains
+from workflow_app.textsearch import contains, may_be_code
 
 from .models import EntryStatus, ListEntry, ListType, NationalReport
 
@@ -81,10 +81,10 @@ def _search(qs: QuerySet[ListEntry], q: str) -> QuerySet[ListEntry]:
     q = (q or "").replace("\x00", "").strip()[:MAX_QUERY]
     if not q:
         return qs
-    return qs.filter(
-        contains("subject__name", q, bigram_index=True)
-        | Q(subject__identifier_display__icontains=q.upper())
-    )
+    cond = contains("subject__name", q, bigram_index=True)
+    if may_be_code(q):  # a name in Chinese is not looked for in the codes
+        cond |= Q(subject__identifier_display__icontains=q.upper())
+    return qs.filter(cond)
 
 
 def public_list(list_type: str, q: str = "") -> QuerySet[ListEntry]:

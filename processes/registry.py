@@ -10,7 +10,7 @@ sweeps, the case pages and the case API dispatch through :func:`kind` — there 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,6 +111,12 @@ class CaseKind:
 
     def step(self, code: str) -> Step | None:
         return self.steps.get(code)
+
+    def status_texts(self) -> Mapping[str, str]:
+        """The statuses' labels as text in the active language, made once (rows.texts)."""
+        from workflow_app.rows import texts
+
+        return texts(f"{self.code}-status", self.status_labels)
 
     @property
     def detail_url_name(self) -> str:

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from workflow_app.compiled import CompiledQuery, CompiledRows
 from workflow_app.registry.bulk import ManyJson
-from workflow_app.textsearch import contains
+from workflow_app.textsearch import contains, may_be_code
 from workflow_app.workdays.calendar import add_working_days
 
 from .models import OPEN_TASK_STATUSES, CaseTask
@@ -296,11 +296,6 @@ def open_task_for_case(kind: str, case_id: int) -> CaseTask | None:
 _WHOLE_REFERENCE = re.compile(r"(?=(?:[A-Z]*\d){8})[A-Z0-9]{10,40}")
 
 
-# what case references and shown identifiers are made of: text with anything else (a name in
-# Chinese) cannot be part of one, and is not looked for in them
-_CODE_TEXT = re.compile(r"[0-9A-Z*\-]+")
-
-
 SEARCH_SUBJECTS_LISTED = 500  # below SQLite's limit of variables
 
 
@@ -331,7 +326,7 @@ def _search(k: Any, q: str) -> Q:
     if subject is not None:
         return Q(subject=subject) | _contains(own_text, q)
     fields = list(k.search_fields)
-    if not _CODE_TEXT.fullmatch(ref):
+    if not may_be_code(q):
         fields = [f for f in fields if f not in ("reference", "subject__identifier_display")]
     of_subject = [f.removeprefix("subject__") for f in fields if f.startswith("subject__")]
     ids = list(

@@ -387,6 +387,12 @@ def case_list(request: HttpRequest, kind_code: str) -> HttpResponse:
     )
 
 
+def _url_before_id(name: str) -> str:
+    """The URL of the page ``name`` (``…/<int:id>/``) up to its id, reversed once a page: a row
+    appends ``f"{id}/"``."""
+    return reverse(name, args=[0])[:-2]
+
+
 def case_rows_html(k: CaseKind, cases: Any, *, staff: bool) -> SafeString:
     """A case list page's rows (workflow_app/rows.py), read as the few columns they show — no
     model instances of the case, its subject and its record with every column (JSON
@@ -395,8 +401,8 @@ def case_rows_html(k: CaseKind, cases: Any, *, staff: bool) -> SafeString:
     filed, title_fields = k.filed_field, k.list_title
     columns = ["pk", "reference", "status", filed, *title_fields]
     rows = cases.values(*columns, "subject__name") if staff else cases.values(*columns)
-    detail_url = reverse(k.detail_url_name, args=[0])[:-2]
-    statuses = texts(f"{k.code}-status", k.status_labels)
+    detail_url = _url_before_id(k.detail_url_name)
+    statuses = k.status_texts()
     open_statuses = set(k.open_statuses)
     out = []
     for row in rows:
@@ -597,9 +603,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     }
     # Rows are prepared here (one reverse, labels and dates formatted once) so that rendering
     # 50 rows stays cheap; see bench/run.py.
-    detail_url = reverse("task-detail", args=[0])[:-2]
+    detail_url = _url_before_id("task-detail")
     steps = texts("steps", all_steps)
-    status_labels = {k.code: texts(f"{k.code}-status", k.status_labels) for k in kinds()}
+    status_labels = {k.code: k.status_texts() for k in kinds()}
     rows = []
     for t in tasks:
         row = task_as_dict(t, now=now, soon=soon)
@@ -692,7 +698,7 @@ def _assignee_groups(queues: set[str]) -> list[tuple[str, list[User]]]:
     choose within a task's own group; the service refuses anyone else)."""
     groups: list[tuple[str, list[User]]] = []
     for q in sorted(q for q in queues if q):
-        users = sorted(queue_members(q), key=lambda u: u.username)  # the compiled read
+        users = sorted(queue_members(q), key=lambda u: (u.username.casefold(), u.username))
         if users:
             groups.append((services.queue_label(q), users))
     return groups

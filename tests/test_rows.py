@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
@@ -31,10 +32,13 @@ def test_truncate_cuts_as_the_template_filter_does():
             assert truncate(text, length) == truncatechars(text, length), (text, length)
 
 
-def test_texts_are_made_once_a_language():
+def test_texts_are_made_once_a_language(monkeypatch):
     from django.utils import translation
 
+    from workflow_app import rows
     from workflow_app.rows import texts
+
+    monkeypatch.setattr(rows, "_TEXTS", {})
 
     built = []
 
@@ -48,3 +52,5 @@ def test_texts_are_made_once_a_language():
     with translation.override("en"):
         assert texts("test-rows", build) == {"withdrawn": "Withdrawn"}
     assert built == ["zh-hans", "en"]
+    with pytest.raises(TypeError):  # shared by every page: read-only
+        texts("test-rows", build)["withdrawn"] = "changed"

@@ -95,11 +95,31 @@ def _create_trigram_index(
         return False
     q = schema_editor.quote_name
     parts = ", ".join(f"UPPER({q(c)}) gin_trgm_ops" for c in columns)
-    concurrently = "" if connection.in_atomic_block else "CONCURRENTLY "
-    schema_editor.execute(
-        f"CREATE INDEX {concurrently}IF NOT EXISTS {q(name)} ON {q(table)} USING gin ({parts})"
-    )
+    _create_gin_index(schema_editor, name, table, parts)
     return True
+
+
+def _create_gin_index(schema_editor: Any, name: str, table: str, key: str) -> None:
+    """``CREATE INDEX … USING gin (key)`` unless a valid index of that name exists; outside a
+    transaction ``CONCURRENTLY`` (writes go on). A concurrent build that failed (cancelled, a
+    deadlock) leaves an invalid index behind — written on every insert, never read — which
+    ``IF NOT EXISTS`` would keep for good: it is dropped and built again."""
+    connection = schema_editor.connection
+    q = schema_editor.quote_name
+    concurrently = "" if connection.in_atomic_block else "CONCURRENTLY "
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE c.relname = %s AND c.relnamespace = to_regnamespace(current_schema()) "
+            "AND NOT i.indisvalid",
+            [name],
+        )
+        invalid = cursor.fetchone() is not None
+    if invalid:
+        schema_editor.execute(f"DROP INDEX {concurrently}IF EXISTS {q(name)}")
+    schema_editor.execute(
+        f"CREATE INDEX {concurrently}IF NOT EXISTS {q(name)} ON {q(table)} USING gin ({key})"
+    )
 
 
 def trigram_index(name: str, table: str, columns: tuple[str, ...]) -> migrations.RunPython:
@@ -125,7 +145,9 @@ def trigram_index(name: str, table: str, columns: tuple[str, ...]) -> migrations
     return operation
 
 
-# the two-character pieces of a text, each once: the key of a bigram index (textsearch.py)
+# the two-character pieces of a text, each once: the key of a bigram index (textsearch.py).
+# Indexes are built from its results: a different body needs a new name (and its indexes built
+# again), never a CREATE OR REPLACE of this one — the rows already indexed would not match.
 BIGRAMS_FUNCTION = """
 CREATE OR REPLACE FUNCTION cw_bigrams(text) RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
@@ -157,14 +179,9 @@ def bigram_index(name: str, table: str, column: str) -> migrations.RunPython:
     Elsewhere nothing."""
 
     def create(apps: Any, schema_editor: Any) -> None:
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        q = schema_editor.quote_name
-        concurrently = "" if schema_editor.connection.in_atomic_block else "CONCURRENTLY "
-        schema_editor.execute(
-            f"CREATE INDEX {concurrently}IF NOT EXISTS {q(name)} ON {q(table)} "
-            f"USING gin (cw_bigrams(UPPER({q(column)})))"
-        )
+        if schema_editor.connection.vendor == "postgresql":
+            key = f"cw_bigrams(UPPER({schema_editor.quote_name(column)}))"
+            _create_gin_index(schema_editor, name, table, key)
 
     def drop(apps: Any, schema_editor: Any) -> None:
         if schema_editor.connection.vendor == "postgresql":

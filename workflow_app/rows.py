@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import unicodedata
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from django.utils.safestring import SafeData, SafeString, mark_safe
@@ -44,17 +45,19 @@ def truncate(text: str, length: int) -> str:
 
 
 # (name, language) -> the labels as text; labels of codes are fixed once the apps are loaded
-_TEXTS: dict[tuple[str, str | None], dict[Any, str]] = {}
+_TEXTS: dict[tuple[str, str | None], Mapping[Any, str]] = {}
 
 
-def texts(name: str, build: Callable[[], Mapping[Any, Any]]) -> dict[Any, str]:
+def texts(name: str, build: Callable[[], Mapping[Any, Any]]) -> Mapping[Any, str]:
     """``build()``'s labels (lazy translations: steps, statuses, a model's choices) as text in
-    the active language, made once a process per language and ``name``: a page's rows and
-    filters read plain text instead of translating each label where it appears."""
+    the active language, made once a process per language and ``name`` (read-only: every page
+    shares it): a page's rows and filters read plain text instead of translating each label
+    where it appears."""
     key = (name, get_language())
     found = _TEXTS.get(key)
     if found is None:
-        found = _TEXTS[key] = {code: str(label) for code, label in build().items()}
+        made = {code: str(label) for code, label in build().items()}
+        found = _TEXTS[key] = MappingProxyType(made)
     return found
 
 

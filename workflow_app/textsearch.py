@@ -12,6 +12,7 @@ condition the index answers to the ``icontains`` it keeps, which makes the resul
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db import connection
@@ -19,6 +20,16 @@ from django.db.models import BooleanField, F, Func, Q, Value
 
 # the length of text a bigram index serves where a trigram index cannot
 BIGRAM_LENGTH = 2
+
+# what case references and shown identifiers (统一社会信用代码, masked resident IDs) are made
+# of: text with anything else — a name in Chinese — cannot be part of one
+_CODE_TEXT = re.compile(r"[0-9A-Z*\-]+")
+
+
+def may_be_code(q: str) -> bool:
+    """Whether ``q`` can be part of a reference or a shown identifier: other text is not
+    looked for in them (a search ORed with a column no index serves reads every row)."""
+    return bool(_CODE_TEXT.fullmatch(q.upper()))
 
 
 class ContainsBigrams(Func):
