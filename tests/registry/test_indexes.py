@@ -74,3 +74,28 @@ def test_search_indexes_rebuilds_the_trigram_indexes_the_migrations_declare():
     assert present() == declared
     call_command("search_indexes", verbosity=0)
     assert present() == declared
+
+
+def test_an_invalid_search_index_left_by_a_failed_build_is_built_again():
+    """A concurrent build that failed leaves an invalid index (written, never read), which
+    ``CREATE INDEX IF NOT EXISTS`` alone would keep: it is dropped and built again."""
+    if connection.vendor != "postgresql":
+        pytest.skip("index validity is PostgreSQL's")
+    from django.core.management import call_command
+
+    def valid() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE c.relname = 'subject_name_trgm'"
+            )
+            return bool(cursor.fetchone()[0])
+
+    with connection.cursor() as cursor:  # as a cancelled CREATE INDEX CONCURRENTLY leaves it
+        cursor.execute(
+            "UPDATE pg_index SET indisvalid = false WHERE indexrelid = "
+            "'subject_name_trgm'::regclass"
+        )
+    assert not valid()
+    call_command("search_indexes", verbosity=0)
+    assert valid()
