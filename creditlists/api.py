@@ -25,6 +25,7 @@ from workflow_app.accounts.models import Role
 from workflow_app.api import Forbidden, NotFound
 from workflow_app.registry.identifiers import validate_uscc
 from workflow_app.registry.models import Subject, SubjectKind
+from workflow_app.textsearch import planned_for_the_text
 
 from . import selectors, services
 from .models import EntryStatus, ListEntry, ListType, NationalReport
@@ -346,7 +347,8 @@ class PublicListView(generics.ListAPIView):
         return selectors.public_list(self.list_type, self.request.query_params.get("q", ""))
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+        with planned_for_the_text(request.query_params.get("q", "")):
+            return super().get(request, *args, **kwargs)
 
 
 _PUBLIC_Q = OpenApiParameter("q", str, description="主体名称或统一社会信用代码（可部分匹配）")

@@ -10,6 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from workflow_app.textsearch import planned_for_the_text
+
 from . import selectors
 from .models import ListType
 
@@ -41,9 +43,11 @@ class ListSearchForm(forms.Form):
 def public_list(request: HttpRequest, list_type: str) -> HttpResponse:
     form = ListSearchForm(request.GET)
     q = form.cleaned_data["q"].strip() if form.is_valid() else ""
-    page = Paginator(selectors.public_list(list_type, q), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    with planned_for_the_text(q):
+        page = Paginator(selectors.public_list(list_type, q), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        page.object_list = list(page.object_list)  # read here, within the block
     other = ListType.BLACK if list_type == ListType.RED else ListType.RED
     return render(
         request,

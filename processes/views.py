@@ -47,6 +47,7 @@ from workflow_app.registry.identifiers import lookup_candidates
 from workflow_app.registry.models import CreditRecord, Department, RecordStatus
 from workflow_app.registry.selectors import departments_all, subject_by_identifier
 from workflow_app.rows import DASH, esc, labels, safe_rows, texts, truncate
+from workflow_app.textsearch import planned_for_the_text
 from workflow_app.workdays.calendar import explain
 
 from . import services
@@ -358,6 +359,11 @@ def case_list(request: HttpRequest, kind_code: str) -> HttpResponse:
     """Every case of a kind the user may see — completed ones included — with search (reference,
     subject code or name) and filters (status, department)."""
     k = _kind_or_404(kind_code)
+    with planned_for_the_text(request.GET.get("q", "")):
+        return _case_list_page(request, k)
+
+
+def _case_list_page(request: HttpRequest, k: CaseKind) -> HttpResponse:
     qs, applied = case_list_queryset(k, request.user, request.GET)
     status, q, department = (applied.get(f, "") for f in ("status", "q", "department"))
     page = CappedPaginator(qs, CASE_LIST_PAGE, cap=CASE_LIST_COUNT_CAP).get_page(

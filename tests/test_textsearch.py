@@ -57,3 +57,31 @@ def test_two_characters_are_looked_up_in_the_bigram_index(subjects):
         Subject.objects.filter(contains("name", "华为技", bigram_index=True)).query
     )
     assert "cw_bigrams" not in str(Subject.objects.filter(contains("name", "华为")).query)
+
+
+def test_a_search_is_planned_for_its_text():
+    """Prepared statements may get one generic plan for every value; a search's statements are
+    planned for the text searched (workflow_app/textsearch.py), and only inside the block."""
+    from django.db import transaction
+
+    from workflow_app.textsearch import planned_for_the_text
+
+    if connection.vendor != "postgresql":
+        with planned_for_the_text("华为"):
+            assert Subject.objects.count() == 0
+        pytest.skip("plan_cache_mode is PostgreSQL's")
+
+    def mode() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW plan_cache_mode")
+            return cursor.fetchone()[0]
+
+    depth = len(connection.savepoint_ids)
+    with planned_for_the_text("华为"):
+        assert mode() == "force_custom_plan" and len(connection.savepoint_ids) == depth + 1
+    with planned_for_the_text(""):
+        assert mode() == "auto" and len(connection.savepoint_ids) == depth
+    with transaction.atomic():  # a block's SET LOCAL ends with the block
+        with planned_for_the_text("华为"):
+            pass
+        assert mode() == "auto"

@@ -13,9 +13,11 @@ condition the index answers to the ``icontains`` it keeps, which makes the resul
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import BooleanField, F, Func, Q, Value
 
 # the length of text a bigram index serves where a trigram index cannot
@@ -57,3 +59,30 @@ def contains(field: str, q: str, *, bigram_index: bool = False) -> Q:
     if bigram_index and len(q) == BIGRAM_LENGTH and connection.vendor == "postgresql":
         cond &= Q(ContainsBigrams(field, q))
     return cond
+
+
+@contextmanager
+def planned_for_the_text(q: str) -> Iterator[None]:
+    """Run a search's statements (in this block: a list page's lookups, count and rows) with
+    plans made for the text searched. On PostgreSQL a statement run a few times on a
+    connection is prepared and then may get one *generic* plan for every value: planned for a
+    rare name, a search for a word every subject has (公司) read both name indexes whole —
+    0.25 s for the subjects' lookup, 0.19 s for the count, measured at 1,000,000 subjects,
+    where the plan for that word stops after the rows it needs (4 ms). Inside, the block is
+    one transaction planning each statement for its values (``plan_cache_mode``, set for the
+    transaction and, in a longer one, back as it was after the block); without a search text,
+    or elsewhere, nothing changes."""
+    if not q or connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('plan_cache_mode'), "
+                "set_config('plan_cache_mode', 'force_custom_plan', true)"
+            )
+            before = cursor.fetchone()[0]
+        yield
+        # an error rolls the block back, and the setting with it
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('plan_cache_mode', %s, true)", [before])
