@@ -69,3 +69,41 @@ def test_the_unread_badge_counts_only_the_readers_unread_messages(applicant, cen
     inbox(centre_user, 4)
     page = web.get("/").content.decode()
     assert 'class="nav-badge" aria-label="3 条未读">3</span>' in page
+
+
+def test_the_session_user_is_read_through_the_compiled_get(applicant, django_assert_num_queries):
+    """``User.objects.get(pk=…)`` — Django's ModelBackend reads the signed-in user with it on
+    every request — goes through a query compiled once: the same row and instance, the same
+    errors; other lookups are the ORM's."""
+    from django.db.models.query import QuerySet
+
+    from workflow_app.accounts.models import User
+
+    with django_assert_num_queries(1):
+        found = User.objects.get(pk=applicant.pk)
+    assert type(found) is User and found.pk == applicant.pk
+    assert {f.attname: getattr(found, f.attname) for f in User._meta.concrete_fields} == {
+        f.attname: getattr(applicant, f.attname) for f in User._meta.concrete_fields
+    }
+    assert found._state.db == "default" and not found._state.adding
+    with pytest.raises(User.DoesNotExist):
+        User.objects.get(pk=applicant.pk + 10_000)
+    with pytest.raises(User.DoesNotExist):
+        User.objects.get(id=2**63)  # beyond the column: no row, as the ORM answers
+    assert User.objects.get(username=applicant.username) == applicant  # the ORM's own get
+    assert User.objects.get(pk=str(applicant.pk)) == applicant  # not an int: the ORM's
+    calls = []
+    real = QuerySet.get
+
+    def counted(self, *args, **kwargs):
+        calls.append(kwargs)
+        return real(self, *args, **kwargs)
+
+    QuerySet.get = counted
+    try:
+        web = Client()
+        web.force_login(applicant)
+        assert web.get("/").status_code == 200
+    finally:
+        QuerySet.get = real
+    assert {"pk": applicant.pk} not in calls  # the session's user: not through the ORM's get
