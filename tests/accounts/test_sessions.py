@@ -77,6 +77,7 @@ def test_the_session_user_is_read_through_the_compiled_get(applicant, django_ass
     errors; other lookups are the ORM's."""
     from django.db.models.query import QuerySet
 
+    from tests.factories import SubjectFactory, UserFactory
     from workflow_app.accounts.models import User
 
     with django_assert_num_queries(1):
@@ -92,6 +93,11 @@ def test_the_session_user_is_read_through_the_compiled_get(applicant, django_ass
         User.objects.get(id=2**63)  # beyond the column: no row, as the ORM answers
     assert User.objects.get(username=applicant.username) == applicant  # the ORM's own get
     assert User.objects.get(pk=str(applicant.pk)) == applicant  # not an int: the ORM's
+    # a related manager filters its rows: another subject's user is not found through it
+    other = UserFactory(subject=SubjectFactory())
+    with pytest.raises(User.DoesNotExist):
+        applicant.subject.users.get(pk=other.pk)
+    assert applicant.subject.users.get(pk=applicant.pk) == applicant
     calls = []
     real = QuerySet.get
 

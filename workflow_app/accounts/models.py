@@ -36,8 +36,10 @@ class Users(UserManager["User"]):
     CPU. The same row, the same instance, the same errors; any other ``get`` is the ORM's."""
 
     def get(self, *args: Any, **kwargs: Any) -> User:
-        if not args and self._db is None and len(kwargs) == 1:
-            key, value = next(iter(kwargs.items()))
+        # only ``User.objects`` itself: a related manager (``department.users``) is a subclass
+        # that filters its rows, and another database is the ORM's
+        if type(self) is Users and self.model is User and not args and self._db is None:
+            key, value = next(iter(kwargs.items())) if len(kwargs) == 1 else ("", None)
             if key in ("pk", "id") and type(value) is int:
                 return _user_by_id().one(value)
         return super().get(*args, **kwargs)
