@@ -380,7 +380,7 @@ def _case_list_page(request: HttpRequest, k: CaseKind) -> HttpResponse:
             "page": page,
             "rows_html": case_rows_html(k, page.object_list, staff=staff),
             "status": status,
-            "statuses": k.status_labels(),
+            "statuses": k.status_texts(),
             "q": q,
             "department": department,
             "departments": departments_all(),
