@@ -9,6 +9,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from workflow_app.compiled import CompiledQuery
+
 
 class Role(models.TextChoices):
     APPLICANT = "applicant", _("申请人")
@@ -41,20 +43,8 @@ class Users(UserManager["User"]):
         if type(self) is Users and self.model is User and not args and self._db is None:
             key, value = next(iter(kwargs.items())) if len(kwargs) == 1 else ("", None)
             if key in ("pk", "id") and type(value) is int:
-                return _user_by_id().one(value)
+                return _USER_BY_ID.one(value)
         return super().get(*args, **kwargs)
-
-
-def _user_by_id() -> Any:
-    global _USER_BY_ID
-    if _USER_BY_ID is None:
-        from workflow_app.compiled import CompiledQuery
-
-        _USER_BY_ID = CompiledQuery(lambda pk: User.objects.filter(pk=pk)[:2], int)
-    return _USER_BY_ID
-
-
-_USER_BY_ID: Any = None
 
 
 class User(AbstractUser):  # type: ignore[django-manager-missing]
@@ -107,3 +97,7 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]
         if self.role in (Role.SUPERVISOR, Role.ADMIN):
             return [QUEUE_SUPERVISORS]
         return []
+
+
+# Users.get(pk=…): the user by id, compiled once per connection
+_USER_BY_ID: CompiledQuery[User] = CompiledQuery(lambda pk: User.objects.filter(pk=pk)[:2], int)

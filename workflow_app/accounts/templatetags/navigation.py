@@ -23,39 +23,40 @@ from django.utils.translation import get_language
 
 register = template.Library()
 
-# the navigation's links: a page among them is shown as the current one
-NAV_URL_NAMES = (
-    "home",
-    "report-search",
-    "verify",
-    "red-list",
-    "black-list",
-    "objection-list",
-    "repair-list",
-    "commitment-list",
-    "credit-check",
-    "random-checks",
-    "queue",
-    "dashboard",
-    "inbox",
-)
+# the navigation's links, by the variable the partial reads each one's URL from
+NAV_URLS = {
+    "home_url": "home",
+    "report_search_url": "report-search",
+    "verify_url": "verify",
+    "red_list_url": "red-list",
+    "black_list_url": "black-list",
+    "objection_list_url": "objection-list",
+    "repair_list_url": "repair-list",
+    "commitment_list_url": "commitment-list",
+    "credit_check_url": "credit-check",
+    "random_checks_url": "random-checks",
+    "queue_url": "queue",
+    "dashboard_url": "dashboard",
+    "inbox_url": "inbox",
+    "admin_url": "admin:index",
+}
 _KEPT_MAX = 2_000
 _kept: dict[tuple[Any, ...], SafeString] = {}
-_nav_paths: dict[tuple[Any, ...], frozenset[str]] = {}
+_nav_urls: dict[tuple[Any, ...], dict[str, str]] = {}
 
 
-def _paths(urls: tuple[Any, ...]) -> frozenset[str]:
-    """The navigation's own URLs under this URL configuration (one that lacks a page simply
-    has no link to it, as ``{% url … as … %}`` leaves it out)."""
-    found = _nav_paths.get(urls)
+def _urls(conf: tuple[Any, ...]) -> dict[str, str]:
+    """The navigation's URLs under this URL configuration, reversed once; a page it lacks is
+    ``""`` and has no link (as ``{% url … as … %}`` leaves it out)."""
+    found = _nav_urls.get(conf)
     if found is None:
-        paths = set()
-        for name in NAV_URL_NAMES:
+        found = {}
+        for var, name in NAV_URLS.items():
             try:
-                paths.add(reverse(name))
+                found[var] = reverse(name)
             except NoReverseMatch:
-                pass
-        found = _nav_paths[urls] = frozenset(paths)
+                found[var] = ""
+        _nav_urls[conf] = found
     return found
 
 
@@ -71,11 +72,12 @@ def site_nav(context: Any) -> SafeString:
         is_supervisor=bool(signed_in and getattr(user, "is_supervisor", False)),
         is_superuser=bool(signed_in and getattr(user, "is_superuser", False)),
     )
-    urls = (settings.ROOT_URLCONF, get_urlconf(), get_script_prefix())
+    conf = (settings.ROOT_URLCONF, get_urlconf(), get_script_prefix())
+    urls = _urls(conf)
     path = getattr(request, "path", "")
-    current = path if path in _paths(urls) else ""
+    current = path if path in urls.values() else ""
     unread = int(context.get("unread_notifications") or 0)
-    key = (*urls, get_language(), *vars(reader).values(), current, unread)
+    key = (*conf, get_language(), *vars(reader).values(), current, unread)
     html = _kept.get(key)
     if html is None:
         if len(_kept) >= _KEPT_MAX:
@@ -83,7 +85,7 @@ def site_nav(context: Any) -> SafeString:
         html = _kept[key] = mark_safe(  # noqa: S308 - a template's own output
             render_to_string(
                 "_site_nav.html",
-                {"user": reader, "path": current, "unread_notifications": unread},
+                {**urls, "user": reader, "path": current, "unread_notifications": unread},
             )
         )
     return html
