@@ -26,16 +26,29 @@
   psycopg still leaves out statements over ``MAX_CACHED_STATEMENT_LENGTH``, 4,096 bytes — the
   two-task ``INSERT`` is about 800); longer ones — the record import's batches — are scanned as
   before.
+* **Timestamps are read by psycopg's C loader.** With ``USE_TZ`` Django registers its own
+  ``timestamptz`` loader on every connection: a Python subclass of psycopg's pure-Python loader
+  that parses the text and then sets the connection's zone — about 7 µs a value where psycopg's
+  C loader takes 0.5 (measured: 10,000 rows of three timestamps fetched in 291 ms against 52). A
+  queue page reads a few hundred of them, a completion a few dozen, an export hundreds of
+  thousands. When the connection's zone is UTC — Django's with ``USE_TZ`` and no database
+  ``TIME_ZONE``, set on the session as Django does — psycopg's C loader gives the same values
+  (aware, ``datetime.timezone.utc``: psycopg maps the session's ``UTC`` to it), so
+  :class:`UtcTimestamptzLoader` hands each value to it; any other zone keeps Django's loader.
 """
 
 from __future__ import annotations
 
+import datetime
 import select
 import time
 from typing import Any
 
 from django.db.backends.postgresql import base, features, operations
 from psycopg import _queries as psycopg_queries
+from psycopg import adapters
+from psycopg.adapt import AdaptersMap, Loader
+from psycopg.pq import Format
 
 MAX_PARAMS = 2**16 - 1
 
@@ -44,6 +57,28 @@ CACHED_STATEMENT_PARAMS = 200
 # test_a_two_task_insert_is_parsed_once_per_process fails if a psycopg release renames it)
 if getattr(psycopg_queries, "MAX_CACHED_STATEMENT_PARAMS", 0) < CACHED_STATEMENT_PARAMS:
     psycopg_queries.MAX_CACHED_STATEMENT_PARAMS = CACHED_STATEMENT_PARAMS
+
+
+# psycopg's own loader of timestamptz text: the C one when psycopg's C module is installed
+# (psycopg[binary] or [c]), else its Python one. The C class cannot be subclassed: wrapped.
+_PSYCOPG_TIMESTAMPTZ_LOADER: Any = adapters.get_loader(
+    adapters.types["timestamptz"].oid, Format.TEXT
+)
+
+
+class UtcTimestamptzLoader(Loader):
+    """psycopg's own ``timestamptz`` loader, for a connection whose session zone is UTC. It has
+    the ``timezone`` attribute of Django's loader, which Django's ``create_cursor`` compares
+    with the connection's before registering a loader of another zone on a cursor."""
+
+    timezone = datetime.UTC
+
+    def __init__(self, oid: int, context: Any = None) -> None:
+        super().__init__(oid, context)
+        self._load = _PSYCOPG_TIMESTAMPTZ_LOADER(oid, context).load
+
+    def load(self, data: Any) -> Any:
+        return self._load(data)
 
 
 class DatabaseFeatures(features.DatabaseFeatures):
@@ -76,6 +111,16 @@ def server_spoke(conn: Any) -> bool:
 class DatabaseWrapper(base.DatabaseWrapper):
     features_class = DatabaseFeatures
     ops_class = DatabaseOperations
+
+    def get_connection_params(self) -> dict[str, Any]:
+        params = super().get_connection_params()
+        template = params.get("context")
+        if template is not None and self.timezone is datetime.UTC:
+            # on a copy: Django's template is shared by the connections of a zone (lru_cache)
+            context = AdaptersMap(template)
+            context.register_loader("timestamptz", UtcTimestamptzLoader)
+            params["context"] = context
+        return params
 
     def close_if_health_check_failed(self) -> None:
         if (

@@ -145,6 +145,9 @@ TEMPLATES = [
                 "notifications.context_processors.navigation",
                 "workflow_app.accounts.context_processors.admin_calendar_warning",
             ],
+            # {% load i18n %}: Django's library, its {% translate "literal" %} rendered once per
+            # language (workflow_app/translate_tags.py)
+            "libraries": {"i18n": "workflow_app.translate_tags"},
         },
     },
 ]
