@@ -4,11 +4,19 @@ the user and reason, a unique violation raised as Django's ``IntegrityError``.""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.db import IntegrityError, transaction
+from django.db.models import signals
 
 from tests.factories import SubjectFactory, UserFactory
-from workflow_app.registry.bulk import insert_with_history
+from workflow_app.registry.bulk import (
+    _plain_attributes,
+    insert_new_with_history,
+    insert_with_history,
+    new_instances,
+)
 from workflow_app.registry.models import CreditRecord, Subject
 
 
@@ -218,3 +226,78 @@ def test_insert_values_refuses_what_json_cannot_hold_and_writes_nothing(db):
     with pytest.raises(TypeError), transaction.atomic():
         insert_values(SyncEvent, [{**row, "idempotency_key": "a", "payload": {"x": object()}}])
     assert not SyncEvent.objects.exists()
+
+
+def _values(subject, department, external_id):
+    return {
+        "subject_id": subject.pk,
+        "department_id": department.pk,
+        "external_id": external_id,
+        "version": 1,
+        "category": "penalty",
+        "nature": "dishonesty",
+        "severity": "general",
+        "title": f"处罚决定 {external_id}",
+        "content": "内容",
+        "decision_date": datetime.date(2026, 3, 2),
+        "publicity_start": datetime.date(2026, 3, 2),
+        "status": "published",
+    }
+
+
+def test_new_rows_from_values_are_what_instances_would_give(db, samr):
+    """``insert_new_with_history`` (an import's new records): rows, history and the instances
+    handed back are those of ``insert_with_history(new_instances(…))``."""
+    user = UserFactory(username="importer2", role="department", department=samr)
+    subject = SubjectFactory()
+    objs = insert_new_with_history(
+        CreditRecord,
+        [_values(subject, samr, f"V-{i}") for i in range(3)],
+        user=user,
+        reason="record import (SAMR)",
+    )
+    expected = insert_with_history(
+        new_instances(CreditRecord, [_values(subject, samr, f"W-{i}") for i in range(3)]),
+        CreditRecord,
+        user=user,
+        reason="record import (SAMR)",
+    )
+    fields = [f.attname for f in CreditRecord._meta.concrete_fields]
+    changing = {"id", "external_id", "title", "created_at", "updated_at"}
+    for obj, other in zip(objs, expected, strict=True):
+        assert not obj._state.adding and obj._state.db == other._state.db
+        assert {f: getattr(obj, f) for f in fields if f not in changing} == {
+            f: getattr(other, f) for f in fields if f not in changing
+        }
+        stored = CreditRecord.objects.get(pk=obj.pk)
+        # what was handed back is what is stored, and behaves as any instance read
+        assert {f: getattr(obj, f) for f in fields} == {f: getattr(stored, f) for f in fields}
+        assert obj == stored and obj.subject == subject
+        assert obj.get_status_display() == stored.get_status_display()
+        (history,) = stored.history.all()
+        assert (history.history_type, history.history_user_id) == ("+", user.pk)
+        assert history.history_change_reason == "record import (SAMR)"
+        assert history.title == obj.title
+    assert [o.pk for o in objs] == sorted(o.pk for o in objs) < [o.pk for o in expected]
+    objs[0].title = "改过的标题"
+    objs[0].save()  # an UPDATE of the stored row, not a second row
+    assert CreditRecord.objects.get(pk=objs[0].pk).title == "改过的标题"
+    assert CreditRecord.objects.filter(external_id="V-0").count() == 1
+
+
+def test_new_rows_of_a_model_with_an_init_receiver_are_made_by_init(db, samr):
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    assert _plain_attributes(CreditRecord)
+    signals.post_init.connect(receiver, sender=CreditRecord)
+    try:
+        assert not _plain_attributes(CreditRecord)
+        objs = insert_new_with_history(
+            CreditRecord, [_values(SubjectFactory(), samr, "I-1")], user=None, reason="r"
+        )
+    finally:
+        signals.post_init.disconnect(receiver, sender=CreditRecord)
+    assert seen == objs and objs[0].pk

@@ -16,6 +16,7 @@ Django's ``IntegrityError`` as ``bulk_create`` would.
 from __future__ import annotations
 
 import datetime
+import inspect
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -26,6 +27,10 @@ import orjson
 import psycopg
 from django.db import connection, models, transaction
 from django.db.models import Lookup, QuerySet
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 from simple_history.utils import bulk_create_with_history, get_history_manager_for_model
@@ -379,34 +384,116 @@ def insert_with_history(
             bulk_create_with_history(objs, model, default_user=user, default_change_reason=reason)
         )
     now = timezone.now()
-    user_id = getattr(user, "pk", None)
     with transaction.atomic(savepoint=False):
         fields, rows, types = _copy_objects(objs, model, now)
-
-        by_name = {f.attname: i for i, f in enumerate(fields)}
-        history_fields = [f for f in history_model._meta.concrete_fields if not f.primary_key]
-        fixed = {
-            "history_date": now,
-            "history_change_reason": reason,
-            "history_type": "+",
-            "history_user_id": user_id,
-        }
-        # each history column is a fixed value or a column of the row: one getter for the latter
-        copied = [f for f in history_fields if f.attname not in fixed]
-        missing = [f.attname for f in copied if f.attname not in by_name]
-        if missing:
-            raise ValueError(f"history fields {missing} have no source column")
-        getter = itemgetter(*[by_name[f.attname] for f in copied])
-        take = getter if len(copied) > 1 else (lambda row: (getter(row),))
-        fixed_fields = [f for f in history_fields if f.attname in fixed]
-        tail = [fixed[f.attname] for f in fixed_fields]
-        ordered = copied + fixed_fields
-        columns = [str(f.column) for f in ordered]
-        history_types = None if types is None else _binary_types(ordered)
-        if history_types is not None:
-            # the copied columns are the row's, made ready above; the fixed ones once
-            _binary_ready(fixed_fields, history_types[len(copied) :], [tail])
-        tail_tuple = tuple(tail)
-        history_rows = [take(row) + tail_tuple for row in rows]
-        _copy(history_model._meta.db_table, columns, history_rows, history_types)
+        _copy_history(history_model, fields, rows, types, now=now, user=user, reason=reason)
     return objs
+
+
+def insert_new_with_history(
+    model: type[models.Model], values: list[dict[str, Any]], *, user: Any, reason: str
+) -> list[Any]:
+    """Insert rows given as dicts of attribute name → value (the missing ones taking the field's
+    default) and their history; returns the rows as instances, ids set, as
+    ``insert_with_history(new_instances(model, values), …)`` would. On PostgreSQL the rows are
+    written as built and the instances made from them afterwards without ``Model.__init__``
+    (:func:`_instances`): a 5,000-record import made 5,000 instances through ``__init__`` and
+    then read every attribute of each back to write it."""
+    if not values:
+        return []
+    history_model = get_history_manager_for_model(model).model
+    if (
+        connection.vendor != "postgresql"
+        or not (_copyable(model) and _copyable(history_model))
+        or not _plain_attributes(model)
+    ):
+        return insert_with_history(new_instances(model, values), model, user=user, reason=reason)
+    fields = list(model._meta.concrete_fields)
+    rows = _positional(model, values)
+    pk_at = fields.index(model._meta.pk)  # type: ignore[arg-type]
+    now = timezone.now()
+    auto = _auto_now_at(fields)
+    for row, pk in zip(rows, _next_ids(model, len(rows)), strict=True):
+        row[pk_at] = pk
+        for i in auto:
+            row[i] = now
+    objs = _instances(model, fields, rows)  # before the COPY makes the rows' values ready
+    with transaction.atomic(savepoint=False):
+        types = _copy_model_rows(model, fields, rows)
+        _copy_history(history_model, fields, rows, types, now=now, user=user, reason=reason)
+    return objs
+
+
+def _plain_attributes(model: type[models.Model]) -> bool:
+    """Whether ``Model.__init__`` would only set each field's attribute on an instance of
+    ``model``: no ``pre_init``/``post_init`` receiver, and every field's attribute Django's own
+    (a column value kept in the instance's ``__dict__``)."""
+    if pre_init.has_listeners(model) or post_init.has_listeners(model):
+        return False
+    return all(
+        type(inspect.getattr_static(model, f.attname, None)) in _PLAIN_DESCRIPTORS
+        for f in model._meta.concrete_fields
+    )
+
+
+_PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute)
+
+
+def _instances(
+    model: type[models.Model], fields: list[models.Field], rows: list[list[Any]]
+) -> list[Any]:
+    """Saved instances of ``model`` with these rows' values: what ``Model.__init__`` with the
+    values in order leaves (each attribute in the instance's ``__dict__``, a fresh
+    ``ModelState``), marked as saved on this connection — about three times cheaper."""
+    names = [f.attname for f in fields]
+    new = model.__new__
+    alias = connection.alias
+    objs = []
+    for row in rows:
+        obj = new(model)
+        obj.__dict__.update(zip(names, row, strict=True))
+        state = obj._state = ModelState()
+        state.adding = False
+        state.db = alias
+        objs.append(obj)
+    return objs
+
+
+def _copy_history(
+    history_model: type[models.Model],
+    fields: list[models.Field],
+    rows: list[list[Any]],
+    types: list[str] | None,
+    *,
+    now: datetime.datetime,
+    user: Any,
+    reason: str,
+) -> None:
+    """``COPY`` one ``+`` history row per row written (``fields``' values, made ready for
+    ``types``), with this time, user and reason."""
+    by_name = {f.attname: i for i, f in enumerate(fields)}
+    history_fields = [f for f in history_model._meta.concrete_fields if not f.primary_key]
+    fixed = {
+        "history_date": now,
+        "history_change_reason": reason,
+        "history_type": "+",
+        "history_user_id": getattr(user, "pk", None),
+    }
+    # each history column is a fixed value or a column of the row: one getter for the latter
+    copied = [f for f in history_fields if f.attname not in fixed]
+    missing = [f.attname for f in copied if f.attname not in by_name]
+    if missing:
+        raise ValueError(f"history fields {missing} have no source column")
+    getter = itemgetter(*[by_name[f.attname] for f in copied])
+    take = getter if len(copied) > 1 else (lambda row: (getter(row),))
+    fixed_fields = [f for f in history_fields if f.attname in fixed]
+    tail = [fixed[f.attname] for f in fixed_fields]
+    ordered = copied + fixed_fields
+    columns = [str(f.column) for f in ordered]
+    history_types = None if types is None else _binary_types(ordered)
+    if history_types is not None:
+        # the copied columns are the row's, made ready above; the fixed ones once
+        _binary_ready(fixed_fields, history_types[len(copied) :], [tail])
+    tail_tuple = tuple(tail)
+    history_rows = [take(row) + tail_tuple for row in rows]
+    _copy(history_model._meta.db_table, columns, history_rows, history_types)

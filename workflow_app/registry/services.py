@@ -23,7 +23,7 @@ from workflow_app.api import Conflict, ServiceError
 from workflow_app.compiled import CompiledQuery
 from workflow_app.writes import save_with_history
 
-from .bulk import insert_with_history, new_instances, where_in
+from .bulk import insert_new_with_history, insert_with_history, where_in
 from .hooks import public_changed
 from .identifiers import subject_key
 from .models import (
@@ -414,13 +414,13 @@ def _import(*, department: Department, items: list[dict], by: Any) -> dict:
                 default_user=by,
                 default_change_reason=f"{reason}: replaced by a new version",
             )
-        to_create = new_instances(CreditRecord, new_rows)
+        to_create = insert_new_with_history(CreditRecord, new_rows, user=by, reason=reason)
         department_cache = CreditRecord.department.field  # listeners read record.department
         for row in to_create:
             department_cache.set_cached_value(row, department)
+        if new_versions:
+            insert_with_history(new_versions, CreditRecord, user=by, reason=reason)
         created_rows = to_create + new_versions
-        if created_rows:
-            created_rows = insert_with_history(created_rows, CreditRecord, user=by, reason=reason)
         for row in created_rows:
             current[row.external_id] = row
         public_changed(records=[r for r in created_rows if r.version == 1], change="created", by=by)
