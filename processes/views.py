@@ -46,7 +46,7 @@ from workflow_app.paging import CappedPaginator
 from workflow_app.registry.identifiers import lookup_candidates
 from workflow_app.registry.models import CreditRecord, Department, RecordStatus
 from workflow_app.registry.selectors import departments_all, subject_by_identifier
-from workflow_app.rows import DASH, esc, labels, safe_rows, texts, truncate
+from workflow_app.rows import DASH, esc, labels, minute_texts, safe_rows, texts, truncate
 from workflow_app.textsearch import planned_for_the_text
 from workflow_app.workdays.calendar import explain
 
@@ -410,13 +410,14 @@ def case_rows_html(k: CaseKind, cases: Any, *, staff: bool) -> SafeString:
     detail_url = _url_before_id(k.detail_url_name)
     statuses = k.status_texts()
     open_statuses = set(k.open_statuses)
+    minute = minute_texts()
     out = []
     for row in rows:
         status = row["status"]
         title = next((row[f] for f in title_fields if row[f]), "")
         badge = "badge-warn" if status in open_statuses else "badge-muted"
         subject = f"<td>{esc(row['subject__name'])}</td>" if staff else ""
-        filed_at = timezone.localtime(row[filed]).strftime("%Y-%m-%d %H:%M") if row[filed] else ""
+        filed_at = minute(row[filed])
         out.append(
             f'<tr><td><a href="{detail_url}{row["pk"]}/">{esc(row["reference"])}</a></td>'
             f"{subject}<td>{esc(title)}</td>"
@@ -612,13 +613,12 @@ def queue(request: HttpRequest) -> HttpResponse:
     detail_url = _url_before_id("task-detail")
     steps = texts("steps", all_steps)
     status_labels = {k.code: k.status_texts() for k in kinds()}
+    minute = minute_texts()
     rows = []
     for t in tasks:
         row = task_as_dict(t, now=now, soon=soon)
         row["step_label"] = steps.get(t.step, t.step)
-        row["due_text"] = (
-            timezone.localtime(t.due_at).strftime("%Y-%m-%d %H:%M") if t.due_at else ""
-        )
+        row["due_text"] = minute(t.due_at)
         row["url"] = f"{detail_url}{t.pk}/"
         row["case_status_label"] = status_labels.get(t.case_kind, {}).get(
             t.case_status, t.case_status

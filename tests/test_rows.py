@@ -54,3 +54,24 @@ def test_texts_are_made_once_a_language(monkeypatch):
     assert built == ["zh-hans", "en"]
     with pytest.raises(TypeError):  # shared by every page: read-only
         texts("test-rows", build)["withdrawn"] = "changed"
+
+
+def test_minute_texts_write_djangos_localtime():
+    import datetime
+
+    from django.utils import timezone
+
+    from workflow_app.rows import minute_texts
+
+    values = [
+        datetime.datetime(2026, 12, 31, 16, 30, 59, tzinfo=datetime.UTC),  # next day in Beijing
+        datetime.datetime(2026, 3, 1, 4, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=-5))),
+    ]
+    for zone in ("Asia/Shanghai", "UTC", "America/New_York"):
+        with timezone.override(zone):
+            minute = minute_texts()
+            for value in values:
+                assert minute(value) == timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+            assert minute(None) == ""
+    with timezone.override("Asia/Shanghai"):
+        assert minute_texts()(values[0]) == "2027-01-01 00:30"

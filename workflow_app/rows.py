@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from django.utils import timezone
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import get_language
@@ -59,6 +60,17 @@ def texts(name: str, build: Callable[[], Mapping[Any, Any]]) -> Mapping[Any, str
         made = {code: str(label) for code, label in build().items()}
         found = _TEXTS[key] = MappingProxyType(made)
     return found
+
+
+def minute_texts() -> Callable[[Any], str]:
+    """A function writing a time as ``YYYY-MM-DD HH:MM`` in the current time zone (Django's
+    ``localtime``, its zone looked up once a page instead of once a value); ``""`` for None."""
+    zone = timezone.get_current_timezone()
+
+    def text(value: Any) -> str:
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    return text
 
 
 def labels(*texts: Any) -> list[str]:
