@@ -11,52 +11,31 @@ once the way Django does. Any other ``{% translate %}`` (a variable, a filter, `
 Django's node as it is.
 
 The settings register this module under the label ``i18n`` (``TEMPLATES`` ``libraries``), so
-every ``{% load i18n %}`` gets it: Django's tags and filters, this ``translate``/``trans``. A change
-of the language settings (tests' ``override_settings``) drops what was kept, as Django drops its
-translation catalogs then.
+every ``{% load i18n %}`` gets it: Django's tags and filters, this ``translate``/``trans``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django.template import Library, Variable
 from django.templatetags import i18n as django_i18n
 from django.utils.translation import get_language
+
+from workflow_app.kept_output import kept
 
 register = Library()
 register.tags.update(django_i18n.register.tags)
 register.filters.update(django_i18n.register.filters)
 
-# bumped when the language settings change: a kept output of an earlier generation is not used
-_generation = [0]
-
-
-@receiver(setting_changed)
-def _language_settings_changed(*, setting: str, **kwargs: Any) -> None:
-    if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "INSTALLED_APPS"}:
-        _generation[0] += 1
-
 
 class LiteralTranslateNode(django_i18n.TranslateNode):
     """Django's ``TranslateNode`` for a literal text: rendered by Django once per language and
-    autoescaping, then answered from what it rendered."""
-
-    _kept: dict[tuple[int, str, bool], Any]
+    autoescaping, then answered from what it rendered (workflow_app/kept_output.py)."""
 
     def render(self, context: Any) -> Any:
-        key = (_generation[0], get_language(), context.autoescape)
-        kept: dict[tuple[int, str, bool], Any] | None = self.__dict__.get("_kept")
-        if kept is None:
-            kept = {}
-            self._kept = kept
-        try:
-            return kept[key]
-        except KeyError:
-            output = kept[key] = super().render(context)
-            return output
+        render = super().render
+        return kept(self, (get_language(), context.autoescape), lambda: render(context))
 
 
 def literal(node: django_i18n.TranslateNode) -> bool:

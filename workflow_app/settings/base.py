@@ -146,8 +146,10 @@ TEMPLATES = [
                 "workflow_app.accounts.context_processors.admin_calendar_warning",
             ],
             # {% load i18n %}: Django's library, its {% translate "literal" %} rendered once per
-            # language (workflow_app/translate_tags.py)
+            # language (workflow_app/translate_tags.py); {% url %} of literals reversed once
+            # (workflow_app/url_tags.py)
             "libraries": {"i18n": "workflow_app.translate_tags"},
+            "builtins": ["workflow_app.url_tags"],
         },
     },
 ]
