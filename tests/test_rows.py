@@ -75,3 +75,5 @@ def test_minute_texts_write_djangos_localtime():
             assert minute(None) == ""
     with timezone.override("Asia/Shanghai"):
         assert minute_texts()(values[0]) == "2027-01-01 00:30"
+        with pytest.raises(ValueError):  # as localtime(): a naive time is an error
+            minute_texts()(datetime.datetime(2026, 1, 1, 12, 0))

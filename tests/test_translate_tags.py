@@ -74,7 +74,36 @@ def test_the_sites_templates_load_it():
     assert "blocktranslate" in library.tags and "language_name" in library.filters
 
 
+def test_no_other_tag_library_label_names_two_modules():
+    """The settings silence templates.W003 for the "i18n" override; any other clash is found."""
+    warnings = [w for w in engines["django"].check() if w.id == "templates.W003"]
+    assert [w.msg for w in warnings] == [
+        "'i18n' is used for multiple template tag modules: "
+        "'django.templatetags.i18n', 'workflow_app.translate_tags'"
+    ]
+
+
 def test_a_change_of_the_language_settings_drops_what_was_kept():
+    template = engines["django"].engine.from_string('{% load i18n %}{% translate "受理" %}')
+    with translation.override("en"):
+        assert template.render(Context({})) == "Accept"
+        node = template.nodelist[1]
+        node._kept = dict.fromkeys(node._kept, "STALE")
+        assert template.render(Context({})) == "STALE"  # what is kept is what is answered
+        before = kept_output.generation()
+        with override_settings(LANGUAGE_CODE="en"):
+            assert kept_output.generation() == before + 1
+            assert template.render(Context({})) == "Accept"
+
+
+def test_a_changed_message_catalog_drops_what_was_kept(tmp_path):
+    """The development server reloads catalogs (not the process) when a .mo file changes."""
+    from django.utils.autoreload import file_changed
+
     before = kept_output.generation()
-    with override_settings(LANGUAGE_CODE="en"):
-        assert kept_output.generation() == before + 1
+    file_changed.send(sender=None, file_path=tmp_path / "app.py")
+    assert kept_output.generation() == before
+    responses = file_changed.send(sender=None, file_path=tmp_path / "locale/en/django.mo")
+    assert kept_output.generation() == before + 1
+    # Django's own receiver still answers True there (no restart): ours says nothing
+    assert all(response is None for receiver, response in responses if "kept" in repr(receiver))

@@ -64,11 +64,11 @@ def texts(name: str, build: Callable[[], Mapping[Any, Any]]) -> Mapping[Any, str
 
 def minute_texts() -> Callable[[Any], str]:
     """A function writing a time as ``YYYY-MM-DD HH:MM`` in the current time zone (Django's
-    ``localtime``, its zone looked up once a page instead of once a value); ``""`` for None."""
+    ``localtime``, the zone looked up once a page instead of once a value); ``""`` for None."""
     zone = timezone.get_current_timezone()
 
     def text(value: Any) -> str:
-        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else ""
+        return timezone.localtime(value, zone).strftime("%Y-%m-%d %H:%M") if value else ""
 
     return text
 

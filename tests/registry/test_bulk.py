@@ -8,7 +8,7 @@ import datetime
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.db.models import signals
+from django.db.models import Model, signals
 
 from tests.factories import SubjectFactory, UserFactory
 from workflow_app.registry.bulk import (
@@ -301,3 +301,11 @@ def test_new_rows_of_a_model_with_an_init_receiver_are_made_by_init(db, samr):
     finally:
         signals.post_init.disconnect(receiver, sender=CreditRecord)
     assert seen == objs and objs[0].pk
+
+
+def test_new_rows_of_a_model_with_an_init_of_its_own_are_made_by_it(monkeypatch):
+    def own_init(self, *args, **kwargs):
+        Model.__init__(self, *args, **kwargs)
+
+    monkeypatch.setattr(CreditRecord, "__init__", own_init)
+    assert not _plain_attributes(CreditRecord)

@@ -372,10 +372,15 @@ def insert_values(model: type[models.Model], values: list[dict[str, Any]]) -> li
 
 
 def insert_with_history(
-    objs: list[Any], model: type[models.Model], *, user: Any, reason: str
+    objs: list[Any],
+    model: type[models.Model],
+    *,
+    user: Any,
+    reason: str,
+    now: datetime.datetime | None = None,
 ) -> list[Any]:
     """Insert ``objs`` (unsaved instances of ``model``) and their history; returns them with
-    their ids set."""
+    their ids set. ``now``: the rows' ``auto_now`` times and the history's (default: now)."""
     if not objs:
         return objs
     history_model = get_history_manager_for_model(model).model
@@ -383,7 +388,7 @@ def insert_with_history(
         return list(
             bulk_create_with_history(objs, model, default_user=user, default_change_reason=reason)
         )
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic(savepoint=False):
         fields, rows, types = _copy_objects(objs, model, now)
         _copy_history(history_model, fields, rows, types, now=now, user=user, reason=reason)
@@ -391,14 +396,20 @@ def insert_with_history(
 
 
 def insert_new_with_history(
-    model: type[models.Model], values: list[dict[str, Any]], *, user: Any, reason: str
+    model: type[models.Model],
+    values: list[dict[str, Any]],
+    *,
+    user: Any,
+    reason: str,
+    now: datetime.datetime | None = None,
 ) -> list[Any]:
     """Insert rows given as dicts of attribute name → value (the missing ones taking the field's
     default) and their history; returns the rows as instances, ids set, as
     ``insert_with_history(new_instances(model, values), …)`` would. On PostgreSQL the rows are
     written as built and the instances made from them afterwards without ``Model.__init__``
     (:func:`_instances`): a 5,000-record import made 5,000 instances through ``__init__`` and
-    then read every attribute of each back to write it."""
+    then read every attribute of each back to write it. ``now`` as for
+    :func:`insert_with_history`."""
     if not values:
         return []
     history_model = get_history_manager_for_model(model).model
@@ -407,11 +418,12 @@ def insert_new_with_history(
         or not (_copyable(model) and _copyable(history_model))
         or not _plain_attributes(model)
     ):
-        return insert_with_history(new_instances(model, values), model, user=user, reason=reason)
+        objs = new_instances(model, values)
+        return insert_with_history(objs, model, user=user, reason=reason, now=now)
     fields = list(model._meta.concrete_fields)
     rows = _positional(model, values)
     pk_at = fields.index(model._meta.pk)  # type: ignore[arg-type]
-    now = timezone.now()
+    now = now or timezone.now()
     auto = _auto_now_at(fields)
     for row, pk in zip(rows, _next_ids(model, len(rows)), strict=True):
         row[pk_at] = pk
@@ -426,8 +438,10 @@ def insert_new_with_history(
 
 def _plain_attributes(model: type[models.Model]) -> bool:
     """Whether ``Model.__init__`` would only set each field's attribute on an instance of
-    ``model``: no ``pre_init``/``post_init`` receiver, and every field's attribute Django's own
-    (a column value kept in the instance's ``__dict__``)."""
+    ``model``: Django's ``__init__``, no ``pre_init``/``post_init`` receiver, and every field's
+    attribute Django's own (a column value kept in the instance's ``__dict__``)."""
+    if model.__init__ is not models.Model.__init__:
+        return False
     if pre_init.has_listeners(model) or post_init.has_listeners(model):
         return False
     return all(

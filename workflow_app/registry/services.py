@@ -414,12 +414,16 @@ def _import(*, department: Department, items: list[dict], by: Any) -> dict:
                 default_user=by,
                 default_change_reason=f"{reason}: replaced by a new version",
             )
-        to_create = insert_new_with_history(CreditRecord, new_rows, user=by, reason=reason)
+        # one time for the batch's rows and history, new records and new versions alike
+        now = timezone.now()
+        to_create = insert_new_with_history(CreditRecord, new_rows, user=by, reason=reason, now=now)
         department_cache = CreditRecord.department.field  # listeners read record.department
         for row in to_create:
             department_cache.set_cached_value(row, department)
         if new_versions:
-            insert_with_history(new_versions, CreditRecord, user=by, reason=reason)
+            new_versions = insert_with_history(
+                new_versions, CreditRecord, user=by, reason=reason, now=now
+            )
         created_rows = to_create + new_versions
         for row in created_rows:
             current[row.external_id] = row

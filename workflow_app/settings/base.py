@@ -153,6 +153,9 @@ TEMPLATES = [
         },
     },
 ]
+# templates.W003 says a tag library label names two modules: "i18n" does on purpose (above). Any
+# other label used twice fails tests/test_translate_tags.py, which runs the check itself.
+SILENCED_SYSTEM_CHECKS = ["templates.W003"]
 
 _DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 DATABASES = {
