@@ -357,18 +357,27 @@ def insert_values(model: type[models.Model], values: list[dict[str, Any]]) -> li
     if connection.vendor != "postgresql" or not _copyable(model):
         objs = model._default_manager.bulk_create(new_instances(model, values), batch_size=1000)
         return [obj.pk for obj in objs]
+    fields, rows = _new_rows(model, values, timezone.now())
+    pk_at = fields.index(model._meta.pk)  # type: ignore[arg-type]
+    ids = [row[pk_at] for row in rows]
+    _copy_model_rows(model, fields, rows)
+    return ids
+
+
+def _new_rows(
+    model: type[models.Model], values: Iterable[dict[str, Any]], now: datetime.datetime
+) -> tuple[list[models.Field], list[list[Any]]]:
+    """The model's concrete fields and the values as rows of them (:func:`_positional`), each
+    with an id from the table's sequence and ``now`` in its ``auto_now`` fields."""
     fields = list(model._meta.concrete_fields)
     rows = _positional(model, values)
-    ids = _next_ids(model, len(rows))
-    pk_at = fields.index(model._meta.pk)
-    now = timezone.now()
+    pk_at = fields.index(model._meta.pk)  # type: ignore[arg-type]
     auto = _auto_now_at(fields)
-    for row, pk in zip(rows, ids, strict=True):
+    for row, pk in zip(rows, _next_ids(model, len(rows)), strict=True):
         row[pk_at] = pk
         for i in auto:
             row[i] = now
-    _copy_model_rows(model, fields, rows)
-    return ids
+    return fields, rows
 
 
 def insert_with_history(
@@ -420,15 +429,8 @@ def insert_new_with_history(
     ):
         objs = new_instances(model, values)
         return insert_with_history(objs, model, user=user, reason=reason, now=now)
-    fields = list(model._meta.concrete_fields)
-    rows = _positional(model, values)
-    pk_at = fields.index(model._meta.pk)  # type: ignore[arg-type]
     now = now or timezone.now()
-    auto = _auto_now_at(fields)
-    for row, pk in zip(rows, _next_ids(model, len(rows)), strict=True):
-        row[pk_at] = pk
-        for i in auto:
-            row[i] = now
+    fields, rows = _new_rows(model, values, now)
     objs = _instances(model, fields, rows)  # before the COPY makes the rows' values ready
     with transaction.atomic(savepoint=False):
         types = _copy_model_rows(model, fields, rows)
