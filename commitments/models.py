@@ -75,10 +75,17 @@ class Commitment(FSMModelMixin, models.Model):
 
     reference = models.CharField(_("承诺编号"), max_length=40, unique=True)
     subject = models.ForeignKey(  # indexed by commitment_subject_status, which leads with it
-        "registry.Subject", on_delete=models.PROTECT, related_name="commitments", db_index=False
+        "registry.Subject",
+        verbose_name=_("承诺主体"),
+        on_delete=models.PROTECT,
+        related_name="commitments",
+        db_index=False,
     )
     signer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="commitments"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签署人"),
+        on_delete=models.PROTECT,
+        related_name="commitments",
     )
     kind = models.CharField(_("承诺类型"), max_length=20, choices=Kind.choices)
     status = FSMField(
@@ -242,7 +249,9 @@ class Commitment(FSMModelMixin, models.Model):
 class Evidence(EvidenceBase):
     CASE_FIELD = "commitment"
 
-    commitment = models.ForeignKey(Commitment, on_delete=models.PROTECT, related_name="evidence")
+    commitment = models.ForeignKey(
+        Commitment, verbose_name=_("承诺"), on_delete=models.PROTECT, related_name="evidence"
+    )
     history = HistoricalRecords()
 
     class Meta(EvidenceBase.Meta):
@@ -293,13 +302,25 @@ class CreditCheck(models.Model):
     and the measure the department reports it applied."""
 
     subject = models.ForeignKey(  # indexed by creditcheck_subject, which leads with it
-        "registry.Subject", on_delete=models.PROTECT, related_name="credit_checks", db_index=False
+        "registry.Subject",
+        verbose_name=_("主体"),
+        on_delete=models.PROTECT,
+        related_name="credit_checks",
+        db_index=False,
     )
     checked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("核查人"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     department = models.ForeignKey(
-        "registry.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "registry.Department",
+        verbose_name=_("部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     matter_reference = models.CharField(_("事项编号"), max_length=60, blank=True)
     checked_at = models.DateTimeField(_("查询时间"))
@@ -307,7 +328,12 @@ class CreditCheck(models.Model):
     feedback_measure = models.CharField(_("采取的措施"), max_length=60, blank=True)
     feedback_note = models.TextField(_("反馈说明"), blank=True)
     feedback_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("反馈人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     feedback_at = models.DateTimeField(_("反馈时间"), null=True, blank=True)
     history = HistoricalRecords()

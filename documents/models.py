@@ -15,7 +15,10 @@ class IssuedReport(models.Model):
 
     code = models.CharField(_("验证码"), max_length=32, unique=True)
     subject = models.ForeignKey(
-        "registry.Subject", on_delete=models.PROTECT, related_name="issued_reports"
+        "registry.Subject",
+        verbose_name=_("主体"),
+        on_delete=models.PROTECT,
+        related_name="issued_reports",
     )
     issued_at = models.DateTimeField(_("出具时间"))
     issued_to = models.ForeignKey(

@@ -25,7 +25,10 @@ class Delivery(models.Model):
     event_key = models.CharField(max_length=200)
     event = models.CharField(max_length=60)
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deliveries"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
     )
     channel = models.CharField(max_length=10, choices=Channel.choices)
     context = models.JSONField(default=dict, blank=True)
@@ -59,6 +62,7 @@ class Notification(models.Model):
 
     recipient = models.ForeignKey(  # indexed by inbox, which leads with it
         settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
         on_delete=models.CASCADE,
         related_name="notifications",
         db_index=False,

@@ -80,13 +80,23 @@ class Objection(FSMModelMixin, models.Model):
 
     reference = models.CharField(_("案件编号"), max_length=40, unique=True)
     subject = models.ForeignKey(  # indexed by objection_subject, which leads with it
-        "registry.Subject", on_delete=models.PROTECT, related_name="objections", db_index=False
+        "registry.Subject",
+        verbose_name=_("申请主体"),
+        on_delete=models.PROTECT,
+        related_name="objections",
+        db_index=False,
     )
     record = models.ForeignKey(
-        "registry.CreditRecord", on_delete=models.PROTECT, related_name="objections"
+        "registry.CreditRecord",
+        verbose_name=_("所涉信用信息"),
+        on_delete=models.PROTECT,
+        related_name="objections",
     )
     applicant = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="objections"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        on_delete=models.PROTECT,
+        related_name="objections",
     )
     grounds = models.CharField(_("异议理由"), max_length=40, choices=Grounds.choices)
     description = models.TextField(_("异议说明"))
@@ -220,7 +230,9 @@ class Objection(FSMModelMixin, models.Model):
 class Evidence(EvidenceBase):
     CASE_FIELD = "objection"
 
-    objection = models.ForeignKey(Objection, on_delete=models.PROTECT, related_name="evidence")
+    objection = models.ForeignKey(
+        Objection, verbose_name=_("异议"), on_delete=models.PROTECT, related_name="evidence"
+    )
     history = HistoricalRecords()
 
     class Meta(EvidenceBase.Meta):

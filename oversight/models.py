@@ -48,7 +48,11 @@ class StepDay(models.Model):
     start_day = models.DateField()
     case_kind = models.CharField(max_length=20)
     department = models.ForeignKey(
-        "registry.Department", null=True, on_delete=models.CASCADE, related_name="+"
+        "registry.Department",
+        verbose_name=_("部门"),
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
     )
     step = models.CharField(max_length=40)
     completed = models.PositiveIntegerField()
@@ -64,7 +68,11 @@ class FiledDay(models.Model):
     day = models.DateField()
     case_kind = models.CharField(max_length=20)
     department = models.ForeignKey(
-        "registry.Department", null=True, on_delete=models.CASCADE, related_name="+"
+        "registry.Department",
+        verbose_name=_("部门"),
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
     )
     filed = models.PositiveIntegerField()
 
@@ -78,7 +86,7 @@ class PublicityDay(models.Model):
 
     day = models.DateField()
     department = models.ForeignKey(
-        "registry.Department", on_delete=models.CASCADE, related_name="+"
+        "registry.Department", verbose_name=_("部门"), on_delete=models.CASCADE, related_name="+"
     )
     decision_date = models.DateField()
     pushed = models.PositiveIntegerField()

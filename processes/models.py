@@ -97,14 +97,25 @@ class CaseTask(AbstractTask):
     case_status = models.CharField(_("案件状态"), max_length=30, blank=True)
     queue = models.CharField(_("队列"), max_length=40, blank=True)
     department = models.ForeignKey(
-        "registry.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "registry.Department",
+        verbose_name=_("部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     deadline = models.OneToOneField(
-        Deadline, null=True, blank=True, on_delete=models.SET_NULL, related_name="task"
+        Deadline,
+        verbose_name=_("期限"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="task",
     )
     due_at = models.DateTimeField(_("截止时间"), null=True, blank=True)
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("办理完成人"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -152,7 +163,10 @@ class ExportLog(models.Model):
     """One export of a case list or of a queue: who, when, which filter, how many rows."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="exports"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("导出人"),
+        on_delete=models.PROTECT,
+        related_name="exports",
     )
     at = models.DateTimeField(_("导出时间"), auto_now_add=True)
     what = models.CharField(_("导出内容"), max_length=40)  # a case kind's code, or "queue"

@@ -68,13 +68,23 @@ class Repair(FSMModelMixin, models.Model):
 
     reference = models.CharField(_("案件编号"), max_length=40, unique=True)
     subject = models.ForeignKey(  # indexed by repair_subject, which leads with it
-        "registry.Subject", on_delete=models.PROTECT, related_name="repairs", db_index=False
+        "registry.Subject",
+        verbose_name=_("申请主体"),
+        on_delete=models.PROTECT,
+        related_name="repairs",
+        db_index=False,
     )
     record = models.ForeignKey(
-        "registry.CreditRecord", on_delete=models.PROTECT, related_name="repairs"
+        "registry.CreditRecord",
+        verbose_name=_("所涉信用信息"),
+        on_delete=models.PROTECT,
+        related_name="repairs",
     )
     applicant = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="repairs"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        on_delete=models.PROTECT,
+        related_name="repairs",
     )
     correction_statement = models.TextField(_("纠正失信行为说明"))
     commitment_text = models.TextField(_("信用修复承诺"))
@@ -202,7 +212,9 @@ class Repair(FSMModelMixin, models.Model):
 class Evidence(EvidenceBase):
     CASE_FIELD = "repair"
 
-    repair = models.ForeignKey(Repair, on_delete=models.PROTECT, related_name="evidence")
+    repair = models.ForeignKey(
+        Repair, verbose_name=_("信用修复"), on_delete=models.PROTECT, related_name="evidence"
+    )
     history = HistoricalRecords()
 
     class Meta(EvidenceBase.Meta):

@@ -39,7 +39,11 @@ class SyncEvent(models.Model):
 
     # no index of its own: the (target, idempotency_key) unique index leads with it
     target = models.ForeignKey(
-        SyncTarget, on_delete=models.PROTECT, related_name="events", db_index=False
+        SyncTarget,
+        verbose_name=_("同步目标平台"),
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,
     )
     event = models.CharField(_("事件"), max_length=40)
     idempotency_key = models.CharField(max_length=64)
@@ -51,6 +55,7 @@ class SyncEvent(models.Model):
     # record's holds it, and an import would check it once more per row.
     department = models.ForeignKey(
         "registry.Department",
+        verbose_name=_("信源单位"),
         null=True,
         blank=True,
         on_delete=models.DO_NOTHING,

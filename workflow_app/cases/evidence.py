@@ -46,16 +46,21 @@ class EvidenceBase(models.Model):
 
     CASE_FIELD = "case"
 
-    file = models.FileField(max_length=255)
+    file = models.FileField(_("文件"), max_length=255)
     original_name = models.CharField(_("文件名"), max_length=255)
-    content_type = models.CharField(max_length=50)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.FILING)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    content_type = models.CharField(_("文件类型"), max_length=50)
+    size = models.PositiveIntegerField(_("文件大小（字节）"))
+    sha256 = models.CharField("SHA-256", max_length=64)
+    stage = models.CharField(
+        _("提交阶段"), max_length=20, choices=Stage.choices, default=Stage.FILING
     )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     class Meta:
         abstract = True

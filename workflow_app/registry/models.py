@@ -117,15 +117,28 @@ class CreditRecord(models.Model):
     # no single-column indexes of their own: (subject, status) and the (department, external_id,
     # version) constraint lead with them; every index is maintained by each import of records
     subject = models.ForeignKey(
-        Subject, on_delete=models.PROTECT, related_name="records", db_index=False
+        Subject,
+        verbose_name=_("主体"),
+        on_delete=models.PROTECT,
+        related_name="records",
+        db_index=False,
     )
     department = models.ForeignKey(
-        Department, on_delete=models.PROTECT, related_name="records", db_index=False
+        Department,
+        verbose_name=_("信源单位"),
+        on_delete=models.PROTECT,
+        related_name="records",
+        db_index=False,
     )
     external_id = models.CharField(_("外部编号"), max_length=100)
     version = models.PositiveIntegerField(_("版本"), default=1)
     previous_version = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="next_version"
+        "self",
+        verbose_name=_("上一版本"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="next_version",
     )
     category = models.CharField(_("类别"), max_length=20, choices=Category.choices)
     nature = models.CharField(_("性质"), max_length=20, choices=Nature.choices)
@@ -190,9 +203,16 @@ class DecisionDocument(models.Model):
     case_kind = models.CharField(max_length=20)
     case_id = models.BigIntegerField()
     case_reference = models.CharField(_("案件编号"), max_length=40)
-    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="decisions")
+    subject = models.ForeignKey(
+        Subject, verbose_name=_("主体"), on_delete=models.PROTECT, related_name="decisions"
+    )
     record = models.ForeignKey(
-        CreditRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="decisions"
+        CreditRecord,
+        verbose_name=_("所涉信用信息"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="decisions",
     )
     title = models.CharField(_("标题"), max_length=200)
     decision = models.CharField(_("决定"), max_length=40)

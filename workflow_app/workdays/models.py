@@ -55,7 +55,11 @@ class PolicyVersion(models.Model):
     params = models.JSONField(_("参数"))
     note = models.CharField(_("修改说明"), max_length=300, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
@@ -101,6 +105,7 @@ class Deadline(models.Model):
     queue = models.CharField(max_length=40, blank=True)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("办理人"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -110,6 +115,7 @@ class Deadline(models.Model):
     # department): supervisors' dashboards group and filter by it without joining every case table
     department = models.ForeignKey(
         "registry.Department",
+        verbose_name=_("部门"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
