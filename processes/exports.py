@@ -15,6 +15,8 @@ from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from workflow_app.rows import minute_texts
+
 from .models import ExportLog
 
 CHUNK = 2000
@@ -26,6 +28,7 @@ def _header() -> list[str]:
 
 def _rows(k: Any, qs: QuerySet[Any]) -> Iterator[list[str]]:
     labels = {code: str(label) for code, label in k.status_labels().items()}
+    minute = minute_texts()
     fields = (
         "reference",
         "status",
@@ -41,7 +44,7 @@ def _rows(k: Any, qs: QuerySet[Any]) -> Iterator[list[str]]:
             name,
             code,
             dept or "",
-            timezone.localtime(filed).strftime("%Y-%m-%d %H:%M") if filed else "",
+            minute(filed),
         ]
 
 
@@ -78,6 +81,7 @@ def _queue_rows(qs: QuerySet[Any]) -> Iterator[list[str]]:
     from .services import queue_label
 
     steps = all_steps()
+    minute = minute_texts()
     queues: dict[str, str] = {}
     fields = (
         "case_reference",
@@ -102,7 +106,7 @@ def _queue_rows(qs: QuerySet[Any]) -> Iterator[list[str]]:
             record,
             dept or "",
             owner or "",
-            timezone.localtime(due).strftime("%Y-%m-%d %H:%M") if due else "",
+            minute(due),
         ]
 
 
